@@ -1,0 +1,79 @@
+# dmirror: top-level build.
+#
+#   make                 module (against KDIR) + analyzer + workload
+#   make deps            install what the project needs (Debian 12), resolve
+#                        the kernel versions
+#   make kernels         build the cached test kernels (6.1, 6.12, newest)
+#   make check           host tests, then the guest suite on every kernel
+#   make demo            record + report a migration cycle, then each bug
+#   make bench           benchmarks (docs/performance.md)
+#   make install         analyzer and its man page (PREFIX, DESTDIR)
+#
+# KDIR defaults to the cached newest test kernel; give KDIR=/lib/modules/$(uname -r)/build
+# to build the module for the running kernel.
+
+KERNELS ?= 6.1 6.12 newest
+PREFIX ?= /usr/local
+CC ?= gcc
+
+KDIR ?= $(shell scripts/kernel dir newest 2>/dev/null)
+
+BIN := build/bin
+# Static test programs for the guest, one binary per source file.
+PROGS := $(patsubst tests/guest/progs/%.c,$(BIN)/%,$(wildcard tests/guest/progs/*.c))
+PROG_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -static -Iinclude
+
+.PHONY: all module analyzer workload guest-bins deps kernels check check-host \
+	check-guest demo bench install clean
+
+all: module analyzer workload
+
+module:
+	@[ -n "$(KDIR)" ] || { echo "no KDIR: run 'make kernels' or give KDIR=/lib/modules/\$$(uname -r)/build" >&2; exit 2; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module modules
+
+analyzer:
+	$(MAKE) -C analyzer
+
+workload:
+	$(MAKE) -C workload
+
+# Everything the guest runs that is built on the host.
+guest-bins: analyzer workload $(PROGS)
+	@mkdir -p $(BIN)
+	cp analyzer/analyzer workload/workload $(BIN)/
+
+$(BIN)/%: tests/guest/progs/%.c include/*.h
+	@mkdir -p $(BIN)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
+
+deps:
+	scripts/setup
+
+kernels:
+	for k in $(KERNELS); do scripts/kernel build $$k default || exit 1; done
+
+# The whole suite; its last line is "N passed, N failed".
+check:
+	tests/check $(KERNELS)
+
+check-host:
+	tests/check --host-only
+
+check-guest:
+	tests/check --guest-only $(KERNELS)
+
+demo:
+	scripts/demo
+
+bench:
+	bench/run
+
+install: analyzer
+	$(MAKE) -C analyzer install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+clean:
+	rm -rf build
+	$(MAKE) -C analyzer clean
+	$(MAKE) -C workload clean
+	[ -z "$(KDIR)" ] || $(MAKE) -C $(KDIR) M=$(CURDIR)/module clean

@@ -1,0 +1,63 @@
+# Helpers for guest test cases: . /opt/dmirror/lib.sh
+# A case exits 0 to pass, 77 to skip, anything else to fail, and says why.
+
+DM_MODULES=/opt/dmirror/modules
+DM_DEBUGFS=/sys/kernel/debug/dmirror
+DM_TRACEFS=/sys/kernel/tracing
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+note() { echo "--- $*"; }
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# expect_ge ACTUAL MIN WHAT
+expect_ge() {
+	[ "$1" -ge "$2" ] 2>/dev/null || fail "$3: got '$1', expected at least $2"
+}
+
+load_dmirror() {
+	insmod $DM_MODULES/dmirror.ko "$@" || fail "insmod dmirror.ko $*"
+}
+
+unload_dmirror() {
+	rmmod dmirror || fail "rmmod dmirror"
+}
+
+load_test_hmm() {
+	insmod $DM_MODULES/test_hmm.ko "$@" || fail "insmod test_hmm.ko $*"
+}
+
+# dm_stat KEY: one value from the stats file
+dm_stat() {
+	awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) exit 1 }' \
+		$DM_DEBUGFS/stats || fail "no '$1' in $DM_DEBUGFS/stats"
+}
+
+# Point hmm-tests' device names at the loaded module's devices.
+link_hmm_devices() {
+	prefix=$1
+	rm -f /dev/hmm_dmirror*
+	for d in /dev/$prefix[0-9]*; do
+		[ -e "$d" ] || continue
+		ln -s "$d" "/dev/hmm_dmirror${d#/dev/$prefix}"
+	done
+}
+
+# The top-level tracing instance, reset to a known state for a case that
+# reads the trace directly.
+trace_reset() {
+	echo 0 > $DM_TRACEFS/tracing_on
+	echo > $DM_TRACEFS/set_event
+	echo > $DM_TRACEFS/trace
+	echo 1 > $DM_TRACEFS/tracing_on
+}
+
+trace_enable() {
+	for e in "$@"; do
+		echo "$e" >> $DM_TRACEFS/set_event || fail "cannot enable event $e"
+	done
+}
