@@ -1,0 +1,43 @@
+# Shared by the hmm-tests cases: . /opt/dmirror/hmm-tests.sh
+# Results of one boot are kept in $HMM_RESULTS so the comparison case can
+# reuse the reference run of the same guest.
+HMM_RESULTS=/tmp/hmm-tests
+mkdir -p $HMM_RESULTS
+
+# run_hmm_tests MODULE DEVICE-PREFIX: TAP output in $HMM_RESULTS/MODULE.tap
+run_hmm_tests() {
+	insmod $DM_MODULES/$1.ko || fail "insmod $1.ko"
+	[ "$2" = hmm_dmirror ] || link_hmm_devices "$2"
+	# Some cases need free huge pages; every module gets the same machine.
+	echo 32 > /proc/sys/vm/nr_hugepages
+	note "hmm-tests against $1.ko"
+	# 6.1's kselftest harness loops printing a failed ASSERT in a fixture
+	# teardown until its per-test timeout kills the case: fold the repeats
+	# (cutting the pipe instead would kill the cases after it too).
+	timeout -s KILL 900 hmm-tests 2>&1 | uniq | head -c 50000000 > $HMM_RESULTS/$1.tap
+	# The verdicts, and the first few diagnostic lines of each case.
+	awk '/^#  RUN / { n = 0; print; next }
+	     /^(not )?ok [0-9]+ / || /^# (Totals|FAILED|PASSED)/ { print; next }
+	     /^#/ && n++ < 3 { print }' $HMM_RESULTS/$1.tap
+	[ "$2" = hmm_dmirror ] || rm -f /dev/hmm_dmirror*
+	echo 0 > /proc/sys/vm/nr_hugepages
+	rmmod "$1" || fail "rmmod $1 after hmm-tests"
+	verdicts $HMM_RESULTS/$1.tap > $HMM_RESULTS/$1.verdicts
+	[ -s $HMM_RESULTS/$1.verdicts ] || fail "hmm-tests printed no results against $1.ko"
+}
+
+# verdicts FILE: "name pass|fail|skip" per case.  A skipped case is "ok"
+# in TAP; older harnesses say SKIP only on a "#      SKIP" line before it.
+verdicts() {
+	awk '/^#  RUN / { skipped = 0 }
+	     /^# +SKIP/ { skipped = 1 }
+	     /^not ok [0-9]+ / { print $4, "fail"; next }
+	     /^ok [0-9]+ / { print $3, (skipped || $0 ~ /# SKIP/) ? "skip" : "pass" }' "$1"
+}
+
+# totals MODULE: one line of counts
+totals() {
+	awk -v m="$1" '{ c[$2]++ }
+		END { printf "hmm-tests[%s]: pass:%d fail:%d skip:%d\n", m, c["pass"], c["fail"], c["skip"] }' \
+		$HMM_RESULTS/$1.verdicts
+}
