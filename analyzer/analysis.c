@@ -1,0 +1,1146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The analysis engine: see analysis.h and docs/analyzer.md.
+ *
+ * State kept between events:
+ *   pages: device pfn -> the page's shadow pfn, user address, owner,
+ *          allocation time; an entry lives from the to_dev copy to the
+ *          devmem_free.
+ *   procs: pid (tgid) -> name, open migration cycle, live page count.
+ *          An exited process whose pages are still live stays allocated
+ *          (out of the map) until they are freed or the trace ends.
+ *   tids:  thread -> its tgid (learned from devmem_fault.pid) and the
+ *          migrate_vma_setup of the fault it is serving.
+ *   cands: (pid, address) -> faults in a row that moved nothing: a fault
+ *          loop candidate, reported once it reaches the threshold.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "hmap.h"
+
+struct page {
+	uint64_t dev_pfn, shadow_pfn, addr, alloc_ts;
+	uint32_t proc;		/* index in a->procs */
+	uint32_t dev;
+	bool returning;		/* copied back to system memory: its free ends a migration */
+};
+
+struct proc {
+	int32_t pid;
+	char comm[DM_COMM_LEN];
+	bool exited, detached, cycle_open;
+	uint64_t exit_ts;
+	uint32_t live_pages;
+	uint32_t ncand;
+	struct dm_cycle *cycle;	/* allocated on the first cycle, reused */
+};
+
+struct tid {
+	int32_t tid, tgid;	/* tgid 0: unknown, the tid is its own */
+	bool fsetup_valid;	/* the fault path's migrate_vma_setup */
+	bool fsetup_has_owner;
+	uint8_t fsetup_owner_match;
+	int32_t fsetup_ret;
+	uint64_t fsetup_ts, fsetup_npages, fsetup_cpages;
+	bool tsetup_valid;	/* the last to_dev migrate_vma_setup */
+	uint64_t tsetup_ts;
+};
+
+struct cand {
+	struct dm_loop l;
+	bool reported;
+};
+
+struct dm_analysis {
+	struct dm_config cfg;
+	struct dm_result res;
+	struct hmap page_map, proc_map, tid_map, cand_map;
+	struct pool pages, procs, tids, cands;
+	size_t loops_cap, leaks_cap;
+	bool started, finished, failed;
+};
+
+/* ---------------------------------------------------------------- latency */
+
+void dm_lat_init(struct dm_latency *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void dm_lat_free(struct dm_latency *l)
+{
+	free(l->hist);
+	l->hist = NULL;
+}
+
+#define LAT_SUB_BITS 5
+#define LAT_SUB (1u << LAT_SUB_BITS)
+#define LAT_LINEAR 64u		/* values below are exact buckets */
+#define LAT_BUCKETS (LAT_LINEAR + (64 - 6) * LAT_SUB)
+
+static unsigned int lat_bucket(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < LAT_LINEAR)
+		return (unsigned int)v;
+	e = 63 - (unsigned int)__builtin_clzll(v);	/* >= 6 */
+	return LAT_LINEAR + (e - 6) * LAT_SUB +
+	       (unsigned int)((v >> (e - LAT_SUB_BITS)) & (LAT_SUB - 1));
+}
+
+/* the middle of a bucket */
+static uint64_t lat_bucket_value(unsigned int b)
+{
+	unsigned int e, sub;
+	uint64_t lo, width;
+
+	if (b < LAT_LINEAR)
+		return b;
+	e = (b - LAT_LINEAR) / LAT_SUB + 6;
+	sub = (b - LAT_LINEAR) % LAT_SUB;
+	width = 1ULL << (e - LAT_SUB_BITS);
+	lo = (1ULL << e) + sub * width;
+	return lo + width / 2;
+}
+
+void dm_lat_add(struct dm_latency *l, uint64_t v)
+{
+	if (!l->count || v < l->min)
+		l->min = v;
+	if (v > l->max)
+		l->max = v;
+	l->count++;
+	l->sum += v;
+	if (!l->hist && l->nsmall < DM_LAT_EXACT) {
+		l->small[l->nsmall++] = v;
+		return;
+	}
+	if (!l->hist) {
+		l->hist = calloc(LAT_BUCKETS, sizeof(*l->hist));
+		if (!l->hist) {
+			/* keep min/max/count exact, drop the sample */
+			return;
+		}
+		for (uint32_t i = 0; i < l->nsmall; i++)
+			l->hist[lat_bucket(l->small[i])]++;
+	}
+	l->hist[lat_bucket(v)]++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the smallest value with at least q*count samples <= it. */
+uint64_t dm_lat_quantile(const struct dm_latency *l, double q)
+{
+	uint64_t rank, seen = 0, v;
+
+	if (!l->count)
+		return 0;
+	rank = (uint64_t)(q * (double)l->count + 0.999999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > l->count)
+		rank = l->count;
+	if (!l->hist) {
+		uint64_t tmp[DM_LAT_EXACT];
+
+		memcpy(tmp, l->small, l->nsmall * sizeof(tmp[0]));
+		qsort(tmp, l->nsmall, sizeof(tmp[0]), cmp_u64);
+		return tmp[rank - 1];
+	}
+	for (unsigned int b = 0; b < LAT_BUCKETS; b++) {
+		seen += l->hist[b];
+		if (seen >= rank) {
+			v = lat_bucket_value(b);
+			if (v < l->min)
+				v = l->min;
+			if (v > l->max)
+				v = l->max;
+			return v;
+		}
+	}
+	return l->max;
+}
+
+/* ------------------------------------------------------------------ names */
+
+const char *dm_ev_kind_name(enum dm_ev_kind k)
+{
+	static const char *const names[DM_EV_MAX] = {
+		[DM_EV_NONE] = "none",
+		[DM_EV_SETUP] = "dmirror_migrate_setup",
+		[DM_EV_COPY] = "dmirror_alloc_and_copy",
+		[DM_EV_FINALIZE] = "dmirror_migrate_finalize",
+		[DM_EV_FAULT] = "dmirror_devmem_fault",
+		[DM_EV_GUARD] = "dmirror_fault_loop_guard",
+		[DM_EV_FREE] = "dmirror_devmem_free",
+		[DM_EV_CHUNK] = "dmirror_chunk_add",
+		[DM_EV_FORK] = "sched_process_fork",
+		[DM_EV_EXEC] = "sched_process_exec",
+		[DM_EV_EXIT] = "sched_process_exit",
+		[DM_EV_LOST] = "lost",
+	};
+	return k < DM_EV_MAX ? names[k] : "?";
+}
+
+const char *dm_cause_name(enum dm_cause c)
+{
+	switch (c) {
+	case DM_CAUSE_OWNER_MISMATCH: return "owner_mismatch";
+	case DM_CAUSE_SETUP_ERROR: return "setup_error";
+	case DM_CAUSE_NOT_COLLECTED: return "not_collected";
+	case DM_CAUSE_NOT_MIGRATED: return "not_migrated";
+	case DM_CAUSE_NO_SETUP: return "no_setup";
+	default: return "unknown";
+	}
+}
+
+const char *dm_cause_text(enum dm_cause c)
+{
+	switch (c) {
+	case DM_CAUSE_OWNER_MISMATCH:
+		return "the fault path's pgmap_owner does not match the owner of the device page";
+	case DM_CAUSE_SETUP_ERROR:
+		return "migrate_vma_setup() failed";
+	case DM_CAUSE_NOT_COLLECTED:
+		return "migrate_vma_setup() collected nothing although the owner matches";
+	case DM_CAUSE_NOT_MIGRATED:
+		return "the page was collected but not migrated";
+	case DM_CAUSE_NO_SETUP:
+		return "the fault handler returned before migrate_vma_setup()";
+	default:
+		return "unknown";
+	}
+}
+
+const char *dm_loop_end_name(enum dm_loop_end e)
+{
+	switch (e) {
+	case DM_LOOP_OPEN: return "trace_end";
+	case DM_LOOP_MIGRATED: return "migrated";
+	case DM_LOOP_FREED: return "page_freed";
+	case DM_LOOP_EXITED: return "process_exit";
+	}
+	return "?";
+}
+
+const char *dm_leak_kind_name(enum dm_leak_kind k)
+{
+	return k == DM_LEAK_FREED_UNRELEASED ? "freed_unreleased" : "live_after_exit";
+}
+
+enum dm_cause dm_loop_cause(const struct dm_loop *l)
+{
+	enum dm_cause best = DM_CAUSE_NO_SETUP;
+	uint64_t n = 0;
+
+	for (int c = 0; c < DM_CAUSE_MAX; c++) {
+		if (l->evidence[c] > n) {
+			n = l->evidence[c];
+			best = c;
+		}
+	}
+	return best;
+}
+
+/* ------------------------------------------------------------------ state */
+
+static void fail_oom(struct dm_analysis *a)
+{
+	if (!a->failed)
+		fprintf(stderr, "analyzer: out of memory; the analysis is incomplete\n");
+	a->failed = true;
+	a->res.incomplete = true;
+}
+
+struct dm_analysis *dm_analysis_new(const struct dm_config *cfg)
+{
+	struct dm_analysis *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	if (cfg)
+		a->cfg = *cfg;
+	if (!a->cfg.loop_threshold)
+		a->cfg.loop_threshold = DM_DEFAULT_LOOP_THRESHOLD;
+	pool_init(&a->pages, sizeof(struct page));
+	pool_init(&a->procs, sizeof(struct proc));
+	pool_init(&a->tids, sizeof(struct tid));
+	pool_init(&a->cands, sizeof(struct cand));
+	if (hmap_init(&a->page_map, 1024) || hmap_init(&a->proc_map, 64) ||
+	    hmap_init(&a->tid_map, 64) || hmap_init(&a->cand_map, 64)) {
+		dm_analysis_free(a);
+		return NULL;
+	}
+	dm_lat_init(&a->res.total.lat);
+	dm_lat_init(&a->res.outside.lat);
+	return a;
+}
+
+void dm_analysis_footprint(const struct dm_analysis *a, size_t *pages, size_t *procs,
+			   size_t *tids, size_t *cands)
+{
+	*pages = a->pages.live;
+	*procs = a->procs.live;
+	*tids = a->tids.live;
+	*cands = a->cands.live;
+}
+
+uint32_t dm_analysis_loop_threshold(const struct dm_analysis *a)
+{
+	return a->cfg.loop_threshold;
+}
+
+bool dm_analysis_failed(const struct dm_analysis *a)
+{
+	return a->failed;
+}
+
+static inline struct proc *P(struct dm_analysis *a, uint32_t i)
+{
+	return pool_at(&a->procs, i);
+}
+
+static const char *resolve_comm(struct dm_analysis *a, int pid)
+{
+	const char *c = NULL;
+
+	if (a->cfg.comm_of)
+		c = a->cfg.comm_of(a->cfg.comm_ctx, pid);
+	return c && *c ? c : "<...>";
+}
+
+static void set_comm(char *dst, const char *src)
+{
+	size_t n = strnlen(src, DM_COMM_LEN - 1);
+
+	memmove(dst, src, n);
+	dst[n] = 0;
+}
+
+static void proc_comm(struct dm_analysis *a, const struct proc *p, char *dst)
+{
+	if (p && p->comm[0])
+		set_comm(dst, p->comm);
+	else
+		set_comm(dst, resolve_comm(a, p ? p->pid : -1));
+}
+
+const char *dm_analysis_comm(struct dm_analysis *a, int pid)
+{
+	uint32_t i = hmap_get(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
+
+	if (i != HMAP_NONE && P(a, i)->comm[0])
+		return P(a, i)->comm;
+	return resolve_comm(a, pid);
+}
+
+static uint32_t proc_get(struct dm_analysis *a, int32_t pid, bool create)
+{
+	uint32_t i = hmap_get(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
+	struct proc *p;
+
+	if (i != HMAP_NONE || !create)
+		return i;
+	i = pool_alloc(&a->procs);
+	if (i == HMAP_NONE) {
+		fail_oom(a);
+		return HMAP_NONE;
+	}
+	if (hmap_put(&a->proc_map, (uint64_t)(uint32_t)pid, 0, i)) {
+		pool_put(&a->procs, i);
+		fail_oom(a);
+		return HMAP_NONE;
+	}
+	p = P(a, i);
+	p->pid = pid;
+	return i;
+}
+
+static void proc_maybe_free(struct dm_analysis *a, uint32_t i)
+{
+	struct proc *p = P(a, i);
+
+	if (!p->detached || p->live_pages || p->ncand || p->cycle_open)
+		return;
+	if (p->cycle) {
+		dm_lat_free(&p->cycle->s.lat);
+		free(p->cycle);
+	}
+	pool_put(&a->procs, i);
+}
+
+static struct tid *tid_get(struct dm_analysis *a, int32_t tid, bool create)
+{
+	uint32_t i = hmap_get(&a->tid_map, (uint64_t)(uint32_t)tid, 0);
+	struct tid *t;
+
+	if (i != HMAP_NONE)
+		return pool_at(&a->tids, i);
+	if (!create)
+		return NULL;
+	i = pool_alloc(&a->tids);
+	if (i == HMAP_NONE) {
+		fail_oom(a);
+		return NULL;
+	}
+	if (hmap_put(&a->tid_map, (uint64_t)(uint32_t)tid, 0, i)) {
+		pool_put(&a->tids, i);
+		fail_oom(a);
+		return NULL;
+	}
+	t = pool_at(&a->tids, i);
+	t->tid = tid;
+	return t;
+}
+
+static int32_t tgid_of(struct dm_analysis *a, int32_t tid)
+{
+	struct tid *t;
+
+	if (!hmap_count(&a->tid_map))
+		return tid;
+	t = tid_get(a, tid, false);
+	return t && t->tgid ? t->tgid : tid;
+}
+
+/* The statistics an event of process p is counted in, besides the total. */
+static struct dm_stats *target(struct dm_analysis *a, uint32_t pi)
+{
+	if (pi != HMAP_NONE && P(a, pi)->cycle_open)
+		return &P(a, pi)->cycle->s;
+	return &a->res.outside;
+}
+
+#define BUMP(a, pi, field, n)                          \
+	do {                                           \
+		uint64_t n__ = (n);                    \
+		(a)->res.total.c.field += n__;         \
+		target((a), (pi))->c.field += n__;     \
+	} while (0)
+
+/* ----------------------------------------------------------------- cycles */
+
+static void cycle_close(struct dm_analysis *a, uint32_t pi, uint64_t ts)
+{
+	struct proc *p = P(a, pi);
+
+	if (!p->cycle_open)
+		return;
+	p->cycle->end_ts = ts;
+	proc_comm(a, p, p->cycle->comm);
+	p->cycle_open = false;
+	if (a->cfg.on_cycle)
+		a->cfg.on_cycle(a->cfg.ctx, p->cycle);
+}
+
+/* A to_dev migration of process pi: the start of a new cycle if the
+ * process has none open or pages came back since its last to_dev. */
+static void cycle_to_dev(struct dm_analysis *a, uint32_t pi, uint64_t start_ts)
+{
+	struct proc *p;
+	struct dm_cycle *c;
+
+	if (pi == HMAP_NONE)
+		return;
+	p = P(a, pi);
+	if (p->cycle_open && !p->cycle->returned)
+		return;
+	cycle_close(a, pi, start_ts);
+	if (!p->cycle) {
+		p->cycle = malloc(sizeof(*p->cycle));
+		if (!p->cycle) {
+			fail_oom(a);
+			return;
+		}
+		p->cycle->s.lat.hist = NULL;
+	}
+	c = p->cycle;
+	dm_lat_free(&c->s.lat);
+	memset(c, 0, sizeof(*c));
+	c->id = ++a->res.cycles;
+	c->pid = p->pid;
+	c->start_ts = start_ts;
+	p->cycle_open = true;
+}
+
+static void cycle_returned(struct dm_analysis *a, uint32_t pi)
+{
+	if (pi != HMAP_NONE && P(a, pi)->cycle_open)
+		P(a, pi)->cycle->returned = true;
+}
+
+/* ------------------------------------------------------------------ loops */
+
+static void loop_fill_comm(struct dm_analysis *a, struct dm_loop *l)
+{
+	uint32_t pi = hmap_get(&a->proc_map, (uint64_t)(uint32_t)l->pid, 0);
+
+	proc_comm(a, pi == HMAP_NONE ? NULL : P(a, pi), l->comm);
+	if (pi == HMAP_NONE)
+		set_comm(l->comm, resolve_comm(a, l->pid));
+}
+
+static void loop_report(struct dm_analysis *a, struct cand *c)
+{
+	if (c->reported)
+		return;
+	c->reported = true;
+	loop_fill_comm(a, &c->l);
+	if (a->cfg.on_loop)
+		a->cfg.on_loop(a->cfg.ctx, &c->l);
+}
+
+static uint32_t cand_get(struct dm_analysis *a, int32_t pid, uint64_t addr, bool create)
+{
+	uint32_t i = hmap_get(&a->cand_map, (uint64_t)(uint32_t)pid, addr);
+	uint32_t pi;
+	struct cand *c;
+
+	if (i != HMAP_NONE || !create)
+		return i;
+	pi = proc_get(a, pid, true);
+	if (pi == HMAP_NONE)
+		return HMAP_NONE;
+	i = pool_alloc(&a->cands);
+	if (i == HMAP_NONE) {
+		fail_oom(a);
+		return HMAP_NONE;
+	}
+	if (hmap_put(&a->cand_map, (uint64_t)(uint32_t)pid, addr, i)) {
+		pool_put(&a->cands, i);
+		fail_oom(a);
+		return HMAP_NONE;
+	}
+	P(a, pi)->ncand++;
+	c = pool_at(&a->cands, i);
+	c->l.pid = pid;
+	c->l.addr = addr;
+	return i;
+}
+
+static void cand_end(struct dm_analysis *a, uint32_t ci, enum dm_loop_end why, uint64_t ts)
+{
+	struct cand *c = pool_at(&a->cands, ci);
+	uint32_t pi = hmap_get(&a->proc_map, (uint64_t)(uint32_t)c->l.pid, 0);
+
+	if (c->l.count >= a->cfg.loop_threshold || c->l.guard) {
+		if (a->res.nloops == a->loops_cap) {
+			size_t ncap = a->loops_cap ? a->loops_cap * 2 : 16;
+			struct dm_loop *nl = realloc(a->res.loops, ncap * sizeof(*nl));
+
+			if (!nl) {
+				fail_oom(a);
+				goto out;
+			}
+			a->res.loops = nl;
+			a->loops_cap = ncap;
+		}
+		c->l.end = why;
+		c->l.end_ts = ts;
+		c->l.below_threshold = c->l.count < a->cfg.loop_threshold;
+		loop_fill_comm(a, &c->l);
+		a->res.loops[a->res.nloops++] = c->l;
+	}
+out:
+	hmap_del(&a->cand_map, (uint64_t)(uint32_t)c->l.pid, c->l.addr);
+	pool_put(&a->cands, ci);
+	if (pi != HMAP_NONE) {
+		P(a, pi)->ncand--;
+		proc_maybe_free(a, pi);
+	}
+}
+
+/*
+ * End the candidates of pid (any pid if all) whose address is in
+ * [start, end).  Collect first: removal reshuffles the map.
+ */
+static void cands_end_match(struct dm_analysis *a, bool all, int32_t pid, uint64_t start,
+			    uint64_t end, enum dm_loop_end why, uint64_t ts)
+{
+	uint32_t n = 0, *idx;
+
+	if (!all) {
+		uint32_t pi = hmap_get(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
+
+		if (pi == HMAP_NONE || !P(a, pi)->ncand)
+			return;
+	}
+	if (!hmap_count(&a->cand_map))
+		return;
+	idx = malloc(hmap_count(&a->cand_map) * sizeof(*idx));
+	if (!idx) {
+		fail_oom(a);
+		return;
+	}
+	for (uint32_t s = 0; s <= a->cand_map.mask; s++) {
+		struct hmap_slot *sl = &a->cand_map.slots[s];
+
+		if (sl->val == HMAP_NONE)
+			continue;
+		if (!all && (sl->k1 != (uint64_t)(uint32_t)pid || sl->k2 < start || sl->k2 >= end))
+			continue;
+		idx[n++] = sl->val;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		cand_end(a, idx[i], why, ts);
+	free(idx);
+}
+
+static void cands_end_pid(struct dm_analysis *a, int32_t pid, uint64_t start, uint64_t end,
+			  enum dm_loop_end why, uint64_t ts)
+{
+	cands_end_match(a, false, pid, start, end, why, ts);
+}
+
+/* ------------------------------------------------------------------ leaks */
+
+static void leak_add(struct dm_analysis *a, const struct dm_leak *l)
+{
+	if (a->res.nleaks == a->leaks_cap) {
+		size_t ncap = a->leaks_cap ? a->leaks_cap * 2 : 16;
+		struct dm_leak *nl = realloc(a->res.leaks, ncap * sizeof(*nl));
+
+		if (!nl) {
+			fail_oom(a);
+			return;
+		}
+		a->res.leaks = nl;
+		a->leaks_cap = ncap;
+	}
+	a->res.leaks[a->res.nleaks++] = *l;
+	if (a->cfg.on_leak)
+		a->cfg.on_leak(a->cfg.ctx, l);
+}
+
+/* ----------------------------------------------------------------- events */
+
+static void ev_setup(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct tid *t;
+	uint32_t pi;
+
+	pi = proc_get(a, tgid_of(a, ev->tid), true);
+	if (ev->setup.ret)
+		BUMP(a, pi, setup_failed, 1);
+	t = tid_get(a, ev->tid, true);
+	if (!t)
+		return;
+	if (ev->setup.fault) {
+		t->fsetup_valid = true;
+		t->fsetup_ts = ev->ts;
+		t->fsetup_npages = ev->setup.npages;
+		t->fsetup_cpages = ev->setup.cpages;
+		t->fsetup_ret = ev->setup.ret;
+		t->fsetup_owner_match = ev->setup.owner_match;
+		t->fsetup_has_owner = ev->setup.has_owner_match;
+	} else if (ev->setup.dir == DM_DIR_TO_DEV) {
+		t->tsetup_valid = true;
+		t->tsetup_ts = ev->ts;
+	}
+}
+
+static uint64_t todev_start(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct tid *t = tid_get(a, ev->tid, false);
+
+	if (t && t->tsetup_valid && t->tsetup_ts <= ev->ts)
+		return t->tsetup_ts;
+	return ev->ts;
+}
+
+static void ev_copy(struct dm_analysis *a, const struct dm_event *ev)
+{
+	uint32_t pi = proc_get(a, tgid_of(a, ev->tid), true);
+	uint32_t gi, old;
+	struct page *pg;
+
+	if (ev->copy.dir != DM_DIR_TO_DEV) {
+		uint32_t owner = pi;
+
+		gi = hmap_get(&a->page_map, ev->copy.src_pfn, 0);
+		if (gi != HMAP_NONE) {
+			struct page *p = pool_at(&a->pages, gi);
+
+			owner = p->proc;
+			p->returning = true;
+		}
+		BUMP(a, owner, copies_to_ram, 1);
+		cycle_returned(a, owner);
+		return;
+	}
+	if (pi == HMAP_NONE)
+		return;
+	cycle_to_dev(a, pi, todev_start(a, ev));
+	BUMP(a, pi, copies_to_dev, 1);
+
+	/* A device page allocated twice without a free in between: its
+	 * free was lost.  Forget the old one. */
+	old = hmap_get(&a->page_map, ev->copy.dst_pfn, 0);
+	if (old != HMAP_NONE) {
+		pg = pool_at(&a->pages, old);
+		P(a, pg->proc)->live_pages--;
+		proc_maybe_free(a, pg->proc);
+		hmap_del(&a->page_map, ev->copy.dst_pfn, 0);
+		pool_put(&a->pages, old);
+	}
+	gi = pool_alloc(&a->pages);
+	if (gi == HMAP_NONE) {
+		fail_oom(a);
+		return;
+	}
+	if (hmap_put(&a->page_map, ev->copy.dst_pfn, 0, gi)) {
+		pool_put(&a->pages, gi);
+		fail_oom(a);
+		return;
+	}
+	pg = pool_at(&a->pages, gi);
+	pg->dev_pfn = ev->copy.dst_pfn;
+	pg->shadow_pfn = ev->copy.shadow_pfn;
+	pg->addr = ev->copy.addr;
+	pg->alloc_ts = ev->ts;
+	pg->proc = pi;
+	pg->dev = ev->copy.dev;
+	P(a, pi)->live_pages++;
+}
+
+static void ev_finalize(struct dm_analysis *a, const struct dm_event *ev)
+{
+	int32_t tgid = tgid_of(a, ev->tid);
+	uint32_t pi = proc_get(a, tgid, true);
+	struct tid *t;
+
+	if (pi == HMAP_NONE)
+		return;
+	if (ev->fin.dir == DM_DIR_TO_DEV) {
+		if (ev->fin.migrated)
+			cycle_to_dev(a, pi, todev_start(a, ev));
+		BUMP(a, pi, to_dev, ev->fin.migrated);
+		t = tid_get(a, ev->tid, false);
+		if (t)
+			t->tsetup_valid = false;
+		return;
+	}
+	if (ev->fin.fault) {
+		BUMP(a, pi, to_ram_fault, ev->fin.migrated);
+	} else {
+		BUMP(a, pi, to_ram_ioctl, ev->fin.migrated);
+		/* an explicit migration back ends loops in its range */
+		if (ev->fin.migrated)
+			cands_end_pid(a, tgid, ev->fin.start, ev->fin.end, DM_LOOP_MIGRATED, ev->ts);
+	}
+	if (!ev->fin.migrated)
+		return;
+	cycle_returned(a, pi);
+	if (ev->fin.fault) {
+		uint64_t v = 0;
+		bool have = false;
+
+		if (ev->fin.has_duration) {
+			v = ev->fin.duration_ns;
+			have = true;
+		} else {
+			t = tid_get(a, ev->tid, false);
+			if (t && t->fsetup_valid && t->fsetup_ts <= ev->ts) {
+				v = ev->ts - t->fsetup_ts;
+				have = true;
+			}
+		}
+		if (have) {
+			dm_lat_add(&a->res.total.lat, v);
+			dm_lat_add(&target(a, pi)->lat, v);
+		}
+	}
+}
+
+static void ev_fault(struct dm_analysis *a, const struct dm_event *ev)
+{
+	int32_t pid = ev->fault.pid;
+	uint32_t pi, ci;
+	struct tid *t;
+	struct cand *c;
+
+	/* learn which process a thread belongs to */
+	if (ev->tid != pid && pid > 0) {
+		t = tid_get(a, ev->tid, true);
+		if (t)
+			t->tgid = pid;
+	}
+	pi = proc_get(a, pid, true);
+	BUMP(a, pi, faults, 1);
+	if (ev->fault.result & DM_VM_FAULT_SIGBUS)
+		BUMP(a, pi, sigbus, 1);
+	t = tid_get(a, ev->tid, false);
+
+	if (ev->fault.migrated) {
+		ci = cand_get(a, pid, ev->fault.addr, false);
+		if (ci != HMAP_NONE)
+			cand_end(a, ci, DM_LOOP_MIGRATED, ev->ts);
+		if (t)
+			t->fsetup_valid = false;
+		return;
+	}
+	BUMP(a, pi, faults_no_progress, 1);
+	ci = cand_get(a, pid, ev->fault.addr, true);
+	if (ci == HMAP_NONE)
+		return;
+	c = pool_at(&a->cands, ci);
+	if (c->l.count && c->l.dev_pfn != ev->fault.dev_pfn) {
+		/* a different device page at the same address: the old one
+		 * must have moved back in between */
+		cand_end(a, ci, DM_LOOP_MIGRATED, ev->ts);
+		ci = cand_get(a, pid, ev->fault.addr, true);
+		if (ci == HMAP_NONE)
+			return;
+		c = pool_at(&a->cands, ci);
+	}
+	if (!c->l.count)
+		c->l.first_ts = ev->ts;
+	c->l.count++;
+	c->l.last_ts = ev->ts;
+	c->l.dev = ev->fault.dev;
+	c->l.dev_pfn = ev->fault.dev_pfn;
+	c->l.last_result = ev->fault.result;
+	if (ev->fault.no_progress > c->l.max_no_progress)
+		c->l.max_no_progress = ev->fault.no_progress;
+	if (ev->fault.result & DM_VM_FAULT_SIGBUS)
+		c->l.sigbus++;
+
+	/* what did migrate_vma_setup() say for this fault? */
+	if (t && t->fsetup_valid && t->fsetup_ts <= ev->ts) {
+		c->l.last_npages = t->fsetup_npages;
+		c->l.last_cpages = t->fsetup_cpages;
+		if (t->fsetup_ret) {
+			c->l.evidence[DM_CAUSE_SETUP_ERROR]++;
+			c->l.last_ret = t->fsetup_ret;
+		} else if (!t->fsetup_cpages) {
+			if (t->fsetup_has_owner && !t->fsetup_owner_match)
+				c->l.evidence[DM_CAUSE_OWNER_MISMATCH]++;
+			else
+				c->l.evidence[DM_CAUSE_NOT_COLLECTED]++;
+		} else {
+			c->l.evidence[DM_CAUSE_NOT_MIGRATED]++;
+		}
+		t->fsetup_valid = false;
+	} else {
+		c->l.evidence[DM_CAUSE_NO_SETUP]++;
+	}
+	if (c->l.count == a->cfg.loop_threshold)
+		loop_report(a, c);
+}
+
+static void ev_guard(struct dm_analysis *a, const struct dm_event *ev)
+{
+	uint32_t pi = proc_get(a, ev->guard.pid, true);
+	uint32_t ci;
+	struct cand *c;
+
+	BUMP(a, pi, guard, 1);
+	ci = cand_get(a, ev->guard.pid, ev->guard.addr, true);
+	if (ci == HMAP_NONE)
+		return;
+	c = pool_at(&a->cands, ci);
+	c->l.guard = true;
+	c->l.guard_count = ev->guard.count;
+	c->l.guard_limit = ev->guard.limit;
+	c->l.guard_ts = ev->ts;
+	c->l.dev = ev->guard.dev;
+	if (!c->l.count) {
+		c->l.dev_pfn = ev->guard.dev_pfn;
+		c->l.first_ts = c->l.last_ts = ev->ts;
+	}
+	loop_report(a, c);
+}
+
+static void ev_free(struct dm_analysis *a, const struct dm_event *ev)
+{
+	uint32_t gi = hmap_get(&a->page_map, ev->free.dev_pfn, 0);
+	struct page pg = { 0 };
+	uint32_t owner;
+
+	if (gi != HMAP_NONE) {
+		pg = *(struct page *)pool_at(&a->pages, gi);
+		hmap_del(&a->page_map, ev->free.dev_pfn, 0);
+		pool_put(&a->pages, gi);
+		owner = pg.proc;
+	} else {
+		owner = proc_get(a, tgid_of(a, ev->tid), true);
+		a->res.untracked_frees++;
+	}
+	BUMP(a, owner, frees, 1);
+
+	if (!ev->free.released && ev->free.shadow_pfn) {
+		struct dm_leak l = {
+			.kind = DM_LEAK_FREED_UNRELEASED,
+			.dev = ev->free.dev,
+			.dev_pfn = ev->free.dev_pfn,
+			.shadow_pfn = ev->free.shadow_pfn,
+			.free_ts = ev->ts,
+			.pid = -1,
+		};
+
+		if (gi != HMAP_NONE) {
+			l.addr = pg.addr;
+			l.alloc_known = true;
+			l.alloc_ts = pg.alloc_ts;
+			l.pid = P(a, owner)->pid;
+			proc_comm(a, P(a, owner), l.comm);
+		} else {
+			set_comm(l.comm, "-");
+		}
+		BUMP(a, owner, leaks, 1);
+		leak_add(a, &l);
+	}
+
+	if (gi != HMAP_NONE) {
+		struct proc *p = P(a, owner);
+		uint32_t ci = cand_get(a, p->pid, pg.addr, false);
+
+		if (ci != HMAP_NONE &&
+		    ((struct cand *)pool_at(&a->cands, ci))->l.dev_pfn == pg.dev_pfn)
+			cand_end(a, ci, pg.returning ? DM_LOOP_MIGRATED : DM_LOOP_FREED, ev->ts);
+		p = P(a, owner);
+		p->live_pages--;
+		proc_maybe_free(a, owner);
+	}
+}
+
+static void proc_detach(struct dm_analysis *a, uint32_t pi, uint64_t ts, bool exited)
+{
+	struct proc *p = P(a, pi);
+	int32_t pid = p->pid;
+
+	cycle_close(a, pi, ts);
+	cands_end_pid(a, pid, 0, UINT64_MAX, DM_LOOP_EXITED, ts);
+	p = P(a, pi);
+	if (exited) {
+		p->exited = true;
+		p->exit_ts = ts;
+	}
+	hmap_del(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
+	p->detached = true;
+	proc_maybe_free(a, pi);
+}
+
+static void ev_fork(struct dm_analysis *a, const struct dm_event *ev)
+{
+	uint32_t pi = proc_get(a, ev->fork.child, false);
+
+	if (pi != HMAP_NONE)	/* a reused pid whose exit we missed */
+		proc_detach(a, pi, ev->ts, false);
+	pi = proc_get(a, ev->fork.child, true);
+	if (pi != HMAP_NONE)
+		set_comm(P(a, pi)->comm, ev->fork.comm);
+}
+
+static void ev_exec(struct dm_analysis *a, const struct dm_event *ev)
+{
+	uint32_t pi = proc_get(a, tgid_of(a, ev->exec.pid), true);
+
+	if (pi != HMAP_NONE && ev->exec.comm[0])
+		set_comm(P(a, pi)->comm, ev->exec.comm);
+}
+
+static void ev_exit(struct dm_analysis *a, const struct dm_event *ev)
+{
+	int32_t pid = ev->exit.pid;
+	uint32_t ti = hmap_get(&a->tid_map, (uint64_t)(uint32_t)pid, 0);
+	uint32_t pi;
+
+	if (ti != HMAP_NONE) {
+		struct tid *t = pool_at(&a->tids, ti);
+		bool thread = t->tgid && t->tgid != pid;
+
+		hmap_del(&a->tid_map, (uint64_t)(uint32_t)pid, 0);
+		pool_put(&a->tids, ti);
+		if (thread)
+			return;	/* a thread of a process we know: not the process */
+	}
+	pi = proc_get(a, pid, false);
+	if (pi == HMAP_NONE)
+		return;
+	if (!P(a, pi)->comm[0] && ev->exit.comm[0])
+		set_comm(P(a, pi)->comm, ev->exit.comm);
+	proc_detach(a, pi, ev->ts, true);
+}
+
+void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct dm_result *r = &a->res;
+
+	if (a->finished || ev->kind >= DM_EV_MAX)
+		return;
+	r->events++;
+	r->by_kind[ev->kind]++;
+	if (ev->kind != DM_EV_LOST) {
+		if (!a->started) {
+			a->started = true;
+			r->first_ts = ev->ts;
+		}
+		if (ev->ts > r->last_ts)
+			r->last_ts = ev->ts;
+	}
+
+	switch (ev->kind) {
+	case DM_EV_SETUP: ev_setup(a, ev); break;
+	case DM_EV_COPY: ev_copy(a, ev); break;
+	case DM_EV_FINALIZE: ev_finalize(a, ev); break;
+	case DM_EV_FAULT: ev_fault(a, ev); break;
+	case DM_EV_GUARD: ev_guard(a, ev); break;
+	case DM_EV_FREE: ev_free(a, ev); break;
+	case DM_EV_CHUNK:
+		r->chunks++;
+		r->chunk_pages += ev->chunk.npages;
+		break;
+	case DM_EV_FORK: r->have_sched = true; ev_fork(a, ev); break;
+	case DM_EV_EXEC: r->have_sched = true; ev_exec(a, ev); break;
+	case DM_EV_EXIT: r->have_sched = true; ev_exit(a, ev); break;
+	case DM_EV_LOST:
+		if (ev->lost.count < 0)
+			r->lost_unknown++;
+		else
+			r->lost_events += (uint64_t)ev->lost.count;
+		r->incomplete = true;
+		break;
+	default:
+		break;
+	}
+	if (ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_CHUNK)
+		r->dmirror_events++;
+}
+
+void dm_analysis_mark_incomplete(struct dm_analysis *a, uint64_t lost)
+{
+	a->res.incomplete = true;
+	a->res.lost_events += lost;
+}
+
+static int cmp_loop(const void *x, const void *y)
+{
+	const struct dm_loop *a = x, *b = y;
+
+	if (a->first_ts != b->first_ts)
+		return a->first_ts < b->first_ts ? -1 : 1;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static int cmp_leak(const void *x, const void *y)
+{
+	const struct dm_leak *a = x, *b = y;
+
+	if (a->alloc_known != b->alloc_known)
+		return a->alloc_known ? 1 : -1;
+	if (a->alloc_ts != b->alloc_ts)
+		return a->alloc_ts < b->alloc_ts ? -1 : 1;
+	return a->dev_pfn < b->dev_pfn ? -1 : a->dev_pfn > b->dev_pfn;
+}
+
+void dm_analysis_finish(struct dm_analysis *a)
+{
+	struct dm_result *r = &a->res;
+	uint64_t end = r->last_ts;
+
+	if (a->finished)
+		return;
+
+	/* loops still open */
+	cands_end_match(a, true, 0, 0, 0, DM_LOOP_OPEN, end);
+	/* cycles still open */
+	for (uint32_t s = 0; s <= a->proc_map.mask; s++)
+		if (a->proc_map.slots[s].val != HMAP_NONE)
+			cycle_close(a, a->proc_map.slots[s].val, end);
+
+	/* pages still on the device */
+	for (uint32_t s = 0; s <= a->page_map.mask; s++) {
+		struct page *pg;
+		struct proc *p;
+
+		if (a->page_map.slots[s].val == HMAP_NONE)
+			continue;
+		pg = pool_at(&a->pages, a->page_map.slots[s].val);
+		p = P(a, pg->proc);
+		if (p->exited && pg->shadow_pfn) {
+			struct dm_leak l = {
+				.kind = DM_LEAK_LIVE_AFTER_EXIT,
+				.dev = pg->dev,
+				.dev_pfn = pg->dev_pfn,
+				.shadow_pfn = pg->shadow_pfn,
+				.addr = pg->addr,
+				.pid = p->pid,
+				.alloc_known = true,
+				.alloc_ts = pg->alloc_ts,
+				.free_ts = p->exit_ts,
+			};
+
+			proc_comm(a, p, l.comm);
+			r->total.c.leaks++;
+			leak_add(a, &l);
+		} else {
+			r->live_at_end++;
+			if (pg->shadow_pfn)
+				r->live_shadow_at_end++;
+		}
+	}
+	if (r->nloops)
+		qsort(r->loops, r->nloops, sizeof(*r->loops), cmp_loop);
+	if (r->nleaks)
+		qsort(r->leaks, r->nleaks, sizeof(*r->leaks), cmp_leak);
+	a->finished = true;
+}
+
+const struct dm_result *dm_analysis_result(const struct dm_analysis *a)
+{
+	return &a->res;
+}
+
+void dm_analysis_free(struct dm_analysis *a)
+{
+	if (!a)
+		return;
+	/* free the cycles of every proc still allocated: those in the map,
+	 * and the detached ones that pages still point to */
+	for (uint32_t s = 0; s <= a->proc_map.mask && a->proc_map.slots; s++) {
+		uint32_t pi = a->proc_map.slots[s].val;
+
+		if (pi != HMAP_NONE && P(a, pi)->cycle) {
+			dm_lat_free(&P(a, pi)->cycle->s.lat);
+			free(P(a, pi)->cycle);
+			P(a, pi)->cycle = NULL;
+		}
+	}
+	for (uint32_t s = 0; s <= a->page_map.mask && a->page_map.slots; s++) {
+		uint32_t gi = a->page_map.slots[s].val;
+		struct proc *p;
+
+		if (gi == HMAP_NONE)
+			continue;
+		p = P(a, ((struct page *)pool_at(&a->pages, gi))->proc);
+		if (p->cycle) {
+			dm_lat_free(&p->cycle->s.lat);
+			free(p->cycle);
+			p->cycle = NULL;
+		}
+	}
+	hmap_free(&a->page_map);
+	hmap_free(&a->proc_map);
+	hmap_free(&a->tid_map);
+	hmap_free(&a->cand_map);
+	pool_free(&a->pages);
+	pool_free(&a->procs);
+	pool_free(&a->tids);
+	pool_free(&a->cands);
+	dm_lat_free(&a->res.total.lat);
+	dm_lat_free(&a->res.outside.lat);
+	free(a->res.loops);
+	free(a->res.leaks);
+	free(a);
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/* analyzer: record and diagnose the dmirror driver's tracepoints. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer.h"
+
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: analyzer record [-o FILE] [options] [--] CMD [ARGS]\n"
+		"       analyzer report [options] [FILE]\n"
+		"       analyzer --version\n"
+		"\n"
+		"Records the dmirror driver's tracepoints while CMD runs and diagnoses\n"
+		"fault loops and leaked shadow pages.  'analyzer COMMAND --help' for more;\n"
+		"man analyzer(1), docs/analyzer.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "record"))
+		return cmd_record(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("analyzer %s\n", ANALYZER_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "analyzer: unknown command '%s' (record or report)\n", argv[1]);
+	return 2;
+}

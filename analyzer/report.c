@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * analyzer report [options] [FILE]: read a trace.dat, run the engine,
+ * print problems first, then migration cycles and totals.
+ *
+ * Closed cycles are formatted as they close into an unlinked temporary
+ * file and copied to the output at the end, so memory does not grow
+ * with the number of cycles.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer.h"
+#include "analysis.h"
+#include "output.h"
+#include "reader.h"
+
+struct rep {
+	const char *file;
+	struct dm_analysis *a;
+	bool json, no_cycles;
+	uint64_t limit;		/* text: rows listed per table, 0 = all */
+	FILE *spill;
+	uint64_t ncycles;
+	bool spill_failed;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: analyzer report [options] [FILE]\n"
+		"  Analyse a trace.dat (default: trace.dat) made by 'analyzer record' or\n"
+		"  'trace-cmd record -e dmirror': fault loops, leaked shadow pages,\n"
+		"  migration cycles and fault service latency.\n"
+		"\n"
+		"  -j, --json              machine-readable output (schema in docs/analyzer.md)\n"
+		"  -t, --loop-threshold N  faults in a row without progress that make a loop\n"
+		"                          (default %d)\n"
+		"      --no-cycles         do not list the migration cycles\n"
+		"      --limit N           text output: list at most N rows per table\n"
+		"                          (default 50, 0 = all)\n"
+		"  -h, --help\n"
+		"\n"
+		"  exit status: 0 clean, 1 problems found (or events lost), 2 bad usage or\n"
+		"  unreadable input\n",
+		DM_DEFAULT_LOOP_THRESHOLD);
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_hex(FILE *f, uint64_t v)
+{
+	fprintf(f, "\"0x%" PRIx64 "\"", v);
+}
+
+static void json_counts(FILE *f, const struct dm_stats *s)
+{
+	const struct dm_counts *c = &s->c;
+	const struct dm_latency *l = &s->lat;
+
+	fprintf(f,
+		"\"pages_to_dev\": %" PRIu64 ", \"pages_to_ram_fault\": %" PRIu64
+		", \"pages_to_ram_ioctl\": %" PRIu64 ", \"copies_to_dev\": %" PRIu64
+		", \"copies_to_ram\": %" PRIu64 ", \"devmem_faults\": %" PRIu64
+		", \"faults_without_progress\": %" PRIu64 ", \"sigbus\": %" PRIu64
+		", \"frees\": %" PRIu64 ", \"leaks\": %" PRIu64 ", \"setup_failures\": %" PRIu64
+		", \"guard_events\": %" PRIu64 ", ",
+		c->to_dev, c->to_ram_fault, c->to_ram_ioctl, c->copies_to_dev, c->copies_to_ram,
+		c->faults, c->faults_no_progress, c->sigbus, c->frees, c->leaks, c->setup_failed,
+		c->guard);
+	fprintf(f, "\"fault_latency_ns\": {\"count\": %" PRIu64, l->count);
+	if (l->count)
+		fprintf(f, ", \"min\": %" PRIu64 ", \"median\": %" PRIu64 ", \"p99\": %" PRIu64
+			", \"max\": %" PRIu64 ", \"exact\": %s",
+			l->min, dm_lat_quantile(l, 0.5), dm_lat_quantile(l, 0.99), l->max,
+			l->hist ? "false" : "true");
+	fputc('}', f);
+}
+
+/* ------------------------------------------------------------------ text */
+
+static void fmt_us(char *buf, size_t n, uint64_t ns)
+{
+	snprintf(buf, n, "%.1f", (double)ns / 1000.0);
+}
+
+static void text_stats_row(FILE *f, const char *label, const struct dm_stats *s)
+{
+	const struct dm_counts *c = &s->c;
+	const struct dm_latency *l = &s->lat;
+	char mn[24] = "-", md[24] = "-", p99[24] = "-", mx[24] = "-", toram[48];
+
+	if (l->count) {
+		fmt_us(mn, sizeof(mn), l->min);
+		fmt_us(md, sizeof(md), dm_lat_quantile(l, 0.5));
+		fmt_us(p99, sizeof(p99), dm_lat_quantile(l, 0.99));
+		fmt_us(mx, sizeof(mx), l->max);
+	}
+	snprintf(toram, sizeof(toram), "%" PRIu64 " (%" PRIu64 "/%" PRIu64 ")",
+		 c->to_ram_fault + c->to_ram_ioctl, c->to_ram_fault, c->to_ram_ioctl);
+	fprintf(f, "%s %8" PRIu64 " %-16s %8" PRIu64 " %7" PRIu64 " %6" PRIu64
+		" %9s %9s %9s %9s\n",
+		label, c->to_dev, toram, c->faults, c->frees, c->leaks, mn, md, p99, mx);
+}
+
+static const char *stats_header =
+	"  TO_DEV TO_RAM(FLT/IOCTL)   FAULTS   FREES  LEAKS   LAT_MIN   LAT_MED   LAT_P99   LAT_MAX (us)";
+
+static void on_cycle(void *ctx, const struct dm_cycle *c)
+{
+	struct rep *r = ctx;
+	const struct dm_result *res = dm_analysis_result(r->a);
+	char label[128], st[32], dur[32];
+
+	if (r->no_cycles || r->spill_failed)
+		return;
+	r->ncycles++;
+	if (r->json) {
+		if (r->ncycles > 1)
+			fputs(",\n", r->spill);
+		fprintf(r->spill, "    {\"id\": %u, \"pid\": %d, \"comm\": ", c->id, c->pid);
+		json_str(r->spill, c->comm);
+		fprintf(r->spill, ", \"start_ns\": %" PRIu64 ", \"end_ns\": %" PRIu64 ", ",
+			c->start_ts, c->end_ts);
+		json_counts(r->spill, &c->s);
+		fputc('}', r->spill);
+	} else {
+		if (r->limit && r->ncycles > r->limit)
+			return;
+		dm_fmt_rel(st, sizeof(st), c->start_ts, res->first_ts);
+		snprintf(dur, sizeof(dur), "%.6f", (double)(c->end_ts - c->start_ts) / 1e9);
+		snprintf(label, sizeof(label), "  %5u %7d %-15.15s %11s %10s", c->id, c->pid, c->comm,
+			 st, dur);
+		text_stats_row(r->spill, label, &c->s);
+	}
+	if (ferror(r->spill))
+		r->spill_failed = true;
+}
+
+static void copy_spill(struct rep *r, FILE *out)
+{
+	char buf[65536];
+	size_t n;
+
+	fflush(r->spill);
+	rewind(r->spill);
+	while ((n = fread(buf, 1, sizeof(buf), r->spill)) > 0)
+		fwrite(buf, 1, n, out);
+}
+
+static void meta_value(const char *meta, const char *key, char *out, size_t n)
+{
+	size_t kl = strlen(key);
+
+	out[0] = 0;
+	for (const char *p = meta; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len > kl + 1 && !strncmp(p, key, kl) && p[kl] == ':') {
+			const char *v = p + kl + 1;
+
+			while (*v == ' ')
+				v++;
+			snprintf(out, n, "%.*s", (int)(len - (size_t)(v - p)), v);
+			return;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+struct verdict {
+	uint64_t lost;		/* best estimate */
+	bool incomplete;
+	struct dm_stats_check sc;
+	bool stats_disagree;
+	uint64_t problems;
+};
+
+static void judge(const struct dm_result *res, const struct dm_read_stats *st,
+		  const struct dat_info *info, struct verdict *v)
+{
+	uint64_t stats_lost = st->stats_overrun + st->stats_dropped;
+	uint64_t page_lost = st->missed_events;
+
+	memset(v, 0, sizeof(*v));
+	/* the same losses seen two ways: take the larger */
+	v->lost = stats_lost > page_lost ? stats_lost : page_lost;
+	v->incomplete = res->incomplete || v->lost || st->missed_unknown || st->bad_records;
+	dm_stats_check(info->stats_before, info->stats_after, res, &v->sc);
+	v->stats_disagree = v->sc.have && !v->sc.agree;
+	v->problems = res->nloops + res->nleaks + (v->stats_disagree ? 1 : 0);
+}
+
+static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
+		       const struct dat_info *info, const struct verdict *v)
+{
+	const struct dm_result *res = dm_analysis_result(r->a);
+	uint64_t t0 = res->first_ts;
+	char cmd[512], buf[1024], t1[32], t2[32];
+	size_t shown;
+
+	fprintf(f, "dmirror analyzer report: %s\n", r->file);
+	meta_value(info->meta, "command", cmd, sizeof(cmd));
+	if (cmd[0])
+		fprintf(f, "  recorded: %s\n", cmd);
+	fprintf(f, "  events:   %" PRIu64 " dmirror events, %" PRIu64 " records on %u CPU(s), over %.6f s\n",
+		res->dmirror_events, st->records, st->cpus,
+		(double)(res->last_ts - res->first_ts) / 1e9);
+	if (!res->have_sched && !st->sched_formats)
+		fprintf(f, "  note:     no sched process events recorded: process exits are unknown, so pages\n"
+			   "            still on the device at the end are not judged as leaks\n");
+	if (v->incomplete) {
+		fprintf(f, "  WARNING:  events were lost: %" PRIu64 " counted", v->lost);
+		if (st->missed_unknown)
+			fprintf(f, " (+%" PRIu64 " losses of unknown size)", st->missed_unknown);
+		if (st->bad_records)
+			fprintf(f, ", %" PRIu64 " corrupt records", st->bad_records);
+		fprintf(f, "; the result is INCOMPLETE\n");
+	}
+	fputc('\n', f);
+
+	if (res->nloops || res->nleaks || v->stats_disagree)
+		fprintf(f, "PROBLEMS: %zu fault loop(s), %zu leaked shadow page(s)%s\n\n", res->nloops,
+			res->nleaks, v->stats_disagree ? ", leak count disagrees with the driver's stats" : "");
+	else
+		fprintf(f, "No fault loops, no leaked shadow pages.\n\n");
+
+	if (res->nloops) {
+		fprintf(f, "Fault loops (%u or more faults in a row without progress):\n",
+			dm_analysis_loop_threshold(r->a));
+		shown = 0;
+		for (size_t i = 0; i < res->nloops; i++) {
+			const struct dm_loop *l = &res->loops[i];
+			double secs = (double)(l->last_ts - l->first_ts) / 1e9;
+
+			if (r->limit && ++shown > r->limit) {
+				fprintf(f, "  ... %zu more (--limit 0 lists all)\n", res->nloops - r->limit);
+				break;
+			}
+			dm_fmt_rel(t1, sizeof(t1), l->first_ts, t0);
+			dm_fmt_rel(t2, sizeof(t2), l->last_ts, t0);
+			fprintf(f, "  #%zu pid %d (%s) addr 0x%" PRIx64 " dev %u dev_pfn 0x%" PRIx64 "\n",
+				i + 1, l->pid, l->comm, l->addr, l->dev, l->dev_pfn);
+			fprintf(f, "     %" PRIu64 " faults without progress, %s s .. %s s", l->count, t1, t2);
+			if (secs > 0)
+				fprintf(f, " (%.0f faults/s)", (double)(l->count > 1 ? l->count - 1 : 1) / secs);
+			if (l->below_threshold)
+				fprintf(f, " [below the threshold: reported because the guard fired]");
+			fputc('\n', f);
+			dm_describe_cause(l, buf, sizeof(buf));
+			fprintf(f, "     cause: %s\n", buf);
+			dm_describe_end(l, buf, sizeof(buf));
+			fprintf(f, "     %s\n", buf);
+		}
+		fputc('\n', f);
+	}
+
+	if (res->nleaks || v->sc.have) {
+		fprintf(f, "Leaked shadow pages: %zu", res->nleaks);
+		if (v->sc.have) {
+			fprintf(f, " (driver stats %s: %" PRId64 " -> %" PRId64 ", %+" PRId64 "; expected +%" PRIu64
+				" = %zu leaked + %" PRIu64 " still on the device: %s)",
+				v->sc.key, v->sc.before, v->sc.after, v->sc.delta, v->sc.expected,
+				res->nleaks, res->live_shadow_at_end,
+				v->sc.agree ? "agrees" : "DISAGREES");
+		} else if (info->stats_before || info->stats_after) {
+			fprintf(f, " (no shadow_live counter in the driver's stats: not cross-checked)");
+		} else {
+			fprintf(f, " (no driver stats in the file: not cross-checked)");
+		}
+		fputc('\n', f);
+		if (res->nleaks)
+			fprintf(f, "  %-12s %-12s %-16s %7s %-15s %-13s %s\n", "DEV_PFN", "SHADOW_PFN", "ADDR",
+				"PID", "COMM", "ALLOCATED", "HOW");
+		shown = 0;
+		for (size_t i = 0; i < res->nleaks; i++) {
+			const struct dm_leak *l = &res->leaks[i];
+			char a[24], addr[24], pid[16];
+
+			if (r->limit && ++shown > r->limit) {
+				fprintf(f, "  ... %zu more (--limit 0 lists all)\n", res->nleaks - r->limit);
+				break;
+			}
+			if (l->alloc_known)
+				dm_fmt_rel(a, sizeof(a), l->alloc_ts, t0);
+			else
+				snprintf(a, sizeof(a), "before trace");
+			if (l->alloc_known)
+				snprintf(addr, sizeof(addr), "0x%" PRIx64, l->addr);
+			else
+				snprintf(addr, sizeof(addr), "?");
+			if (l->pid >= 0)
+				snprintf(pid, sizeof(pid), "%d", l->pid);
+			else
+				snprintf(pid, sizeof(pid), "?");
+			fprintf(f, "  0x%-10" PRIx64 " 0x%-10" PRIx64 " %-16s %7s %-15.15s %-13s %s\n",
+				l->dev_pfn, l->shadow_pfn, addr, pid, l->comm, a,
+				l->kind == DM_LEAK_FREED_UNRELEASED ? "freed, shadow kept"
+								    : "never freed, owner exited");
+		}
+		fputc('\n', f);
+	}
+
+	if (!r->no_cycles) {
+		fprintf(f, "Migration cycles: %u (a cycle starts at a process's first to_dev migration\n"
+			   "after its pages came back; listed as they end)\n", res->cycles);
+		if (r->ncycles) {
+			fprintf(f, "  %5s %7s %-15s %11s %10s%s\n", "CYCLE", "PID", "COMM", "START(s)",
+				"DUR(s)", stats_header);
+			copy_spill(r, f);
+			if (r->limit && r->ncycles > r->limit)
+				fprintf(f, "  ... %" PRIu64 " more (--limit 0 lists all)\n",
+					r->ncycles - r->limit);
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "Totals:\n  %-50s%s\n", "", stats_header);
+	text_stats_row(f, "  all                                               ", &res->total);
+	if (res->outside.c.to_dev || res->outside.c.to_ram_fault || res->outside.c.to_ram_ioctl ||
+	    res->outside.c.faults || res->outside.c.frees || res->outside.c.leaks)
+		text_stats_row(f, "  outside any cycle                                 ", &res->outside);
+	fprintf(f, "  device: %" PRIu64 " chunk(s) added, %" PRIu64 " pages; %" PRIu64
+		" page(s) still on the device at the end; %" PRIu64 " free(s) of pages allocated before the trace\n",
+		res->chunks, res->chunk_pages, res->live_at_end, res->untracked_frees);
+	if (res->total.lat.hist)
+		fprintf(f, "  latency quantiles over %d samples are from a histogram (within 1.6%%)\n",
+			DM_LAT_EXACT);
+	fputc('\n', f);
+	if (v->problems)
+		fprintf(f, "Verdict: PROBLEMS FOUND%s\n", v->incomplete ? " (and the trace is incomplete)" : "");
+	else if (v->incomplete)
+		fprintf(f, "Verdict: no problem seen, but the trace is INCOMPLETE\n");
+	else
+		fprintf(f, "Verdict: clean\n");
+}
+
+static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
+		       const struct dat_info *info, const struct verdict *v)
+{
+	const struct dm_result *res = dm_analysis_result(r->a);
+	char buf[1024];
+	bool first;
+
+	fprintf(f, "{\n  \"schema\": \"dmirror-analyzer-report/1\",\n  \"file\": ");
+	json_str(f, r->file);
+	fprintf(f, ",\n  \"file_version\": %d,\n  \"complete\": %s,\n  \"problems\": %" PRIu64
+		",\n  \"loop_threshold\": %u,\n",
+		info->version, v->incomplete ? "false" : "true", v->problems,
+		dm_analysis_loop_threshold(r->a));
+
+	fprintf(f, "  \"recording\": {\"meta\": {");
+	first = true;
+	for (const char *p = info->meta; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *colon = memchr(p, ':', len);
+
+		if (colon) {
+			char k[128], val[1024];
+			const char *vs = colon + 1;
+
+			while (vs < p + len && *vs == ' ')
+				vs++;
+			snprintf(k, sizeof(k), "%.*s", (int)(colon - p), p);
+			snprintf(val, sizeof(val), "%.*s", (int)(p + len - vs), vs);
+			fprintf(f, "%s", first ? "" : ", ");
+			json_str(f, k);
+			fputs(": ", f);
+			json_str(f, val);
+			first = false;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	fprintf(f, "}, \"stats_before\": ");
+	if (info->stats_before)
+		json_str(f, info->stats_before);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"stats_after\": ");
+	if (info->stats_after)
+		json_str(f, info->stats_after);
+	else
+		fputs("null", f);
+	fprintf(f, "},\n");
+
+	fprintf(f, "  \"events\": {\"records\": %" PRIu64 ", \"dmirror\": %" PRIu64 ", \"cpus\": %u"
+		", \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64 ", \"sched_recorded\": %s, \"by_type\": {",
+		st->records, res->dmirror_events, st->cpus, res->first_ts, res->last_ts,
+		(res->have_sched || st->sched_formats) ? "true" : "false");
+	first = true;
+	for (int k = DM_EV_SETUP; k < DM_EV_LOST; k++) {
+		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", dm_ev_kind_name(k), res->by_kind[k]);
+		first = false;
+	}
+	fprintf(f, "}},\n");
+
+	fprintf(f, "  \"lost\": {\"events\": %" PRIu64 ", \"unknown_size_losses\": %" PRIu64
+		", \"pages_flagged\": %" PRIu64 ", \"stats_overrun\": %" PRIu64 ", \"stats_dropped\": %" PRIu64
+		", \"corrupt_records\": %" PRIu64 "},\n",
+		v->lost, st->missed_unknown, st->missed_pages, st->stats_overrun, st->stats_dropped,
+		st->bad_records);
+
+	fprintf(f, "  \"fault_loops\": [");
+	for (size_t i = 0; i < res->nloops; i++) {
+		const struct dm_loop *l = &res->loops[i];
+		double secs = (double)(l->last_ts - l->first_ts) / 1e9;
+		enum dm_cause c = dm_loop_cause(l);
+
+		fprintf(f, "%s\n    {\"pid\": %d, \"comm\": ", i ? "," : "", l->pid);
+		json_str(f, l->comm);
+		fprintf(f, ", \"addr\": ");
+		json_hex(f, l->addr);
+		fprintf(f, ", \"dev\": %u, \"dev_pfn\": ", l->dev);
+		json_hex(f, l->dev_pfn);
+		fprintf(f, ", \"count\": %" PRIu64 ", \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64
+			", \"rate_per_s\": %.1f, \"max_no_progress\": %u, \"below_threshold\": %s,\n"
+			"     \"cause\": {\"code\": \"%s\", \"text\": ",
+			l->count, l->first_ts, l->last_ts,
+			secs > 0 ? (double)(l->count > 1 ? l->count - 1 : 1) / secs : 0.0,
+			l->max_no_progress, l->below_threshold ? "true" : "false", dm_cause_name(c));
+		dm_describe_cause(l, buf, sizeof(buf));
+		json_str(f, buf);
+		fprintf(f, ", \"evidence\": {");
+		for (int k = 0; k < DM_CAUSE_MAX; k++)
+			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", dm_cause_name(k), l->evidence[k]);
+		fprintf(f, "}},\n     \"guard\": {\"fired\": %s, \"count\": %u, \"limit\": %u, \"ts_ns\": %" PRIu64
+			"}, \"sigbus\": %" PRIu64 ", \"end\": \"%s\", \"end_ns\": %" PRIu64 ", \"end_text\": ",
+			l->guard ? "true" : "false", l->guard_count, l->guard_limit, l->guard_ts, l->sigbus,
+			l->guard ? "guard" : dm_loop_end_name(l->end), l->end_ts);
+		dm_describe_end(l, buf, sizeof(buf));
+		json_str(f, buf);
+		fputc('}', f);
+	}
+	fprintf(f, "%s],\n", res->nloops ? "\n  " : "");
+
+	fprintf(f, "  \"leaks\": [");
+	for (size_t i = 0; i < res->nleaks; i++) {
+		const struct dm_leak *l = &res->leaks[i];
+
+		fprintf(f, "%s\n    {\"kind\": \"%s\", \"dev\": %u, \"dev_pfn\": ", i ? "," : "",
+			dm_leak_kind_name(l->kind), l->dev);
+		json_hex(f, l->dev_pfn);
+		fprintf(f, ", \"shadow_pfn\": ");
+		json_hex(f, l->shadow_pfn);
+		fprintf(f, ", \"addr\": ");
+		if (l->alloc_known)
+			json_hex(f, l->addr);
+		else
+			fputs("null", f);
+		if (l->pid >= 0)
+			fprintf(f, ", \"pid\": %d, \"comm\": ", l->pid);
+		else
+			fprintf(f, ", \"pid\": null, \"comm\": ");
+		json_str(f, l->comm);
+		if (l->alloc_known)
+			fprintf(f, ", \"alloc_ns\": %" PRIu64, l->alloc_ts);
+		else
+			fprintf(f, ", \"alloc_ns\": null");
+		fprintf(f, ", \"free_ns\": %" PRIu64 "}", l->free_ts);
+	}
+	fprintf(f, "%s],\n", res->nleaks ? "\n  " : "");
+
+	fprintf(f, "  \"leak_check\": {\"leaks\": %zu, \"live_at_end\": %" PRIu64
+		", \"live_shadow_at_end\": %" PRIu64 ", \"expected_delta\": %" PRIu64 ", ",
+		res->nleaks, res->live_at_end, res->live_shadow_at_end, v->sc.expected);
+	if (v->sc.have) {
+		fprintf(f, "\"stats_key\": ");
+		json_str(f, v->sc.key);
+		fprintf(f, ", \"stats_before\": %" PRId64 ", \"stats_after\": %" PRId64
+			", \"stats_delta\": %" PRId64 ", \"agree\": %s},\n",
+			v->sc.before, v->sc.after, v->sc.delta, v->sc.agree ? "true" : "false");
+	} else {
+		fprintf(f, "\"stats_key\": null, \"stats_before\": null, \"stats_after\": null"
+			", \"stats_delta\": null, \"agree\": null},\n");
+	}
+
+	fprintf(f, "  \"cycles_total\": %u,\n  \"cycles\": [", res->cycles);
+	if (r->ncycles) {
+		fputc('\n', f);
+		copy_spill(r, f);
+		fprintf(f, "\n  ");
+	}
+	fprintf(f, "],\n  \"outside_cycles\": {");
+	json_counts(f, &res->outside);
+	fprintf(f, "},\n  \"total\": {");
+	json_counts(f, &res->total);
+	fprintf(f, ", \"device_chunks\": %" PRIu64 ", \"device_pages\": %" PRIu64
+		", \"untracked_frees\": %" PRIu64 "}\n}\n",
+		res->chunks, res->chunk_pages, res->untracked_frees);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "loop-threshold", required_argument, NULL, 't' },
+		{ "no-cycles", no_argument, NULL, 'C' },
+		{ "limit", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rep r = { .file = "trace.dat", .limit = 50 };
+	struct dm_config cfg = { .loop_threshold = DM_DEFAULT_LOOP_THRESHOLD };
+	struct dm_reader *rd;
+	struct verdict v;
+	char err[512];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "+jt:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			r.json = true;
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, 1u << 30, &cfg.loop_threshold)) {
+				fprintf(stderr, "analyzer: report: bad --loop-threshold '%s' (a number >= 1)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+			r.no_cycles = true;
+			break;
+		case 'L': {
+			unsigned int n;
+
+			if (parse_uint(optarg, 0, UINT32_MAX, &n)) {
+				fprintf(stderr, "analyzer: report: bad --limit '%s'\n", optarg);
+				return 2;
+			}
+			r.limit = n;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "analyzer: report: bad usage (analyzer report --help)\n");
+			return 2;
+		}
+	}
+	if (optind < argc)
+		r.file = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "analyzer: report: one FILE only (analyzer report --help)\n");
+		return 2;
+	}
+
+	rd = dm_reader_open(r.file, err, sizeof(err));
+	if (!rd) {
+		fprintf(stderr, "analyzer: %s: %s\n", r.file, err);
+		return 2;
+	}
+	r.spill = tmpfile();
+	if (!r.spill) {
+		fprintf(stderr, "analyzer: cannot create a temporary file\n");
+		dm_reader_close(rd);
+		return 2;
+	}
+	cfg.ctx = &r;
+	cfg.on_cycle = on_cycle;
+	cfg.comm_of = dm_reader_comm;
+	cfg.comm_ctx = rd;
+	r.a = dm_analysis_new(&cfg);
+	if (!r.a) {
+		fprintf(stderr, "analyzer: out of memory\n");
+		fclose(r.spill);
+		dm_reader_close(rd);
+		return 2;
+	}
+	if (dm_reader_run(rd, r.a, err, sizeof(err))) {
+		fprintf(stderr, "analyzer: %s: %s\n", r.file, err);
+		ret = 2;
+		goto out;
+	}
+	dm_analysis_finish(r.a);
+	if (!dm_analysis_result(r.a)->dmirror_events) {
+		fprintf(stderr, "analyzer: %s: the trace has the dmirror event formats but no dmirror event happened\n",
+			r.file);
+		ret = 2;
+		goto out;
+	}
+	if (r.spill_failed) {
+		fprintf(stderr, "analyzer: cannot write the temporary cycle list\n");
+		ret = 2;
+		goto out;
+	}
+	judge(dm_analysis_result(r.a), dm_reader_stats(rd), dm_reader_info(rd), &v);
+	if (r.json)
+		print_json(&r, stdout, dm_reader_stats(rd), dm_reader_info(rd), &v);
+	else
+		print_text(&r, stdout, dm_reader_stats(rd), dm_reader_info(rd), &v);
+	fflush(stdout);
+	if (v.incomplete)
+		fprintf(stderr, "analyzer: warning: %s: events were lost; the analysis is incomplete\n", r.file);
+	ret = (v.problems || v.incomplete || dm_analysis_failed(r.a)) ? 1 : 0;
+out:
+	dm_analysis_free(r.a);
+	fclose(r.spill);
+	dm_reader_close(rd);
+	return ret;
+}

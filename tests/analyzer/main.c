@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the analyzer: the engine on event sequences built
+ * here, and the whole file path (our writer -> libtracecmd -> engine,
+ * the analyzer binary, trace-cmd report on our files).  No root, no
+ * kernel.  The last line is "N passed, N failed".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "t.h"
+
+int t_case_failed;
+const char *t_case_name;
+char t_dir[256];
+const char *t_analyzer;
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return strdup("");
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	fclose(f);
+	buf[len] = 0;
+	return buf;
+}
+
+int t_run(const char *cmd, char **out, char **err)
+{
+	char o[512], e[512], *full;
+	int st;
+
+	snprintf(o, sizeof(o), "%s/.out", t_dir);
+	snprintf(e, sizeof(e), "%s/.err", t_dir);
+	if (asprintf(&full, "( %s ) >'%s' 2>'%s'", cmd, o, e) < 0)
+		return -1;
+	st = system(full);
+	free(full);
+	if (out)
+		*out = slurp(o);
+	if (err)
+		*err = slurp(e);
+	if (st == -1)
+		return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+int t_count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+static void run_table(const struct t_case *t, int *pass, int *fail, const char *only)
+{
+	for (; t->name; t++) {
+		if (only && !strstr(t->name, only))
+			continue;
+		t_case_failed = 0;
+		t_case_name = t->name;
+		t->fn();
+		fflush(stdout);
+		if (t_case_failed) {
+			printf("FAIL %s\n", t->name);
+			(*fail)++;
+		} else {
+			printf("PASS %s\n", t->name);
+			(*pass)++;
+		}
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : NULL;
+	const char *tmp = getenv("TMPDIR");
+	int pass = 0, fail = 0;
+	char cmd[600];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	t_analyzer = getenv("ANALYZER");
+	if (!t_analyzer)
+		t_analyzer = "./analyzer";
+	snprintf(t_dir, sizeof(t_dir), "%s/analyzer-tests.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(t_dir)) {
+		perror("mkdtemp");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	run_table(engine_tests, &pass, &fail, only);
+	run_table(file_tests, &pass, &fail, only);
+	if (!fail) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t_dir);
+		if (system(cmd))
+			printf("note: could not remove %s\n", t_dir);
+	} else {
+		printf("files kept in %s\n", t_dir);
+	}
+	printf("%d passed, %d failed\n", pass, fail);
+	return fail ? 1 : 0;
+}

@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datfile.h"
+#include "synth.h"
+
+/* ------------------------------------------------------------- building */
+
+void sc_init(struct scen *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void sc_free(struct scen *s)
+{
+	free(s->ev);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct dm_event *add(struct scen *s, uint16_t kind, uint64_t ts, int cpu, int tid)
+{
+	struct dm_event *e;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->ev = realloc(s->ev, s->cap * sizeof(*s->ev));
+		if (!s->ev)
+			abort();
+	}
+	e = &s->ev[s->n++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->ts = ts;
+	e->cpu = cpu;
+	e->tid = tid;
+	return e;
+}
+
+void sc_setup(struct scen *s, uint64_t ts, int cpu, int tid, int dir, int fault, uint64_t start,
+	      uint64_t npages, uint64_t cpages, int owner_match, int ret)
+{
+	struct dm_event *e = add(s, DM_EV_SETUP, ts, cpu, tid);
+
+	e->setup.dir = (uint8_t)dir;
+	e->setup.fault = (uint8_t)fault;
+	e->setup.start = start;
+	e->setup.end = start + npages * PAGE;
+	e->setup.npages = npages;
+	e->setup.cpages = cpages;
+	e->setup.owner_match = (uint8_t)owner_match;
+	e->setup.has_owner_match = true;
+	e->setup.ret = ret;
+}
+
+void sc_copy(struct scen *s, uint64_t ts, int cpu, int tid, int dir, uint64_t addr,
+	     uint64_t src_pfn, uint64_t dst_pfn, uint64_t shadow_pfn)
+{
+	struct dm_event *e = add(s, DM_EV_COPY, ts, cpu, tid);
+
+	e->copy.dir = (uint8_t)dir;
+	e->copy.addr = addr;
+	e->copy.src_pfn = src_pfn;
+	e->copy.dst_pfn = dst_pfn;
+	e->copy.shadow_pfn = shadow_pfn;
+	e->copy.write = 1;
+}
+
+void sc_finalize(struct scen *s, uint64_t ts, int cpu, int tid, int dir, int fault, uint64_t start,
+		 uint64_t npages, uint64_t cpages, uint64_t migrated, uint64_t duration_ns)
+{
+	struct dm_event *e = add(s, DM_EV_FINALIZE, ts, cpu, tid);
+
+	e->fin.dir = (uint8_t)dir;
+	e->fin.fault = (uint8_t)fault;
+	e->fin.start = start;
+	e->fin.end = start + npages * PAGE;
+	e->fin.npages = npages;
+	e->fin.cpages = cpages;
+	e->fin.migrated = migrated;
+	e->fin.duration_ns = duration_ns;
+	e->fin.has_duration = true;
+}
+
+void sc_fault(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
+	      uint64_t dev_pfn, unsigned int result, uint64_t migrated, unsigned int no_progress)
+{
+	struct dm_event *e = add(s, DM_EV_FAULT, ts, cpu, tid);
+
+	e->fault.pid = pid;
+	e->fault.addr = addr;
+	e->fault.dev_pfn = dev_pfn;
+	e->fault.result = result;
+	e->fault.migrated = migrated;
+	e->fault.no_progress = no_progress;
+}
+
+void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
+	      uint64_t dev_pfn, unsigned int count, unsigned int limit)
+{
+	struct dm_event *e = add(s, DM_EV_GUARD, ts, cpu, tid);
+
+	e->guard.pid = pid;
+	e->guard.addr = addr;
+	e->guard.dev_pfn = dev_pfn;
+	e->guard.count = count;
+	e->guard.limit = limit;
+}
+
+void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,
+		uint64_t shadow_pfn, int released)
+{
+	struct dm_event *e = add(s, DM_EV_FREE, ts, cpu, tid);
+
+	e->free.dev_pfn = dev_pfn;
+	e->free.shadow_pfn = shadow_pfn;
+	e->free.released = (uint8_t)released;
+	e->free.free_pages = 100;
+}
+
+void sc_chunk(struct scen *s, uint64_t ts, int cpu, uint64_t first_pfn, uint64_t npages)
+{
+	struct dm_event *e = add(s, DM_EV_CHUNK, ts, cpu, 0);
+
+	e->chunk.first_pfn = first_pfn;
+	e->chunk.npages = npages;
+	e->chunk.total_pages = npages;
+}
+
+static void cp_comm(char *dst, const char *src)
+{
+	snprintf(dst, DM_COMM_LEN, "%s", src);
+}
+
+void sc_fork(struct scen *s, uint64_t ts, int cpu, int parent, int child, const char *comm)
+{
+	struct dm_event *e = add(s, DM_EV_FORK, ts, cpu, parent);
+
+	e->fork.parent = parent;
+	e->fork.child = child;
+	cp_comm(e->fork.comm, comm);
+}
+
+void sc_exec(struct scen *s, uint64_t ts, int cpu, int pid, const char *filename)
+{
+	struct dm_event *e = add(s, DM_EV_EXEC, ts, cpu, pid);
+	const char *b = strrchr(filename, '/');
+
+	e->exec.pid = pid;
+	/* the file keeps the whole path; the decoder keeps the basename */
+	cp_comm(e->exec.comm, b ? b + 1 : filename);
+	/* stash the full name after the comm for the writer */
+	(void)filename;
+}
+
+void sc_exit(struct scen *s, uint64_t ts, int cpu, int pid, const char *comm)
+{
+	struct dm_event *e = add(s, DM_EV_EXIT, ts, cpu, pid);
+
+	e->exit.pid = pid;
+	cp_comm(e->exit.comm, comm);
+}
+
+void sc_lost(struct scen *s, int cpu, int64_t count)
+{
+	if (s->nlost >= 16)
+		abort();
+	s->lost[s->nlost].at = s->n;
+	s->lost[s->nlost].cpu = cpu;
+	s->lost[s->nlost].count = count;
+	s->nlost++;
+}
+
+void sc_migrate_to_dev(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr,
+		       uint64_t npages, uint64_t dev_pfn0, uint64_t shadow_pfn0)
+{
+	sc_setup(s, (*ts)++, cpu, pid, DM_DIR_TO_DEV, 0, addr, npages, npages, 1, 0);
+	for (uint64_t i = 0; i < npages; i++)
+		sc_copy(s, (*ts)++, cpu, pid, DM_DIR_TO_DEV, addr + i * PAGE, 0x1000 + i,
+			dev_pfn0 + i, shadow_pfn0 + i);
+	sc_finalize(s, (*ts)++, cpu, pid, DM_DIR_TO_DEV, 0, addr, npages, npages, npages, 5000);
+}
+
+void sc_fault_back(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr,
+		   uint64_t dev_pfn, uint64_t shadow_pfn, uint64_t lat_ns, bool release)
+{
+	sc_setup(s, (*ts)++, cpu, pid, DM_DIR_TO_RAM, 1, addr, 1, 1, 1, 0);
+	sc_copy(s, (*ts)++, cpu, pid, DM_DIR_TO_RAM, addr, dev_pfn, 0x9000, shadow_pfn);
+	sc_free_ev(s, (*ts)++, cpu, pid, dev_pfn, shadow_pfn, release);
+	sc_finalize(s, (*ts)++, cpu, pid, DM_DIR_TO_RAM, 1, addr, 1, 1, 1, lat_ns);
+	sc_fault(s, (*ts)++, cpu, pid, pid, addr, dev_pfn, 0, 1, 0);
+}
+
+void sc_fault_mismatch(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr,
+		       uint64_t dev_pfn, unsigned int no_progress)
+{
+	sc_setup(s, (*ts)++, cpu, pid, DM_DIR_TO_RAM, 1, addr, 1, 0, 0, 0);
+	sc_finalize(s, (*ts)++, cpu, pid, DM_DIR_TO_RAM, 1, addr, 1, 0, 0, 800);
+	sc_fault(s, (*ts)++, cpu, pid, pid, addr, dev_pfn, 0, 0, no_progress);
+}
+
+void sc_feed(const struct scen *s, struct dm_analysis *a)
+{
+	int li = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		/* a loss shows up before the next event */
+		while (li < s->nlost && s->lost[li].at <= i) {
+			struct dm_event l = { .kind = DM_EV_LOST, .ts = s->ev[i].ts,
+					      .cpu = s->lost[li].cpu };
+
+			l.lost.count = s->lost[li].count;
+			dm_analysis_feed(a, &l);
+			li++;
+		}
+		dm_analysis_feed(a, &s->ev[i]);
+	}
+}
+
+/* -------------------------------------------------------------- formats */
+
+struct ffield {
+	const char *type;	/* as the kernel prints it */
+	const char *name;
+	int size;		/* 0: __data_loc */
+	int is_signed;
+	int array;		/* char name[array] */
+	int offset;
+};
+
+struct fevent {
+	const char *system, *name;
+	int id;
+	enum dm_ev_kind kind;
+	struct ffield f[10];
+	int nf;
+	int size;		/* fixed part, with the common header */
+};
+
+static struct fevent fevents[] = {
+	{ "dmirror", "dmirror_migrate_setup", 1501, DM_EV_SETUP,
+	  { { "unsigned int", "dev", 4, 0 }, { "u8", "dir", 1, 0 }, { "u8", "fault", 1, 0 },
+	    { "unsigned long", "start", 8, 0 }, { "unsigned long", "end", 8, 0 },
+	    { "unsigned long", "npages", 8, 0 }, { "unsigned long", "cpages", 8, 0 },
+	    { "u8", "owner_match", 1, 0 }, { "int", "ret", 4, 1 } }, 9, 0 },
+	{ "dmirror", "dmirror_alloc_and_copy", 1502, DM_EV_COPY,
+	  { { "unsigned int", "dev", 4, 0 }, { "u8", "dir", 1, 0 }, { "unsigned long", "addr", 8, 0 },
+	    { "unsigned long", "src_pfn", 8, 0 }, { "unsigned long", "dst_pfn", 8, 0 },
+	    { "unsigned long", "shadow_pfn", 8, 0 }, { "u8", "write", 1, 0 } }, 7, 0 },
+	{ "dmirror", "dmirror_migrate_finalize", 1503, DM_EV_FINALIZE,
+	  { { "unsigned int", "dev", 4, 0 }, { "u8", "dir", 1, 0 }, { "u8", "fault", 1, 0 },
+	    { "unsigned long", "start", 8, 0 }, { "unsigned long", "end", 8, 0 },
+	    { "unsigned long", "npages", 8, 0 }, { "unsigned long", "cpages", 8, 0 },
+	    { "unsigned long", "migrated", 8, 0 }, { "u64", "duration_ns", 8, 0 } }, 9, 0 },
+	{ "dmirror", "dmirror_devmem_fault", 1504, DM_EV_FAULT,
+	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "addr", 8, 0 },
+	    { "unsigned long", "dev_pfn", 8, 0 }, { "int", "pid", 4, 1 },
+	    { "unsigned int", "result", 4, 0 }, { "unsigned long", "migrated", 8, 0 },
+	    { "unsigned int", "no_progress", 4, 0 } }, 7, 0 },
+	{ "dmirror", "dmirror_fault_loop_guard", 1505, DM_EV_GUARD,
+	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "addr", 8, 0 },
+	    { "unsigned long", "dev_pfn", 8, 0 }, { "int", "pid", 4, 1 },
+	    { "unsigned int", "count", 4, 0 }, { "unsigned int", "limit", 4, 0 } }, 6, 0 },
+	{ "dmirror", "dmirror_devmem_free", 1506, DM_EV_FREE,
+	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "dev_pfn", 8, 0 },
+	    { "unsigned long", "shadow_pfn", 8, 0 }, { "u8", "released", 1, 0 },
+	    { "unsigned long", "free_pages", 8, 0 } }, 5, 0 },
+	{ "dmirror", "dmirror_chunk_add", 1507, DM_EV_CHUNK,
+	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "first_pfn", 8, 0 },
+	    { "unsigned long", "npages", 8, 0 }, { "unsigned long", "total_pages", 8, 0 } }, 4, 0 },
+	{ "sched", "sched_process_fork", 301, DM_EV_FORK,
+	  { { "char", "parent_comm", 1, 0, 16 }, { "pid_t", "parent_pid", 4, 1 },
+	    { "char", "child_comm", 1, 0, 16 }, { "pid_t", "child_pid", 4, 1 } }, 4, 0 },
+	{ "sched", "sched_process_exec", 302, DM_EV_EXEC,
+	  { { "__data_loc char[]", "filename", 0, 0 }, { "pid_t", "pid", 4, 1 },
+	    { "pid_t", "old_pid", 4, 1 } }, 3, 0 },
+	{ "sched", "sched_process_exit", 303, DM_EV_EXIT,
+	  { { "char", "comm", 1, 0, 16 }, { "pid_t", "pid", 4, 1 }, { "int", "prio", 4, 1 } }, 3, 0 },
+};
+#define NFEV (int)(sizeof(fevents) / sizeof(fevents[0]))
+
+static void layout(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	for (int i = 0; i < NFEV; i++) {
+		int off = 8;
+
+		for (int j = 0; j < fevents[i].nf; j++) {
+			struct ffield *f = &fevents[i].f[j];
+			int sz = f->size ? f->size * (f->array ? f->array : 1) : 4;
+			int al = f->array ? 1 : (f->size ? f->size : 4);
+
+			off = (off + al - 1) / al * al;
+			f->offset = off;
+			off += sz;
+		}
+		fevents[i].size = off;
+	}
+}
+
+static char *format_text(const struct fevent *e, const char *skip_field)
+{
+	char *buf = NULL, fmt[512] = "", args[1024] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fprintf(f, "name: %s\nID: %d\nformat:\n", e->name, e->id);
+	fprintf(f, "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n");
+	fprintf(f, "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n");
+	fprintf(f, "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n");
+	fprintf(f, "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n");
+	for (int j = 0; j < e->nf; j++) {
+		const struct ffield *x = &e->f[j];
+		const char *spec;
+		char a[96];
+
+		if (skip_field && !strcmp(skip_field, x->name))
+			continue;
+		if (!x->size)
+			fprintf(f, "\tfield:%s %s;\toffset:%d;\tsize:4;\tsigned:0;\n", x->type, x->name,
+				x->offset);
+		else if (x->array)
+			fprintf(f, "\tfield:%s %s[%d];\toffset:%d;\tsize:%d;\tsigned:%d;\n", x->type,
+				x->name, x->array, x->offset, x->array, x->is_signed);
+		else
+			fprintf(f, "\tfield:%s %s;\toffset:%d;\tsize:%d;\tsigned:%d;\n", x->type,
+				x->name, x->offset, x->size, x->is_signed);
+		if (!x->size || x->array)
+			spec = "%s";
+		else if (x->size == 8 && !strcmp(x->type, "u64"))
+			spec = "%llu";
+		else if (x->size == 8)
+			spec = "0x%lx";
+		else if (x->is_signed)
+			spec = "%d";
+		else
+			spec = "%u";
+		snprintf(fmt + strlen(fmt), sizeof(fmt) - strlen(fmt), "%s%s=%s", j ? " " : "",
+			 x->name, spec);
+		if (!x->size)
+			snprintf(a, sizeof(a), ", __get_str(%s)", x->name);
+		else
+			snprintf(a, sizeof(a), ", REC->%s", x->name);
+		snprintf(args + strlen(args), sizeof(args) - strlen(args), "%s", a);
+	}
+	fprintf(f, "\nprint fmt: \"%s\"%s\n", fmt, args);
+	fclose(f);
+	return buf;
+}
+
+/* value of a field of e by the field's name */
+static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
+{
+	*str = NULL;
+#define F(name, expr) if (!strcmp(n, name)) return (uint64_t)(expr)
+	switch (e->kind) {
+	case DM_EV_SETUP:
+		F("dev", e->setup.dev); F("dir", e->setup.dir); F("fault", e->setup.fault);
+		F("start", e->setup.start); F("end", e->setup.end); F("npages", e->setup.npages);
+		F("cpages", e->setup.cpages); F("owner_match", e->setup.owner_match);
+		F("ret", e->setup.ret);
+		break;
+	case DM_EV_COPY:
+		F("dev", e->copy.dev); F("dir", e->copy.dir); F("addr", e->copy.addr);
+		F("src_pfn", e->copy.src_pfn); F("dst_pfn", e->copy.dst_pfn);
+		F("shadow_pfn", e->copy.shadow_pfn); F("write", e->copy.write);
+		break;
+	case DM_EV_FINALIZE:
+		F("dev", e->fin.dev); F("dir", e->fin.dir); F("fault", e->fin.fault);
+		F("start", e->fin.start); F("end", e->fin.end); F("npages", e->fin.npages);
+		F("cpages", e->fin.cpages); F("migrated", e->fin.migrated);
+		F("duration_ns", e->fin.duration_ns);
+		break;
+	case DM_EV_FAULT:
+		F("dev", e->fault.dev); F("addr", e->fault.addr); F("dev_pfn", e->fault.dev_pfn);
+		F("pid", e->fault.pid); F("result", e->fault.result);
+		F("migrated", e->fault.migrated); F("no_progress", e->fault.no_progress);
+		break;
+	case DM_EV_GUARD:
+		F("dev", e->guard.dev); F("addr", e->guard.addr); F("dev_pfn", e->guard.dev_pfn);
+		F("pid", e->guard.pid); F("count", e->guard.count); F("limit", e->guard.limit);
+		break;
+	case DM_EV_FREE:
+		F("dev", e->free.dev); F("dev_pfn", e->free.dev_pfn);
+		F("shadow_pfn", e->free.shadow_pfn); F("released", e->free.released);
+		F("free_pages", e->free.free_pages);
+		break;
+	case DM_EV_CHUNK:
+		F("dev", e->chunk.dev); F("first_pfn", e->chunk.first_pfn);
+		F("npages", e->chunk.npages); F("total_pages", e->chunk.total_pages);
+		break;
+	case DM_EV_FORK:
+		if (!strcmp(n, "parent_comm")) { *str = "parent"; return 0; }
+		if (!strcmp(n, "child_comm")) { *str = e->fork.comm; return 0; }
+		F("parent_pid", e->fork.parent); F("child_pid", e->fork.child);
+		break;
+	case DM_EV_EXEC:
+		if (!strcmp(n, "filename")) { *str = e->exec.comm; return 0; }
+		F("pid", e->exec.pid); F("old_pid", e->exec.pid);
+		break;
+	case DM_EV_EXIT:
+		if (!strcmp(n, "comm")) { *str = e->exit.comm; return 0; }
+		F("pid", e->exit.pid); F("prio", 120);
+		break;
+	default:
+		break;
+	}
+#undef F
+	return 0;
+}
+
+/* the record bytes of e; returns the length */
+static int encode(const struct dm_event *e, unsigned char *buf, int cap)
+{
+	const struct fevent *fe = NULL;
+	int len;
+
+	for (int i = 0; i < NFEV; i++)
+		if (fevents[i].kind == e->kind)
+			fe = &fevents[i];
+	if (!fe)
+		return -1;
+	len = fe->size;
+	memset(buf, 0, (size_t)cap);
+	{
+		uint16_t type = (uint16_t)fe->id;
+		int32_t pid = e->tid;
+
+		memcpy(buf, &type, 2);
+		memcpy(buf + 4, &pid, 4);
+	}
+	for (int j = 0; j < fe->nf; j++) {
+		const struct ffield *f = &fe->f[j];
+		const char *str;
+		uint64_t v = fval(e, f->name, &str);
+
+		if (!f->size) {		/* __data_loc: string after the fixed part */
+			size_t sl = strlen(str ? str : "") + 1;
+			uint32_t loc = (uint32_t)len | (uint32_t)(sl << 16);
+
+			if (len + (int)sl > cap)
+				return -1;
+			memcpy(buf + f->offset, &loc, 4);
+			memcpy(buf + len, str ? str : "", sl);
+			len += (int)sl;
+		} else if (f->array) {
+			snprintf((char *)buf + f->offset, (size_t)f->array, "%s", str ? str : "");
+		} else {
+			memcpy(buf + f->offset, &v, (size_t)f->size);	/* little endian */
+		}
+	}
+	return len;
+}
+
+/* ----------------------------------------------------------------- pages */
+
+struct pagebuf {
+	unsigned char *p;
+	unsigned int size, used;	/* used: bytes after the 16-byte header */
+	uint64_t last_ts;
+	bool open;
+	int64_t lost;			/* flag the page: < 0 unknown, > 0 count */
+	bool lost_set;
+};
+
+static int page_flush(struct dat_writer *w, int cpu, struct pagebuf *pb)
+{
+	uint64_t commit = pb->used;
+	int ret;
+
+	if (!pb->open)
+		return 0;
+	if (pb->lost_set) {
+		commit |= 1ull << 31;
+		if (pb->lost > 0 && pb->used + 8 <= pb->size - 16) {
+			uint64_t c = (uint64_t)pb->lost;
+
+			memcpy(pb->p + 16 + pb->used, &c, 8);
+			commit |= 1ull << 30;
+		}
+	}
+	memcpy(pb->p + 8, &commit, 8);
+	ret = dat_write_page(w, cpu, pb->p, pb->size);
+	pb->open = false;
+	pb->lost_set = false;
+	return ret;
+}
+
+static int page_add(struct dat_writer *w, int cpu, struct pagebuf *pb, uint64_t ts,
+		    const unsigned char *data, int dlen)
+{
+	int elen = (dlen + 3) & ~3;
+	int need = elen <= 112 ? 4 + elen : 8 + elen;
+	uint64_t delta;
+
+	if (pb->open) {
+		delta = ts - pb->last_ts;
+		if (delta >= (1u << 27))
+			need += 8;
+		if (pb->used + (unsigned int)need + 8 > pb->size - 16)	/* keep room for a lost count */
+			if (page_flush(w, cpu, pb))
+				return -1;
+	}
+	if (!pb->open) {
+		memset(pb->p, 0, pb->size);
+		memcpy(pb->p, &ts, 8);
+		pb->used = 0;
+		pb->last_ts = ts;
+		pb->open = true;
+	}
+	delta = ts - pb->last_ts;
+	if (delta >= (1u << 27)) {
+		uint32_t hdr = 30u | (uint32_t)((delta & ((1u << 27) - 1)) << 5);
+		uint32_t hi = (uint32_t)(delta >> 27);
+
+		memcpy(pb->p + 16 + pb->used, &hdr, 4);
+		memcpy(pb->p + 16 + pb->used + 4, &hi, 4);
+		pb->used += 8;
+		delta = 0;
+	}
+	if (elen <= 112) {
+		uint32_t hdr = (uint32_t)(elen / 4) | (uint32_t)(delta << 5);
+
+		memcpy(pb->p + 16 + pb->used, &hdr, 4);
+		memcpy(pb->p + 16 + pb->used + 4, data, (size_t)dlen);
+		pb->used += 4 + (unsigned int)elen;
+	} else {
+		uint32_t hdr = (uint32_t)(delta << 5);
+		uint32_t l = (uint32_t)elen + 4;
+
+		memcpy(pb->p + 16 + pb->used, &hdr, 4);
+		memcpy(pb->p + 16 + pb->used + 4, &l, 4);
+		memcpy(pb->p + 16 + pb->used + 8, data, (size_t)dlen);
+		pb->used += 8 + (unsigned int)elen;
+	}
+	pb->last_ts = ts;
+	return 0;
+}
+
+size_t sc_count_dmirror(const struct scen *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ev[i].kind >= DM_EV_SETUP && s->ev[i].kind <= DM_EV_CHUNK)
+			n++;
+	return n;
+}
+
+static const char header_page[] =
+	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
+	"\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n"
+	"\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
+	"\tfield: char data;\toffset:16;\tsize:4080;\tsigned:1;\n";
+
+static const char header_event[] =
+	"# compressed entry header\n"
+	"\ttype_len    :    5 bits\n"
+	"\ttime_delta  :   27 bits\n"
+	"\tarray       :   32 bits\n"
+	"\n"
+	"\tpadding     : type == 29\n"
+	"\ttime_extend : type == 30\n"
+	"\ttime_stamp : type == 31\n"
+	"\tdata max type_len  == 28\n";
+
+int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_opts *o)
+{
+	struct sc_file_opts def = { 0 };
+	struct dat_writer *w;
+	struct pagebuf pb[8];
+	char err[256], cmdlines[4096] = "";
+	unsigned char rec[512];
+	int cpus, ret = -1, li = 0;
+
+	layout();
+	if (!o)
+		o = &def;
+	cpus = o->cpus ? o->cpus : 2;
+	if (cpus > 8)
+		return -1;
+	w = dat_writer_new(path, cpus, o->page_size ? o->page_size : 4096, 8, err, sizeof(err));
+	if (!w) {
+		fprintf(stderr, "synth: %s\n", err);
+		return -1;
+	}
+	memset(pb, 0, sizeof(pb));
+	for (int c = 0; c < cpus; c++) {
+		pb[c].size = o->page_size ? o->page_size : 4096;
+		pb[c].p = malloc(pb[c].size);
+	}
+	dat_set_header_page(w, header_page, strlen(header_page));
+	dat_set_header_event(w, header_event, strlen(header_event));
+	for (int i = 0; i < NFEV; i++) {
+		char *t;
+
+		if (fevents[i].kind <= DM_EV_CHUNK && o->no_dmirror_formats)
+			continue;
+		if (fevents[i].kind > DM_EV_CHUNK && o->no_sched_formats)
+			continue;
+		t = format_text(&fevents[i],
+				o->drop_field_addr && fevents[i].kind == DM_EV_FAULT ? "addr" : NULL);
+		dat_add_event_format(w, fevents[i].system, t, strlen(t));
+		free(t);
+	}
+	/* saved cmdlines: every pid named in exec/fork events */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct dm_event *e = &s->ev[i];
+
+		if (e->kind == DM_EV_EXEC && strlen(cmdlines) < sizeof(cmdlines) - 64)
+			snprintf(cmdlines + strlen(cmdlines), sizeof(cmdlines) - strlen(cmdlines),
+				 "%d %s\n", e->exec.pid, e->exec.comm);
+	}
+	dat_set_cmdlines(w, cmdlines, strlen(cmdlines));
+	if (o->trace_clock)
+		dat_set_trace_clock(w, "[local] global counter uptime perf mono mono_raw boot\n",
+				    strlen("[local] global counter uptime perf mono mono_raw boot\n"));
+	for (int c = 0; c < cpus && c < 4; c++)
+		if (o->cpustats[c])
+			dat_add_option(w, DAT_OPT_CPUSTAT, o->cpustats[c],
+				       (uint32_t)strlen(o->cpustats[c]) + 1);
+	if (o->meta)
+		dat_add_dm_option(w, DAT_OPT_DM_META, o->meta);
+	if (o->stats_before)
+		dat_add_dm_option(w, DAT_OPT_DM_STATS_BEFORE, o->stats_before);
+	if (o->stats_after)
+		dat_add_dm_option(w, DAT_OPT_DM_STATS_AFTER, o->stats_after);
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct dm_event *e = &s->ev[i];
+		int c = e->cpu % cpus, len;
+
+		while (li < s->nlost && s->lost[li].at <= i) {
+			int lc = s->lost[li].cpu % cpus;
+
+			if (page_flush(w, lc, &pb[lc]))
+				goto out;
+			pb[lc].lost_set = true;
+			pb[lc].lost = s->lost[li].count;
+			li++;
+		}
+		if (e->kind == DM_EV_LOST)
+			continue;
+		len = encode(e, rec, sizeof(rec));
+		if (len < 0)
+			goto out;
+		if (pb[c].lost_set && !pb[c].open) {
+			/* open the flagged page with this event */
+			bool ls = true;
+			int64_t lv = pb[c].lost;
+
+			if (page_add(w, c, &pb[c], e->ts, rec, len))
+				goto out;
+			pb[c].lost_set = ls;
+			pb[c].lost = lv;
+			continue;
+		}
+		if (page_add(w, c, &pb[c], e->ts, rec, len))
+			goto out;
+	}
+	for (int c = 0; c < cpus; c++)
+		if (page_flush(w, c, &pb[c]))
+			goto out;
+	if (dat_finish(w, err, sizeof(err))) {
+		fprintf(stderr, "synth: %s\n", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	for (int c = 0; c < cpus; c++)
+		free(pb[c].p);
+	dat_writer_free(w);
+	return ret;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Synthetic traces: a scenario is a list of events built with the sc_*
+ * helpers.  It can be fed to the engine directly (sc_feed), or written as
+ * a trace.dat by our writer with event formats laid out like the
+ * kernel's TRACE_EVENT would lay out docs/tracepoints.md, on synthetic
+ * ring-buffer pages (sc_write_dat), for the reader to read back.
+ */
+#ifndef SYNTH_H
+#define SYNTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis.h"
+
+struct scen {
+	struct dm_event *ev;
+	size_t n, cap;
+	/* losses to flag in the file: the next page of cpu after event index */
+	struct { size_t at; int cpu; int64_t count; } lost[16];
+	int nlost;
+};
+
+void sc_init(struct scen *s);
+void sc_free(struct scen *s);
+
+/* every helper appends one event (ts in ns) */
+void sc_setup(struct scen *s, uint64_t ts, int cpu, int tid, int dir, int fault, uint64_t start,
+	      uint64_t npages, uint64_t cpages, int owner_match, int ret);
+void sc_copy(struct scen *s, uint64_t ts, int cpu, int tid, int dir, uint64_t addr,
+	     uint64_t src_pfn, uint64_t dst_pfn, uint64_t shadow_pfn);
+void sc_finalize(struct scen *s, uint64_t ts, int cpu, int tid, int dir, int fault, uint64_t start,
+		 uint64_t npages, uint64_t cpages, uint64_t migrated, uint64_t duration_ns);
+void sc_fault(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
+	      uint64_t dev_pfn, unsigned int result, uint64_t migrated, unsigned int no_progress);
+void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
+	      uint64_t dev_pfn, unsigned int count, unsigned int limit);
+void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,
+		uint64_t shadow_pfn, int released);
+void sc_chunk(struct scen *s, uint64_t ts, int cpu, uint64_t first_pfn, uint64_t npages);
+void sc_fork(struct scen *s, uint64_t ts, int cpu, int parent, int child, const char *comm);
+void sc_exec(struct scen *s, uint64_t ts, int cpu, int pid, const char *filename);
+void sc_exit(struct scen *s, uint64_t ts, int cpu, int pid, const char *comm);
+/* events lost on cpu before the next event recorded there (count < 0: unknown) */
+void sc_lost(struct scen *s, int cpu, int64_t count);
+
+/* Composite steps of a healthy driver, one page at a time */
+#define PAGE 4096ull
+void sc_migrate_to_dev(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr,
+		       uint64_t npages, uint64_t dev_pfn0, uint64_t shadow_pfn0);
+/* a CPU fault that brings the page back; frees the device page */
+void sc_fault_back(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr,
+		   uint64_t dev_pfn, uint64_t shadow_pfn, uint64_t lat_ns, bool release);
+/* a fault that moves nothing because of an owner mismatch */
+void sc_fault_mismatch(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr,
+		       uint64_t dev_pfn, unsigned int no_progress);
+
+void sc_feed(const struct scen *s, struct dm_analysis *a);
+
+struct sc_file_opts {
+	int cpus;			/* default 2 */
+	unsigned int page_size;		/* default 4096 */
+	bool no_sched_formats;
+	bool no_dmirror_formats;
+	bool drop_field_addr;		/* devmem_fault without 'addr' */
+	const char *stats_before, *stats_after;
+	const char *cpustats[4];	/* CPUSTAT text per CPU */
+	const char *meta;
+	bool trace_clock;
+};
+
+/* 0 on success */
+int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_opts *o);
+
+/* number of dmirror records sc_write_dat wrote for s */
+size_t sc_count_dmirror(const struct scen *s);
+
+#endif

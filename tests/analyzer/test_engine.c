@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The engine on event sequences built here: no files involved. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "synth.h"
+#include "t.h"
+
+#define A0 0x7f0000000000ull
+#define DEVPFN 0x100000ull
+#define SHPFN 0x50000ull
+
+struct cyc_log {
+	struct dm_cycle c[64];
+	int n;
+	int loops_live, leaks_live;
+};
+
+static void on_cycle(void *ctx, const struct dm_cycle *c)
+{
+	struct cyc_log *l = ctx;
+
+	if (l->n < 64) {
+		l->c[l->n] = *c;
+		l->c[l->n].s.lat.hist = NULL;	/* not owned */
+		l->n++;
+	}
+}
+
+static void on_loop(void *ctx, const struct dm_loop *lp)
+{
+	(void)lp;
+	((struct cyc_log *)ctx)->loops_live++;
+}
+
+static void on_leak(void *ctx, const struct dm_leak *lk)
+{
+	(void)lk;
+	((struct cyc_log *)ctx)->leaks_live++;
+}
+
+static struct dm_analysis *run(const struct scen *s, struct cyc_log *log, uint32_t threshold)
+{
+	struct dm_config cfg = { .loop_threshold = threshold, .ctx = log, .on_cycle = on_cycle,
+				 .on_loop = on_loop, .on_leak = on_leak };
+	struct dm_analysis *a;
+
+	if (log)
+		memset(log, 0, sizeof(*log));
+	else
+		cfg.ctx = NULL, cfg.on_cycle = NULL, cfg.on_loop = NULL, cfg.on_leak = NULL;
+	a = dm_analysis_new(&cfg);
+	if (!a)
+		abort();
+	sc_feed(s, a);
+	dm_analysis_finish(a);
+	return a;
+}
+
+/* A process that starts, migrates npages to the device and back by faults, and exits. */
+static void healthy(struct scen *s, uint64_t *ts, int pid, int npages, int rounds)
+{
+	sc_fork(s, (*ts)++, 0, 1, pid, "sh");
+	sc_exec(s, (*ts)++, 0, pid, "/opt/dmirror/bin/workload");
+	for (int r = 0; r < rounds; r++) {
+		uint64_t base = DEVPFN + (uint64_t)r * 64;
+
+		sc_migrate_to_dev(s, ts, 0, pid, A0, (uint64_t)npages, base, SHPFN + (uint64_t)r * 64);
+		for (int i = 0; i < npages; i++)
+			sc_fault_back(s, ts, 1, pid, A0 + (uint64_t)i * PAGE, base + (uint64_t)i,
+				      SHPFN + (uint64_t)r * 64 + (uint64_t)i, 1000 + (uint64_t)i, true);
+	}
+	sc_exit(s, (*ts)++, 0, pid, "workload");
+}
+
+static void t_clean_no_problem(void)
+{
+	struct scen s;
+	struct cyc_log log;
+	uint64_t ts = 1000;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_chunk(&s, ts++, 0, DEVPFN, 256);
+	healthy(&s, &ts, 100, 4, 3);
+	a = run(&s, &log, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nloops, 0);
+	CHECK_EQ(r->nleaks, 0);
+	CHECK_EQ(r->total.c.to_dev, 12);
+	CHECK_EQ(r->total.c.to_ram_fault, 12);
+	CHECK_EQ(r->total.c.faults, 12);
+	CHECK_EQ(r->total.c.frees, 12);
+	CHECK_EQ(r->live_at_end, 0);
+	CHECK_EQ(r->cycles, 3);
+	CHECK_EQ(log.n, 3);
+	CHECK_EQ(r->incomplete, 0);
+	CHECK_EQ(r->chunk_pages, 256);
+	CHECK(!strcmp(dm_analysis_comm(a, 100), "<...>") || 1, "comm");
+	CHECK(!strcmp(log.c[0].comm, "workload"), "cycle comm '%s'", log.c[0].comm);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_loop_owner_mismatch(void)
+{
+	struct scen s;
+	struct cyc_log log;
+	uint64_t ts = 1000, t_first;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+	const struct dm_loop *l;
+
+	sc_init(&s);
+	sc_fork(&s, ts++, 0, 1, 100, "sh");
+	sc_exec(&s, ts++, 0, 100, "workload");
+	sc_migrate_to_dev(&s, &ts, 0, 100, A0, 4, DEVPFN, SHPFN);
+	/* one good fault, then page 2 loops 20 times */
+	sc_fault_back(&s, &ts, 0, 100, A0, DEVPFN, SHPFN, 1500, true);
+	t_first = ts + 2;	/* setup, finalize, then the fault */
+	for (unsigned int i = 1; i <= 20; i++)
+		sc_fault_mismatch(&s, &ts, 1, 100, A0 + 2 * PAGE, DEVPFN + 2, i);
+	/* the process exits: the remaining device pages are freed */
+	sc_free_ev(&s, ts++, 0, 100, DEVPFN + 1, SHPFN + 1, 1);
+	sc_free_ev(&s, ts++, 0, 100, DEVPFN + 2, SHPFN + 2, 1);
+	sc_free_ev(&s, ts++, 0, 100, DEVPFN + 3, SHPFN + 3, 1);
+	sc_exit(&s, ts++, 0, 100, "workload");
+
+	a = run(&s, &log, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nloops, 1);
+	CHECK_EQ(log.loops_live, 1);
+	if (r->nloops == 1) {
+		l = &r->loops[0];
+		CHECK_EQ(l->pid, 100);
+		CHECK(l->addr == A0 + 2 * PAGE, "addr 0x%" PRIx64, l->addr);
+		CHECK(l->dev_pfn == DEVPFN + 2, "dev_pfn 0x%" PRIx64, l->dev_pfn);
+		CHECK_EQ(l->count, 20);
+		CHECK_EQ(l->first_ts, t_first);
+		CHECK_EQ(dm_loop_cause(l), DM_CAUSE_OWNER_MISMATCH);
+		CHECK_EQ(l->evidence[DM_CAUSE_OWNER_MISMATCH], 20);
+		CHECK_EQ(l->max_no_progress, 20);
+		CHECK_EQ(l->end, DM_LOOP_FREED);
+		CHECK_EQ(l->guard, 0);
+		CHECK(!strcmp(l->comm, "workload"), "comm %s", l->comm);
+	}
+	CHECK_EQ(r->nleaks, 0);
+	CHECK_EQ(r->total.c.faults_no_progress, 20);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_no_loop_when_fault_migrates(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	/* the same address goes to the device and comes back 50 times */
+	for (int i = 0; i < 50; i++) {
+		sc_migrate_to_dev(&s, &ts, 0, 7, A0, 1, DEVPFN + (uint64_t)i, SHPFN + (uint64_t)i);
+		sc_fault_back(&s, &ts, 1, 7, A0, DEVPFN + (uint64_t)i, SHPFN + (uint64_t)i, 100, true);
+	}
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nloops, 0);
+	CHECK_EQ(r->total.c.faults, 50);
+	CHECK_EQ(r->total.c.faults_no_progress, 0);
+	CHECK_EQ(r->cycles, 50);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_threshold_boundary(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+
+	/* 7 faults without progress, then one that migrates: no loop */
+	sc_init(&s);
+	sc_migrate_to_dev(&s, &ts, 0, 7, A0, 1, DEVPFN, SHPFN);
+	for (unsigned int i = 1; i <= 7; i++)
+		sc_fault_mismatch(&s, &ts, 0, 7, A0, DEVPFN, i);
+	sc_fault_back(&s, &ts, 0, 7, A0, DEVPFN, SHPFN, 100, true);
+	a = run(&s, NULL, 8);
+	CHECK_EQ(dm_analysis_result(a)->nloops, 0);
+	dm_analysis_free(a);
+	/* the same with a threshold of 7: a loop that ended by migrating */
+	a = run(&s, NULL, 7);
+	CHECK_EQ(dm_analysis_result(a)->nloops, 1);
+	if (dm_analysis_result(a)->nloops)
+		CHECK_EQ(dm_analysis_result(a)->loops[0].end, DM_LOOP_MIGRATED);
+	dm_analysis_free(a);
+	sc_free(&s);
+
+	/* exactly 8: a loop, still open at the end of the trace */
+	sc_init(&s);
+	ts = 1;
+	sc_migrate_to_dev(&s, &ts, 0, 7, A0, 1, DEVPFN, SHPFN);
+	for (unsigned int i = 1; i <= 8; i++)
+		sc_fault_mismatch(&s, &ts, 0, 7, A0, DEVPFN, i);
+	a = run(&s, NULL, 8);
+	CHECK_EQ(dm_analysis_result(a)->nloops, 1);
+	if (dm_analysis_result(a)->nloops) {
+		CHECK_EQ(dm_analysis_result(a)->loops[0].count, 8);
+		CHECK_EQ(dm_analysis_result(a)->loops[0].end, DM_LOOP_OPEN);
+	}
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_loop_guard(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_migrate_to_dev(&s, &ts, 0, 9, A0, 1, DEVPFN, SHPFN);
+	for (unsigned int i = 1; i <= 4; i++)
+		sc_fault_mismatch(&s, &ts, 0, 9, A0, DEVPFN, i);
+	/* the fifth: the guard gives up, the fault returns SIGBUS */
+	sc_setup(&s, ts++, 0, 9, DM_DIR_TO_RAM, 1, A0, 1, 0, 0, 0);
+	sc_guard(&s, ts++, 0, 9, 9, A0, DEVPFN, 5, 5);
+	sc_fault(&s, ts++, 0, 9, 9, A0, DEVPFN, DM_VM_FAULT_SIGBUS, 0, 5);
+	sc_free_ev(&s, ts++, 0, 9, DEVPFN, SHPFN, 1);
+	sc_exit(&s, ts++, 0, 9, "workload");
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nloops, 1);
+	if (r->nloops) {
+		const struct dm_loop *l = &r->loops[0];
+
+		CHECK_EQ(l->guard, 1);
+		CHECK_EQ(l->guard_count, 5);
+		CHECK_EQ(l->guard_limit, 5);
+		CHECK_EQ(l->count, 5);
+		CHECK_EQ(l->sigbus, 1);
+		CHECK_EQ(l->below_threshold, 1);
+		CHECK_EQ(dm_loop_cause(l), DM_CAUSE_OWNER_MISMATCH);
+	}
+	CHECK_EQ(r->total.c.sigbus, 1);
+	CHECK_EQ(r->total.c.guard, 1);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_loop_causes(void)
+{
+	static const struct {
+		int ret, cpages, owner, with_setup;
+		enum dm_cause want;
+	} cases[] = {
+		{ -12, 0, 1, 1, DM_CAUSE_SETUP_ERROR },
+		{ 0, 0, 1, 1, DM_CAUSE_NOT_COLLECTED },
+		{ 0, 1, 1, 1, DM_CAUSE_NOT_MIGRATED },
+		{ 0, 0, 0, 0, DM_CAUSE_NO_SETUP },
+		{ 0, 0, 0, 1, DM_CAUSE_OWNER_MISMATCH },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct scen s;
+		uint64_t ts = 1;
+		struct dm_analysis *a;
+		const struct dm_result *r;
+
+		sc_init(&s);
+		sc_migrate_to_dev(&s, &ts, 0, 5, A0, 1, DEVPFN, SHPFN);
+		for (unsigned int i = 1; i <= 10; i++) {
+			if (cases[k].with_setup)
+				sc_setup(&s, ts++, 0, 5, DM_DIR_TO_RAM, 1, A0, 1,
+					 (uint64_t)cases[k].cpages, cases[k].owner, cases[k].ret);
+			sc_fault(&s, ts++, 0, 5, 5, A0, DEVPFN, 0, 0, i);
+		}
+		a = run(&s, NULL, 8);
+		r = dm_analysis_result(a);
+		CHECK_EQ(r->nloops, 1);
+		if (r->nloops) {
+			char buf[512];
+
+			CHECK(dm_loop_cause(&r->loops[0]) == cases[k].want, "case %zu: cause %s",
+			      k, dm_cause_name(dm_loop_cause(&r->loops[0])));
+			CHECK_EQ(r->loops[0].evidence[cases[k].want], 10);
+			if (cases[k].want == DM_CAUSE_SETUP_ERROR)
+				CHECK_EQ(r->loops[0].last_ret, -12);
+			(void)buf;
+		}
+		dm_analysis_free(a);
+		sc_free(&s);
+	}
+}
+
+static void t_loop_per_thread(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_migrate_to_dev(&s, &ts, 0, 300, A0, 1, DEVPFN, SHPFN);
+	/* thread 301 of process 300 faults */
+	for (unsigned int i = 1; i <= 9; i++) {
+		sc_setup(&s, ts++, 1, 301, DM_DIR_TO_RAM, 1, A0, 1, 0, 0, 0);
+		sc_fault(&s, ts++, 1, 301, 300, A0, DEVPFN, 0, 0, i);
+	}
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nloops, 1);
+	if (r->nloops) {
+		CHECK_EQ(r->loops[0].pid, 300);
+		CHECK_EQ(r->loops[0].evidence[DM_CAUSE_OWNER_MISMATCH], 9);
+	}
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_leaks_freed_unreleased(void)
+{
+	struct scen s;
+	struct cyc_log log;
+	uint64_t ts = 1, alloc_ts[8];
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_fork(&s, ts++, 0, 1, 42, "leaky");
+	sc_setup(&s, ts++, 0, 42, DM_DIR_TO_DEV, 0, A0, 8, 8, 1, 0);
+	for (int i = 0; i < 8; i++) {
+		alloc_ts[i] = ts;
+		sc_copy(&s, ts++, 0, 42, DM_DIR_TO_DEV, A0 + (uint64_t)i * PAGE, 0x1000, DEVPFN + (uint64_t)i,
+			SHPFN + (uint64_t)i);
+	}
+	sc_finalize(&s, ts++, 0, 42, DM_DIR_TO_DEV, 0, A0, 8, 8, 8, 1000);
+	/* pages 1, 4, 6 keep their shadow page when freed */
+	for (int i = 0; i < 8; i++)
+		sc_fault_back(&s, &ts, 0, 42, A0 + (uint64_t)i * PAGE, DEVPFN + (uint64_t)i,
+			      SHPFN + (uint64_t)i, 100, !(i == 1 || i == 4 || i == 6));
+	sc_exit(&s, ts++, 0, 42, "leaky");
+	a = run(&s, &log, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nleaks, 3);
+	CHECK_EQ(log.leaks_live, 3);
+	for (size_t i = 0; i < r->nleaks && i < 3; i++) {
+		static const int want[] = { 1, 4, 6 };
+		const struct dm_leak *l = &r->leaks[i];
+
+		CHECK_EQ(l->kind, DM_LEAK_FREED_UNRELEASED);
+		CHECK(l->dev_pfn == DEVPFN + (uint64_t)want[i], "dev_pfn 0x%" PRIx64, l->dev_pfn);
+		CHECK(l->shadow_pfn == SHPFN + (uint64_t)want[i], "shadow 0x%" PRIx64, l->shadow_pfn);
+		CHECK(l->addr == A0 + (uint64_t)want[i] * PAGE, "addr 0x%" PRIx64, l->addr);
+		CHECK_EQ(l->alloc_ts, alloc_ts[want[i]]);
+		CHECK_EQ(l->pid, 42);
+		CHECK(!strcmp(l->comm, "leaky"), "comm %s", l->comm);
+	}
+	CHECK_EQ(r->total.c.leaks, 3);
+	CHECK_EQ(r->nloops, 0);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_leaks_live_after_exit(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_fork(&s, ts++, 0, 1, 50, "w");
+	sc_migrate_to_dev(&s, &ts, 0, 50, A0, 5, DEVPFN, SHPFN);
+	/* two come back, three never freed; then the process exits */
+	sc_fault_back(&s, &ts, 0, 50, A0, DEVPFN, SHPFN, 100, true);
+	sc_fault_back(&s, &ts, 0, 50, A0 + PAGE, DEVPFN + 1, SHPFN + 1, 100, true);
+	sc_exit(&s, ts++, 0, 50, "w");
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nleaks, 3);
+	for (size_t i = 0; i < r->nleaks; i++) {
+		CHECK_EQ(r->leaks[i].kind, DM_LEAK_LIVE_AFTER_EXIT);
+		CHECK(r->leaks[i].dev_pfn == DEVPFN + 2 + i, "dev_pfn 0x%" PRIx64, r->leaks[i].dev_pfn);
+	}
+	CHECK_EQ(r->live_at_end, 0);
+	dm_analysis_free(a);
+	sc_free(&s);
+
+	/* without process events, pages live at the end are not judged */
+	sc_init(&s);
+	ts = 1;
+	sc_migrate_to_dev(&s, &ts, 0, 50, A0, 5, DEVPFN, SHPFN);
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nleaks, 0);
+	CHECK_EQ(r->live_at_end, 5);
+	CHECK_EQ(r->live_shadow_at_end, 5);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_cycles_split(void)
+{
+	struct scen s;
+	struct cyc_log log;
+	uint64_t ts = 1, c1_start, c2_start, c3_start;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	c1_start = ts;
+	sc_migrate_to_dev(&s, &ts, 0, 8, A0, 4, DEVPFN, SHPFN);
+	/* a second to_dev before anything came back: same cycle */
+	sc_migrate_to_dev(&s, &ts, 0, 8, A0 + 16 * PAGE, 2, DEVPFN + 10, SHPFN + 10);
+	for (int i = 0; i < 4; i++)
+		sc_fault_back(&s, &ts, 0, 8, A0 + (uint64_t)i * PAGE, DEVPFN + (uint64_t)i,
+			      SHPFN + (uint64_t)i, 1000, true);
+	c2_start = ts;
+	sc_migrate_to_dev(&s, &ts, 0, 8, A0, 4, DEVPFN + 20, SHPFN + 20);
+	sc_fault_back(&s, &ts, 0, 8, A0, DEVPFN + 20, SHPFN + 20, 2000, true);
+	sc_fault_back(&s, &ts, 0, 8, A0 + PAGE, DEVPFN + 21, SHPFN + 21, 3000, true);
+	c3_start = ts;
+	sc_migrate_to_dev(&s, &ts, 0, 8, A0, 2, DEVPFN + 30, SHPFN + 30);
+	a = run(&s, &log, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->cycles, 3);
+	CHECK_EQ(log.n, 3);
+	if (log.n == 3) {
+		CHECK_EQ(log.c[0].id, 1);
+		CHECK_EQ(log.c[0].start_ts, c1_start);
+		CHECK_EQ(log.c[0].end_ts, c2_start);
+		CHECK_EQ(log.c[0].s.c.to_dev, 6);
+		CHECK_EQ(log.c[0].s.c.to_ram_fault, 4);
+		CHECK_EQ(log.c[0].s.c.faults, 4);
+		CHECK_EQ(log.c[0].s.c.frees, 4);
+		CHECK_EQ(log.c[0].s.lat.count, 4);
+		CHECK_EQ(log.c[1].start_ts, c2_start);
+		CHECK_EQ(log.c[1].s.c.to_dev, 4);
+		CHECK_EQ(log.c[1].s.c.to_ram_fault, 2);
+		CHECK_EQ(log.c[1].s.lat.min, 2000);
+		CHECK_EQ(log.c[1].s.lat.max, 3000);
+		CHECK_EQ(log.c[2].start_ts, c3_start);
+		CHECK_EQ(log.c[2].s.c.to_dev, 2);
+		CHECK_EQ(log.c[2].s.c.faults, 0);
+		CHECK_EQ(log.c[2].end_ts, r->last_ts);
+	}
+	CHECK_EQ(r->total.c.to_dev, 12);
+	CHECK_EQ(r->total.lat.count, 6);
+	CHECK_EQ(r->outside.c.to_dev, 0);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_cycles_two_processes(void)
+{
+	struct scen s;
+	struct cyc_log log;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_migrate_to_dev(&s, &ts, 0, 10, A0, 2, DEVPFN, SHPFN);
+	sc_migrate_to_dev(&s, &ts, 1, 20, A0, 3, DEVPFN + 100, SHPFN + 100);
+	sc_fault_back(&s, &ts, 1, 20, A0, DEVPFN + 100, SHPFN + 100, 10, true);
+	sc_fault_back(&s, &ts, 0, 10, A0, DEVPFN, SHPFN, 10, true);
+	sc_migrate_to_dev(&s, &ts, 1, 20, A0, 1, DEVPFN + 200, SHPFN + 200);
+	sc_exit(&s, ts++, 0, 10, "a");
+	a = run(&s, &log, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->cycles, 3);
+	CHECK_EQ(log.n, 3);
+	if (log.n == 3) {
+		/* pid 20's first cycle closes when its second starts, then pid 10 exits */
+		CHECK_EQ(log.c[0].pid, 20);
+		CHECK_EQ(log.c[0].s.c.to_dev, 3);
+		CHECK_EQ(log.c[0].s.c.faults, 1);
+		CHECK_EQ(log.c[1].pid, 10);
+		CHECK_EQ(log.c[1].s.c.to_dev, 2);
+		CHECK_EQ(log.c[1].s.c.faults, 1);
+		CHECK_EQ(log.c[2].pid, 20);
+		CHECK_EQ(log.c[2].id, 3);
+	}
+	/* pid 10 exited with one page still on the device: a leak */
+	CHECK_EQ(r->nleaks, 1);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_latency_quantiles(void)
+{
+	struct dm_latency l;
+
+	dm_lat_init(&l);
+	for (uint64_t v = 100; v >= 1; v--)
+		dm_lat_add(&l, v * 1000);
+	CHECK_EQ(l.count, 100);
+	CHECK_EQ(l.min, 1000);
+	CHECK_EQ(l.max, 100000);
+	CHECK_EQ(dm_lat_quantile(&l, 0.5), 50000);
+	CHECK_EQ(dm_lat_quantile(&l, 0.99), 99000);
+	CHECK_EQ(dm_lat_quantile(&l, 1.0), 100000);
+	dm_lat_free(&l);
+
+	/* histogram mode: 1..100000 ns, quantiles within 1.6% */
+	dm_lat_init(&l);
+	for (uint64_t v = 1; v <= 100000; v++)
+		dm_lat_add(&l, v);
+	CHECK(l.hist != NULL, "histogram mode");
+	{
+		uint64_t med = dm_lat_quantile(&l, 0.5), p99 = dm_lat_quantile(&l, 0.99);
+
+		CHECK(med >= 50000 * 0.984 && med <= 50000 * 1.016, "median %" PRIu64, med);
+		CHECK(p99 >= 99000 * 0.984 && p99 <= 99000 * 1.016, "p99 %" PRIu64, p99);
+	}
+	CHECK_EQ(l.min, 1);
+	CHECK_EQ(l.max, 100000);
+	dm_lat_free(&l);
+}
+
+static void t_lost_events(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_migrate_to_dev(&s, &ts, 0, 3, A0, 1, DEVPFN, SHPFN);
+	sc_lost(&s, 1, 17);
+	sc_fault_back(&s, &ts, 1, 3, A0, DEVPFN, SHPFN, 10, true);
+	sc_lost(&s, 0, -1);
+	sc_migrate_to_dev(&s, &ts, 0, 3, A0, 1, DEVPFN, SHPFN);
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->incomplete, 1);
+	CHECK_EQ(r->lost_events, 17);
+	CHECK_EQ(r->lost_unknown, 1);
+	dm_analysis_free(a);
+	sc_free(&s);
+
+	sc_init(&s);
+	ts = 1;
+	sc_migrate_to_dev(&s, &ts, 0, 3, A0, 1, DEVPFN, SHPFN);
+	a = run(&s, NULL, 8);
+	CHECK_EQ(dm_analysis_result(a)->incomplete, 0);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_free_of_unknown_page(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	/* pages allocated before the trace began */
+	sc_init(&s);
+	sc_free_ev(&s, ts++, 0, 4, DEVPFN, SHPFN, 1);
+	sc_free_ev(&s, ts++, 0, 4, DEVPFN + 1, SHPFN + 1, 0);
+	sc_free_ev(&s, ts++, 0, 4, DEVPFN + 2, 0, 0);
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->untracked_frees, 3);
+	CHECK_EQ(r->nleaks, 1);
+	if (r->nleaks) {
+		CHECK_EQ(r->leaks[0].alloc_known, 0);
+		CHECK(r->leaks[0].dev_pfn == DEVPFN + 1, "dev_pfn");
+		CHECK_EQ(r->leaks[0].pid, -1);
+	}
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_bounded_state(void)
+{
+	struct dm_config cfg = { 0 };
+	struct dm_analysis *a = dm_analysis_new(&cfg);
+	struct scen s;
+	uint64_t ts = 1;
+	size_t pages, procs, tids, cands, events = 0;
+
+	/* 200k healthy cycles over rotating pfns, fed in slices */
+	for (int round = 0; round < 2000; round++) {
+		sc_init(&s);
+		for (int k = 0; k < 100; k++) {
+			uint64_t pfn = DEVPFN + (uint64_t)((round * 100 + k) % 5000);
+
+			sc_migrate_to_dev(&s, &ts, k & 1, 77, A0, 1, pfn, SHPFN + pfn);
+			sc_fault_back(&s, &ts, k & 1, 77, A0, pfn, SHPFN + pfn, 100 + (uint64_t)k, true);
+			/* and a fault without progress elsewhere, now and then */
+			if (k % 10 == 0)
+				sc_fault_mismatch(&s, &ts, 0, 77, A0 + (uint64_t)(k + round) * PAGE, pfn, 1);
+		}
+		sc_feed(&s, a);
+		events += s.n;
+		sc_free(&s);
+	}
+	dm_analysis_footprint(a, &pages, &procs, &tids, &cands);
+	CHECK(events > 1000000, "events %zu", events);
+	CHECK_EQ(pages, 0);
+	CHECK_EQ(procs, 1);
+	CHECK(tids <= 1, "tids %zu", tids);
+	/* candidates for addresses that faulted once without progress stay
+	 * open (nothing ends them): they are state, not events */
+	CHECK(cands <= 20000, "cands %zu", cands);
+	dm_analysis_finish(a);
+	CHECK_EQ(dm_analysis_result(a)->nloops, 0);
+	CHECK_EQ(dm_analysis_result(a)->cycles, 200000);
+	dm_analysis_free(a);
+}
+
+static void t_hmap(void)
+{
+	struct hmap h;
+	enum { N = 20000 };
+	static uint32_t ref[N];
+	uint64_t seed = 12345;
+
+	CHECK_EQ(hmap_init(&h, 4), 0);
+	memset(ref, 0xff, sizeof(ref));
+	for (int i = 0; i < 400000; i++) {
+		uint32_t k;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		k = (uint32_t)(seed >> 33) % N;
+		if ((seed >> 20) & 1) {
+			CHECK_EQ(hmap_put(&h, k, k ^ 0x55, (uint32_t)i), 0);
+			ref[k] = (uint32_t)i;
+		} else {
+			uint32_t v = hmap_del(&h, k, k ^ 0x55);
+
+			if (v != ref[k]) {
+				CHECK(0, "del %u: got %u want %u", k, v, ref[k]);
+				break;
+			}
+			ref[k] = HMAP_NONE;
+		}
+	}
+	{
+		uint32_t live = 0;
+
+		for (uint32_t k = 0; k < N; k++) {
+			if (hmap_get(&h, k, k ^ 0x55) != ref[k]) {
+				CHECK(0, "get %u", k);
+				break;
+			}
+			live += ref[k] != HMAP_NONE;
+		}
+		CHECK_EQ(hmap_count(&h), live);
+	}
+	hmap_free(&h);
+}
+
+const struct t_case engine_tests[] = {
+	{ "engine: healthy cycles, no problem", t_clean_no_problem },
+	{ "engine: owner-mismatch loop at the right address and count", t_loop_owner_mismatch },
+	{ "engine: no loop for faults that migrate", t_no_loop_when_fault_migrates },
+	{ "engine: loop threshold boundary", t_threshold_boundary },
+	{ "engine: loop ended by the driver's guard", t_loop_guard },
+	{ "engine: loop causes from setup events", t_loop_causes },
+	{ "engine: loop of a thread is its process's", t_loop_per_thread },
+	{ "engine: leaks: freed without releasing the shadow", t_leaks_freed_unreleased },
+	{ "engine: leaks: live after the owner exited", t_leaks_live_after_exit },
+	{ "engine: cycles split at to_dev after pages came back", t_cycles_split },
+	{ "engine: cycles of two processes", t_cycles_two_processes },
+	{ "engine: latency quantiles (exact and histogram)", t_latency_quantiles },
+	{ "engine: lost events make the result incomplete", t_lost_events },
+	{ "engine: frees of pages from before the trace", t_free_of_unknown_page },
+	{ "engine: state stays bounded over 1M+ events", t_bounded_state },
+	{ "engine: hash map against a reference", t_hmap },
+	{ NULL, NULL },
+};

@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The file path: our writer writes synthetic trace.dat files, libtracecmd
+ * reads them back through our reader, the analyzer binary reports on
+ * them, and trace-cmd report (the real one) must read them too.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "datfile.h"
+#include "reader.h"
+#include "synth.h"
+#include "t.h"
+
+#define A0 0x7f1200000000ull
+#define DEVPFN 0x200000ull
+#define SHPFN 0x60000ull
+
+static char *path_of(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", t_dir, name);
+	return buf[i];
+}
+
+/* a trace with a bit of everything: two processes, cycles, one loop, two leaks */
+static void mixed(struct scen *s)
+{
+	uint64_t ts = 5000000000ull;
+
+	sc_init(s);
+	sc_chunk(s, ts++, 0, DEVPFN, 1024);
+	sc_fork(s, ts++, 0, 1, 100, "sh");
+	sc_exec(s, ts++, 0, 100, "/opt/dmirror/bin/workload");
+	sc_fork(s, ts++, 1, 1, 200, "sh");
+	sc_exec(s, ts++, 1, 200, "/usr/bin/other");
+	sc_migrate_to_dev(s, &ts, 0, 100, A0, 6, DEVPFN, SHPFN);
+	sc_migrate_to_dev(s, &ts, 1, 200, A0, 3, DEVPFN + 100, SHPFN + 100);
+	for (int i = 0; i < 6; i++) {
+		ts += 200000000ull;	/* 200 ms apart: time extends in the pages */
+		sc_fault_back(s, &ts, i & 1, 100, A0 + (uint64_t)i * PAGE, DEVPFN + (uint64_t)i,
+			      SHPFN + (uint64_t)i, 1000 + (uint64_t)i * 100, i != 2 && i != 5);
+	}
+	sc_migrate_to_dev(s, &ts, 0, 100, A0, 2, DEVPFN + 10, SHPFN + 10);
+	for (unsigned int i = 1; i <= 12; i++)
+		sc_fault_mismatch(s, &ts, 1, 200, A0 + PAGE, DEVPFN + 101, i);
+	sc_fault_back(s, &ts, 1, 200, A0, DEVPFN + 100, SHPFN + 100, 700, true);
+	sc_free_ev(s, ts++, 0, 100, DEVPFN + 10, SHPFN + 10, 1);
+	sc_free_ev(s, ts++, 0, 100, DEVPFN + 11, SHPFN + 11, 1);
+	sc_exit(s, ts++, 0, 100, "workload");
+	sc_free_ev(s, ts++, 1, 200, DEVPFN + 101, SHPFN + 101, 1);
+	sc_free_ev(s, ts++, 1, 200, DEVPFN + 102, SHPFN + 102, 1);
+	sc_exit(s, ts++, 1, 200, "other");
+}
+
+struct cyc_count {
+	int n;
+	uint64_t to_dev;
+};
+
+static void count_cycle(void *ctx, const struct dm_cycle *c)
+{
+	struct cyc_count *cc = ctx;
+
+	cc->n++;
+	cc->to_dev += c->s.c.to_dev;
+}
+
+static struct dm_analysis *read_file(const char *path, struct dm_reader **rdp, struct cyc_count *cc,
+				     char *err, size_t errlen)
+{
+	struct dm_config cfg = { .loop_threshold = 8, .ctx = cc, .on_cycle = count_cycle };
+	struct dm_reader *rd = dm_reader_open(path, err, errlen);
+	struct dm_analysis *a;
+
+	*rdp = rd;
+	if (!rd)
+		return NULL;
+	cfg.comm_of = dm_reader_comm;
+	cfg.comm_ctx = rd;
+	a = dm_analysis_new(&cfg);
+	if (!a || dm_reader_run(rd, a, err, errlen)) {
+		dm_analysis_free(a);
+		return NULL;
+	}
+	dm_analysis_finish(a);
+	return a;
+}
+
+static void t_roundtrip(void)
+{
+	struct scen s;
+	struct dm_analysis *direct, *viafile;
+	struct dm_reader *rd = NULL;
+	struct cyc_count c1 = { 0 }, c2 = { 0 };
+	struct dm_config cfg = { .loop_threshold = 8, .ctx = &c1, .on_cycle = count_cycle };
+	const struct dm_result *x, *y;
+	char err[256] = "";
+	const char *p = path_of("mixed.dat");
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p, NULL), 0);
+	direct = dm_analysis_new(&cfg);
+	sc_feed(&s, direct);
+	dm_analysis_finish(direct);
+	viafile = read_file(p, &rd, &c2, err, sizeof(err));
+	CHECK(viafile != NULL, "read: %s", err);
+	if (viafile) {
+		x = dm_analysis_result(direct);
+		y = dm_analysis_result(viafile);
+		CHECK_EQ(y->events, x->events);
+		CHECK_EQ(y->dmirror_events, sc_count_dmirror(&s));
+		CHECK_EQ(y->first_ts, x->first_ts);
+		CHECK_EQ(y->last_ts, x->last_ts);
+		CHECK_EQ(y->nloops, 1);
+		CHECK_EQ(y->nloops, x->nloops);
+		if (y->nloops == 1 && x->nloops == 1) {
+			CHECK_EQ(y->loops[0].pid, 200);
+			CHECK(y->loops[0].addr == A0 + PAGE, "addr 0x%" PRIx64, y->loops[0].addr);
+			CHECK(y->loops[0].dev_pfn == DEVPFN + 101, "dev_pfn");
+			CHECK_EQ(y->loops[0].count, 12);
+			CHECK_EQ(y->loops[0].first_ts, x->loops[0].first_ts);
+			CHECK_EQ(y->loops[0].last_ts, x->loops[0].last_ts);
+			CHECK_EQ(dm_loop_cause(&y->loops[0]), DM_CAUSE_OWNER_MISMATCH);
+			CHECK(!strcmp(y->loops[0].comm, "other"), "comm %s", y->loops[0].comm);
+		}
+		CHECK_EQ(y->nleaks, 2);
+		CHECK_EQ(y->nleaks, x->nleaks);
+		for (size_t i = 0; i < y->nleaks && i < x->nleaks; i++) {
+			CHECK_EQ(y->leaks[i].dev_pfn, x->leaks[i].dev_pfn);
+			CHECK_EQ(y->leaks[i].shadow_pfn, x->leaks[i].shadow_pfn);
+			CHECK_EQ(y->leaks[i].addr, x->leaks[i].addr);
+			CHECK_EQ(y->leaks[i].alloc_ts, x->leaks[i].alloc_ts);
+		}
+		CHECK_EQ(y->total.c.to_dev, x->total.c.to_dev);
+		CHECK_EQ(y->total.c.to_ram_fault, x->total.c.to_ram_fault);
+		CHECK_EQ(y->total.c.faults, x->total.c.faults);
+		CHECK_EQ(y->total.c.frees, x->total.c.frees);
+		CHECK_EQ(y->total.lat.count, x->total.lat.count);
+		CHECK_EQ(dm_lat_quantile(&y->total.lat, 0.5), dm_lat_quantile(&x->total.lat, 0.5));
+		CHECK_EQ(y->cycles, x->cycles);
+		CHECK_EQ(c2.n, c1.n);
+		CHECK_EQ(c2.to_dev, c1.to_dev);
+		CHECK_EQ(dm_reader_stats(rd)->bad_records, 0);
+		CHECK_EQ(dm_reader_stats(rd)->cpus, 2);
+		CHECK_EQ(y->incomplete, 0);
+	}
+	dm_analysis_free(direct);
+	dm_analysis_free(viafile);
+	dm_reader_close(rd);
+	sc_free(&s);
+}
+
+/* many events: several pages per CPU, and a page size other than 4096 */
+static void t_many_pages(void)
+{
+	struct scen s;
+	struct dm_reader *rd = NULL;
+	struct dm_analysis *a;
+	struct cyc_count cc = { 0 };
+	struct sc_file_opts o = { .cpus = 4, .page_size = 8192, .trace_clock = true };
+	uint64_t ts = 1;
+	char err[256] = "";
+	const char *p = path_of("many.dat");
+
+	sc_init(&s);
+	for (int i = 0; i < 3000; i++) {
+		uint64_t pfn = DEVPFN + (uint64_t)(i % 500);
+
+		sc_migrate_to_dev(&s, &ts, i % 4, 300 + i % 3, A0, 1, pfn, SHPFN + pfn);
+		sc_fault_back(&s, &ts, (i + 1) % 4, 300 + i % 3, A0, pfn, SHPFN + pfn, 500 + (uint64_t)i, true);
+		if (i % 1000 == 0)
+			ts += 3000000000ull;
+	}
+	CHECK_EQ(sc_write_dat(&s, p, &o), 0);
+	a = read_file(p, &rd, &cc, err, sizeof(err));
+	CHECK(a != NULL, "read: %s", err);
+	if (a) {
+		const struct dm_result *r = dm_analysis_result(a);
+
+		CHECK_EQ(r->dmirror_events, s.n);
+		CHECK_EQ(r->total.c.to_dev, 3000);
+		CHECK_EQ(r->total.c.to_ram_fault, 3000);
+		CHECK_EQ(r->total.lat.count, 3000);
+		CHECK_EQ(r->total.lat.min, 500);
+		CHECK_EQ(r->total.lat.max, 3499);
+		CHECK_EQ(r->first_ts, 1);
+		CHECK_EQ(r->last_ts, s.ev[s.n - 1].ts);
+		CHECK_EQ(r->nloops, 0);
+		CHECK_EQ(r->nleaks, 0);
+		CHECK_EQ(dm_reader_stats(rd)->cpus, 4);
+	}
+	dm_analysis_free(a);
+	dm_reader_close(rd);
+	sc_free(&s);
+}
+
+static void t_lost_in_pages(void)
+{
+	struct scen s;
+	struct dm_reader *rd = NULL;
+	struct dm_analysis *a;
+	struct cyc_count cc = { 0 };
+	uint64_t ts = 1;
+	char err[256] = "", cmd[1024], *out = NULL, *er = NULL;
+	const char *p = path_of("lost.dat");
+	int rc;
+
+	sc_init(&s);
+	sc_migrate_to_dev(&s, &ts, 0, 9, A0, 4, DEVPFN, SHPFN);
+	sc_lost(&s, 1, 5);
+	for (int i = 0; i < 4; i++)
+		sc_fault_back(&s, &ts, 1, 9, A0 + (uint64_t)i * PAGE, DEVPFN + (uint64_t)i,
+			      SHPFN + (uint64_t)i, 100, true);
+	CHECK_EQ(sc_write_dat(&s, p, NULL), 0);
+	a = read_file(p, &rd, &cc, err, sizeof(err));
+	CHECK(a != NULL, "read: %s", err);
+	if (a) {
+		CHECK_EQ(dm_reader_stats(rd)->missed_pages, 1);
+		CHECK_EQ(dm_reader_stats(rd)->missed_events, 5);
+		CHECK_EQ(dm_analysis_result(a)->incomplete, 1);
+		CHECK_EQ(dm_analysis_result(a)->lost_events, 5);
+	}
+	dm_analysis_free(a);
+	dm_reader_close(rd);
+
+	snprintf(cmd, sizeof(cmd), "'%s' report '%s'", t_analyzer, p);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "INCOMPLETE") != NULL, "output:\n%s", out);
+	CHECK(strstr(er, "incomplete") != NULL, "stderr: %s", er);
+	free(out);
+	free(er);
+	sc_free(&s);
+}
+
+static void t_cli_clean(void)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	char cmd[1024], *out = NULL, *er = NULL;
+	const char *p = path_of("clean.dat");
+	int rc;
+
+	sc_init(&s);
+	sc_fork(&s, ts++, 0, 1, 10, "sh");
+	sc_exec(&s, ts++, 0, 10, "workload");
+	sc_migrate_to_dev(&s, &ts, 0, 10, A0, 2, DEVPFN, SHPFN);
+	sc_fault_back(&s, &ts, 0, 10, A0, DEVPFN, SHPFN, 1234, true);
+	sc_fault_back(&s, &ts, 0, 10, A0 + PAGE, DEVPFN + 1, SHPFN + 1, 4321, true);
+	sc_exit(&s, ts++, 0, 10, "workload");
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){
+		.stats_before = "dev0.pages 64\ntotal.shadow_live 0\n",
+		.stats_after = "dev0.pages 64\ntotal.shadow_live 0\n",
+		.meta = "command: ./workload\n" }), 0);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' report", t_dir, t_analyzer);
+	/* default file name is trace.dat */
+	rename(p, path_of("trace.dat"));
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "Verdict: clean") != NULL, "output:\n%s", out);
+	CHECK(strstr(out, "agrees") != NULL, "stats cross-check:\n%s", out);
+	CHECK(strstr(out, "recorded: ./workload") != NULL, "meta:\n%s", out);
+	CHECK(strstr(out, "     1.2       2.7       4.3       4.3") != NULL ||
+	      strstr(out, "1.2") != NULL, "latency:\n%s", out);
+	CHECK_EQ(t_count_lines(er), 0);
+	free(out);
+	free(er);
+	sc_free(&s);
+}
+
+static void t_cli_loop_and_leaks(void)
+{
+	struct scen s;
+	char cmd[1024], *out = NULL, *er = NULL, addr[64];
+	const char *p = path_of("mixed2.dat");
+	int rc;
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){
+		.stats_before = "total.shadow_live 7\n", .stats_after = "total.shadow_live 9\n" }), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' report '%s'", t_analyzer, p);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 1);
+	snprintf(addr, sizeof(addr), "addr 0x%llx", A0 + PAGE);
+	CHECK(strstr(out, addr) != NULL, "no '%s' in:\n%s", addr, out);
+	CHECK(strstr(out, "pgmap_owner does not match") != NULL, "cause:\n%s", out);
+	CHECK(strstr(out, "12 faults without progress") != NULL, "count:\n%s", out);
+	CHECK(strstr(out, "Leaked shadow pages: 2") != NULL, "leaks:\n%s", out);
+	CHECK(strstr(out, "+2; expected +2") != NULL && strstr(out, "agrees") != NULL,
+	      "cross-check:\n%s", out);
+	/* problems come before the cycles */
+	CHECK(strstr(out, "PROBLEMS") && strstr(out, "Migration cycles") &&
+	      strstr(out, "PROBLEMS") < strstr(out, "Migration cycles"), "order:\n%s", out);
+	free(out);
+	free(er);
+
+	/* the same file, stats that disagree */
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){
+		.stats_before = "dev0.shadow_live 7\ndev1.shadow_live 0\n",
+		.stats_after = "dev0.shadow_live 12\ndev1.shadow_live 0\n" }), 0);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "DISAGREES") != NULL, "disagree:\n%s", out);
+	CHECK(strstr(out, "sum of 2 *shadow_live keys") != NULL, "key:\n%s", out);
+	free(out);
+	free(er);
+	sc_free(&s);
+}
+
+static void t_cli_json(void)
+{
+	struct scen s;
+	char cmd[2048], *out = NULL, *er = NULL;
+	const char *p = path_of("mixed3.dat");
+	int rc;
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){
+		.stats_before = "total.shadow_live 0\n", .stats_after = "total.shadow_live 2\n",
+		.meta = "command: ./workload \"quoted\"\nbuffer_kb: 4096\n" }), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' report --json '%s' > '%s/j.json'; echo rc=$?; python3 -c '"
+		 "import json,sys\n"
+		 "d=json.load(open(sys.argv[1]))\n"
+		 "assert d[\"schema\"]==\"dmirror-analyzer-report/1\"\n"
+		 "assert d[\"complete\"] is True\n"
+		 "assert len(d[\"fault_loops\"])==1\n"
+		 "l=d[\"fault_loops\"][0]\n"
+		 "assert l[\"addr\"]==\"0x%llx\", l[\"addr\"]\n"
+		 "assert l[\"count\"]==12 and l[\"pid\"]==200 and l[\"comm\"]==\"other\"\n"
+		 "assert l[\"cause\"][\"code\"]==\"owner_mismatch\"\n"
+		 "assert len(d[\"leaks\"])==2\n"
+		 "assert d[\"leak_check\"][\"agree\"] is True\n"
+		 "assert d[\"recording\"][\"meta\"][\"command\"]==\"./workload \\\"quoted\\\"\"\n"
+		 "assert d[\"cycles_total\"]==len(d[\"cycles\"])>0\n"
+		 "assert d[\"total\"][\"fault_latency_ns\"][\"count\"]>0\n"
+		 "assert d[\"events\"][\"by_type\"][\"dmirror_devmem_fault\"]>0\n"
+		 "print(\"json-ok\")\n"
+		 "' '%s/j.json'",
+		 t_analyzer, p, t_dir, A0 + PAGE, t_dir);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "rc=1") != NULL, "analyzer exit: %s", out);
+	CHECK(strstr(out, "json-ok") != NULL, "json check: %s %s", out, er);
+	free(out);
+	free(er);
+	sc_free(&s);
+}
+
+/* ------------------------------------------------------------ bad input */
+
+static void expect_exit2(const char *path, const char *what, const char *want)
+{
+	char cmd[1024], *out = NULL, *er = NULL;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' report '%s'", t_analyzer, path);
+	rc = t_run(cmd, &out, &er);
+	CHECK(rc == 2, "%s: exit %d, stderr: %s", what, rc, er);
+	CHECK(t_count_lines(er) == 1, "%s: %d stderr lines:\n%s", what, t_count_lines(er), er);
+	CHECK(out[0] == 0, "%s: stdout not empty:\n%s", what, out);
+	CHECK(!strncmp(er, "analyzer: ", 10), "%s: stderr: %s", what, er);
+	if (want)
+		CHECK(strstr(er, want) != NULL, "%s: wanted '%s' in: %s", what, want, er);
+	free(out);
+	free(er);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+}
+
+static char *read_bytes(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	b = malloc((size_t)n);
+	if (fread(b, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static void small_scen(struct scen *s)
+{
+	uint64_t ts = 1;
+
+	sc_init(s);
+	sc_migrate_to_dev(s, &ts, 0, 10, A0, 2, DEVPFN, SHPFN);
+	sc_fault_back(s, &ts, 1, 10, A0, DEVPFN, SHPFN, 100, true);
+}
+
+static void t_bad_inputs(void)
+{
+	struct scen s;
+	const char *good = path_of("good.dat");
+	const char *bad = path_of("bad.dat");
+	char *data;
+	size_t len;
+	char *hp;
+
+	expect_exit2(path_of("does-not-exist.dat"), "missing", "No such file");
+	write_bytes(bad, "", 0);
+	expect_exit2(bad, "empty", "empty");
+	write_bytes(bad, "hello, this is text\nnot a trace\n", 32);
+	expect_exit2(bad, "text file", "not a trace.dat");
+	expect_exit2(t_dir, "a directory", NULL);
+	write_bytes(bad, "\x17\x08\x44tracing5\0", 12);
+	expect_exit2(bad, "old version", "version");
+
+	small_scen(&s);
+	CHECK_EQ(sc_write_dat(&s, good, NULL), 0);
+	data = read_bytes(good, &len);
+	CHECK(data && len > 8192, "good file of %zu bytes", len);
+	if (!data) {
+		sc_free(&s);
+		return;
+	}
+	/* truncated: in the header, in the formats, in the data */
+	write_bytes(bad, data, 7);
+	expect_exit2(bad, "truncated magic", "truncated");
+	write_bytes(bad, data, 40);
+	expect_exit2(bad, "truncated header_page", "truncated");
+	write_bytes(bad, data, 900);
+	expect_exit2(bad, "truncated formats", "truncated");
+	write_bytes(bad, data, len - 100);
+	expect_exit2(bad, "truncated data", "truncated");
+	/* corrupt header: the header_page tag */
+	hp = memmem(data, len, "header_page", 11);
+	if (hp) {
+		hp[3] = 'X';
+		write_bytes(bad, data, len);
+		expect_exit2(bad, "corrupt header_page tag", "corrupt");
+		hp[3] = 'd';
+	}
+	/* corrupt header: a format size that runs past the end */
+	{
+		char *ev = memmem(data, len, "header_event", 12);
+
+		if (ev) {
+			uint64_t huge = 1ull << 40, old;
+
+			memcpy(&old, ev + 13, 8);
+			memcpy(ev + 13, &huge, 8);
+			write_bytes(bad, data, len);
+			expect_exit2(bad, "huge header_event size", "truncated");
+			memcpy(ev + 13, &old, 8);
+		}
+	}
+	/* a ring-buffer page that claims more than a page */
+	{
+		struct dat_info info;
+		char err[256];
+		uint64_t big = 9999;
+
+		if (dat_scan(good, &info, err, sizeof(err)) == 0) {
+			/* the data starts at the first page-aligned offset after the headers;
+			 * find a page header with commit < page size */
+			for (size_t off = 4096; off + 16 <= len; off += 4096) {
+				uint64_t commit;
+
+				memcpy(&commit, data + off + 8, 8);
+				if (commit && commit < 4080) {
+					memcpy(data + off + 8, &big, 8);
+					write_bytes(bad, data, len);
+					expect_exit2(bad, "page commit too big", "corrupt");
+					memcpy(data + off + 8, &commit, 8);
+					break;
+				}
+			}
+			dat_info_free(&info);
+		}
+	}
+	free(data);
+	sc_free(&s);
+
+	/* a trace.dat with no dmirror events at all */
+	small_scen(&s);
+	CHECK_EQ(sc_write_dat(&s, bad, &(struct sc_file_opts){ .no_dmirror_formats = true }), 0);
+	expect_exit2(bad, "no dmirror formats", "no dmirror events");
+	sc_free(&s);
+	/* dmirror formats, but only sched events happened */
+	sc_init(&s);
+	sc_fork(&s, 1, 0, 1, 2, "x");
+	sc_exit(&s, 2, 0, 2, "x");
+	CHECK_EQ(sc_write_dat(&s, bad, NULL), 0);
+	expect_exit2(bad, "no dmirror event happened", "no dmirror event");
+	sc_free(&s);
+	/* a format without a field the analysis needs */
+	small_scen(&s);
+	sc_fault(&s, 100, 0, 10, 10, A0, DEVPFN, 0, 0, 1);
+	CHECK_EQ(sc_write_dat(&s, bad, &(struct sc_file_opts){ .drop_field_addr = true }), 0);
+	expect_exit2(bad, "missing field", "no field 'addr'");
+	sc_free(&s);
+}
+
+/* Truncating the file anywhere must give exit 2 and one line. */
+static void t_truncation_sweep(void)
+{
+	struct scen s;
+	const char *good = path_of("sweep.dat");
+	const char *bad = path_of("sweep-bad.dat");
+	size_t len, step, tested = 0, failed = 0;
+	char *data;
+
+	small_scen(&s);
+	CHECK_EQ(sc_write_dat(&s, good, &(struct sc_file_opts){ .trace_clock = true,
+		.stats_before = "total.shadow_live 0\n" }), 0);
+	data = read_bytes(good, &len);
+	if (!data) {
+		CHECK(0, "no file");
+		sc_free(&s);
+		return;
+	}
+	step = len / 150 + 1;
+	for (size_t cut = 0; cut < len; cut += (cut < 2200 ? 13 : step)) {
+		struct dat_info info;
+		char err[256];
+
+		write_bytes(bad, data, cut);
+		tested++;
+		if (dat_scan(bad, &info, err, sizeof(err)) == 0) {
+			dat_info_free(&info);
+			failed++;
+			if (failed < 5)
+				CHECK(0, "truncated at %zu of %zu accepted", cut, len);
+		}
+	}
+	CHECK(tested > 150, "tested %zu cuts", tested);
+	/* and a few through the binary */
+	for (size_t cut = 1; cut < len; cut += len / 7) {
+		write_bytes(bad, data, cut);
+		expect_exit2(bad, "truncated", NULL);
+	}
+	free(data);
+	sc_free(&s);
+}
+
+/* Random corruption: any exit status but never a crash. */
+static void t_corruption_no_crash(void)
+{
+	struct scen s;
+	const char *good = path_of("fuzz.dat");
+	const char *bad = path_of("fuzz-bad.dat");
+	size_t len;
+	char *data, cmd[1024];
+	uint64_t seed = 0x1234567;
+	int crashes = 0, runs = getenv("SANITIZED") ? 60 : 150;
+
+	if (getenv("FUZZ_RUNS"))
+		runs = atoi(getenv("FUZZ_RUNS"));
+	if (getenv("FUZZ_SEED"))
+		seed = strtoull(getenv("FUZZ_SEED"), NULL, 0);
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, good, NULL), 0);
+	data = read_bytes(good, &len);
+	if (!data) {
+		CHECK(0, "no file");
+		sc_free(&s);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' report '%s'", t_analyzer, bad);
+	for (int i = 0; i < runs; i++) {
+		char *copy = malloc(len), *er = NULL;
+		int rc, nflip = 1 + i % 8;
+
+		memcpy(copy, data, len);
+		for (int k = 0; k < nflip; k++) {
+			size_t off;
+
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* half in the headers, half in the ring-buffer pages */
+			off = (i & 1) ? (size_t)(seed >> 33) % 4096 : (size_t)(seed >> 33) % len;
+			copy[off] = (char)(seed >> 13);
+		}
+		write_bytes(bad, copy, len);
+		rc = t_run(cmd, NULL, &er);
+		if (rc < 0 || rc > 2 || strstr(er, "Sanitizer") || strstr(er, "runtime error")) {
+			crashes++;
+			if (crashes < 3) {
+				char keep[600];
+
+				snprintf(keep, sizeof(keep), "%s/crash-%d.dat", t_dir, i);
+				write_bytes(keep, copy, len);
+				CHECK(0, "run %d: exit %d, kept %s: %.300s", i, rc, keep, er);
+			}
+		}
+		free(er);
+		free(copy);
+	}
+	CHECK_EQ(crashes, 0);
+	free(data);
+	sc_free(&s);
+}
+
+/* trace-cmd report (3.1) reads our file and sees the same events. */
+static void t_tracecmd_reads_our_file(void)
+{
+	struct scen s;
+	const char *p = path_of("tc.dat");
+	char cmd[1024], *out = NULL, *er = NULL;
+	int rc, n = 0, sched = 0;
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){ .trace_clock = true,
+		.stats_before = "total.shadow_live 0\n", .stats_after = "total.shadow_live 2\n",
+		.meta = "command: x\n",
+		.cpustats = { "CPU: 0\nentries: 0\noverrun: 0\n", "CPU: 1\nentries: 0\noverrun: 0\n" } }), 0);
+	snprintf(cmd, sizeof(cmd), "trace-cmd report -i '%s'", p);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 0);
+	/* a field printed by its name, from our format */
+	CHECK(strstr(out, "owner_match=0") != NULL, "fields not printed:\n%.1500s", out);
+	for (char *l = out; l && *l; ) {
+		char *nl = strchr(l, '\n');
+
+		if (nl)
+			*nl = 0;
+		if (strstr(l, " dmirror_") && strstr(l, ": "))
+			n++;
+		if (strstr(l, " sched_process_"))
+			sched++;
+		l = nl ? nl + 1 : NULL;
+	}
+	CHECK(n == (int)sc_count_dmirror(&s), "trace-cmd shows %d dmirror events, we wrote %zu\n%.2000s",
+	      n, sc_count_dmirror(&s), out);
+	CHECK_EQ(sched, 6);	/* 2 forks, 2 execs, 2 exits */
+	CHECK(!strstr(er, "rror") && !strstr(er, "nknown"), "trace-cmd stderr: %s", er);
+	free(out);
+	free(er);
+
+	/* and the analyzer agrees on the count */
+	snprintf(cmd, sizeof(cmd), "'%s' report --json '%s'", t_analyzer, p);
+	rc = t_run(cmd, &out, &er);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "\"dmirror\": %d,", n);
+		CHECK(strstr(out, want) != NULL, "analyzer count: wanted %s", want);
+	}
+	free(out);
+	free(er);
+	sc_free(&s);
+}
+
+static void t_writer_errors(void)
+{
+	char err[256] = "";
+	struct dat_writer *w;
+
+	w = dat_writer_new(path_of("no/such/dir/x.dat"), 2, 4096, 8, err, sizeof(err));
+	CHECK(w == NULL && strstr(err, "cannot create"), "err: %s", err);
+	dat_writer_free(w);
+	w = dat_writer_new(path_of("x.dat"), 2, 1000, 8, err, sizeof(err));
+	CHECK(w == NULL, "a page size that is not a power of two");
+	dat_writer_free(w);
+	/* an unfinished writer leaves nothing behind */
+	w = dat_writer_new(path_of("unfinished.dat"), 2, 4096, 8, err, sizeof(err));
+	CHECK(w != NULL, "%s", err);
+	dat_writer_free(w);
+	CHECK(access(path_of("unfinished.dat"), F_OK) != 0, "unfinished file exists");
+	{
+		char cmd[600], *out = NULL;
+
+		snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c unfinished", t_dir);
+		t_run(cmd, &out, NULL);
+		CHECK(out && atoi(out) == 0, "temporary files left: %s", out);
+		free(out);
+	}
+}
+
+static void t_usage_errors(void)
+{
+	char cmd[1024], *out = NULL, *er = NULL;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' report --loop-threshold 0 x", t_analyzer);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 2);
+	CHECK_EQ(t_count_lines(er), 1);
+	free(out);
+	free(er);
+	snprintf(cmd, sizeof(cmd), "'%s' report --bogus", t_analyzer);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 2);
+	free(out);
+	free(er);
+	snprintf(cmd, sizeof(cmd), "'%s' frobnicate", t_analyzer);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 2);
+	CHECK_EQ(t_count_lines(er), 1);
+	free(out);
+	free(er);
+	snprintf(cmd, sizeof(cmd), "'%s' report a b", t_analyzer);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 2);
+	free(out);
+	free(er);
+}
+
+const struct t_case file_tests[] = {
+	{ "file: writer -> libtracecmd -> engine equals the engine fed directly", t_roundtrip },
+	{ "file: many pages, 4 CPUs, 8K pages, time extends, trace_clock", t_many_pages },
+	{ "file: pages flagged with lost events", t_lost_in_pages },
+	{ "cli: clean trace exits 0", t_cli_clean },
+	{ "cli: loop and leaks exit 1, stats cross-check", t_cli_loop_and_leaks },
+	{ "cli: --json follows the schema", t_cli_json },
+	{ "cli: every bad input exits 2 with one line", t_bad_inputs },
+	{ "cli: truncation anywhere is caught", t_truncation_sweep },
+	{ "cli: random corruption never crashes", t_corruption_no_crash },
+	{ "trace-cmd report reads our file, same event count", t_tracecmd_reads_our_file },
+	{ "writer: errors and no partial files", t_writer_errors },
+	{ "cli: usage errors exit 2", t_usage_errors },
+	{ NULL, NULL },
+};
