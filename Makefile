@@ -19,8 +19,9 @@ CC ?= gcc
 KDIR ?= $(shell scripts/kernel dir newest 2>/dev/null)
 
 BIN := build/bin
-# Static test programs for the guest, one binary per source file.
-PROGS := $(patsubst tests/guest/progs/%.c,$(BIN)/%,$(wildcard tests/guest/progs/*.c))
+# Static test and benchmark programs for the guest, one binary per source.
+PROGS := $(patsubst tests/guest/progs/%.c,$(BIN)/%,$(wildcard tests/guest/progs/*.c)) \
+	$(patsubst bench/%.c,$(BIN)/%,$(wildcard bench/*.c))
 PROG_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -static -Iinclude
 
 .PHONY: all module analyzer workload guest-bins deps kernels check check-host \
@@ -44,6 +45,10 @@ guest-bins: analyzer workload $(PROGS)
 	cp analyzer/analyzer workload/workload $(BIN)/
 
 $(BIN)/%: tests/guest/progs/%.c include/*.h
+	@mkdir -p $(BIN)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
+
+$(BIN)/%: bench/%.c include/*.h
 	@mkdir -p $(BIN)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
 

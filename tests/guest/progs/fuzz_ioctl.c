@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +109,7 @@ static unsigned long pick_request(void)
 			HMM_DMIRROR_MIGRATE_TO_DEV, HMM_DMIRROR_MIGRATE_TO_SYS,
 			HMM_DMIRROR_SNAPSHOT, HMM_DMIRROR_EXCLUSIVE,
 			HMM_DMIRROR_CHECK_EXCLUSIVE, HMM_DMIRROR_RELEASE,
-			HMM_DMIRROR_FLAGS,
+			HMM_DMIRROR_FLAGS, HMM_DMIRROR_READ_UNLOCKED,
 		};
 		return known[rnd() % (sizeof(known) / sizeof(known[0]))];
 	}
