@@ -376,6 +376,14 @@ int dat_finish(struct dat_writer *w, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %s: %s", w->path, strerror(errno));
 		return -1;
 	}
+	{
+		/* mkostemp made it 0600: give it the usual mode */
+		mode_t um = umask(0);
+
+		umask(um);
+		if (fchmod(fd, 0666 & ~um))
+			(void)0;	/* keep 0600 */
+	}
 	o = calloc(1, sizeof(*o));
 	if (!o) {
 		close(fd);

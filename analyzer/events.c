@@ -48,8 +48,9 @@ static const struct espec specs[] = {
 	    { "free_pages", OPT } } },
 	{ DM_SYSTEM, "dmirror_chunk_add", DM_EV_CHUNK,
 	  { { "dev", OPT }, { "first_pfn", OPT }, { "npages", OPT }, { "total_pages", OPT } } },
+	/* 6.18 renamed parent_comm/parent_pid to comm/pid */
 	{ "sched", "sched_process_fork", DM_EV_FORK,
-	  { { "parent_pid", 0 }, { "child_pid", 0 }, { "child_comm", OPT } } },
+	  { { "parent_pid|pid", OPT }, { "child_pid", 0 }, { "child_comm", OPT } } },
 	{ "sched", "sched_process_exec", DM_EV_EXEC,
 	  { { "pid", 0 }, { "old_pid", OPT }, { "filename", OPT } } },
 	{ "sched", "sched_process_exit", DM_EV_EXIT,
@@ -72,6 +73,26 @@ struct dm_decoder {
 	int min_id, max_id;
 };
 
+/* "a|b": the first of the names the event has */
+static struct tep_format_field *find_field(struct tep_event *ev, const char *names)
+{
+	char buf[64];
+
+	while (*names) {
+		size_t n = strcspn(names, "|");
+		struct tep_format_field *f;
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)n, names);
+		f = tep_find_field(ev, buf);
+		if (f)
+			return f;
+		names += n;
+		if (*names == '|')
+			names++;
+	}
+	return NULL;
+}
+
 struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errlen)
 {
 	struct dm_decoder *d = calloc(1, sizeof(*d));
@@ -88,9 +109,16 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 		d->e[i].id = -1;
 		if (!ev)
 			continue;
-		for (int j = 0; j < MAXF && specs[i].f[j].name; j++) {
-			struct tep_format_field *f = tep_find_field(ev, specs[i].f[j].name);
+		bool usable = true;
 
+		for (int j = 0; j < MAXF && specs[i].f[j].name; j++) {
+			struct tep_format_field *f = find_field(ev, specs[i].f[j].name);
+
+			if (!f && !(specs[i].f[j].flags & OPT) && i >= NDMIRROR) {
+				/* a sched event we cannot use: do without it */
+				usable = false;
+				break;
+			}
 			if (!f && !(specs[i].f[j].flags & OPT)) {
 				snprintf(err, errlen, "event %s:%s has no field '%s' (see docs/tracepoints.md)",
 					 specs[i].system, specs[i].name, specs[i].f[j].name);
@@ -106,6 +134,8 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 			}
 			d->e[i].f[j] = f;
 		}
+		if (!usable)
+			continue;
 		if (!d->common_pid)
 			d->common_pid = tep_find_common_field(ev, "common_pid");
 		d->e[i].id = ev->id;

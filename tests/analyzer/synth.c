@@ -272,6 +272,10 @@ static struct fevent fevents[] = {
 	{ "sched", "sched_process_fork", 301, DM_EV_FORK,
 	  { { "char", "parent_comm", 1, 0, 16 }, { "pid_t", "parent_pid", 4, 1 },
 	    { "char", "child_comm", 1, 0, 16 }, { "pid_t", "child_pid", 4, 1 } }, 4, 0 },
+	/* 6.18 and later name the parent's fields comm and pid */
+	{ "sched", "sched_process_fork", 301, DM_EV_FORK,
+	  { { "char", "comm", 1, 0, 16 }, { "pid_t", "pid", 4, 1 },
+	    { "char", "child_comm", 1, 0, 16 }, { "pid_t", "child_pid", 4, 1 } }, 4, 0 },
 	{ "sched", "sched_process_exec", 302, DM_EV_EXEC,
 	  { { "__data_loc char[]", "filename", 0, 0 }, { "pid_t", "pid", 4, 1 },
 	    { "pid_t", "old_pid", 4, 1 } }, 3, 0 },
@@ -395,7 +399,8 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 		F("npages", e->chunk.npages); F("total_pages", e->chunk.total_pages);
 		break;
 	case DM_EV_FORK:
-		if (!strcmp(n, "parent_comm")) { *str = "parent"; return 0; }
+		if (!strcmp(n, "parent_comm") || !strcmp(n, "comm")) { *str = "parent"; return 0; }
+		F("pid", e->fork.parent);
 		if (!strcmp(n, "child_comm")) { *str = e->fork.comm; return 0; }
 		F("parent_pid", e->fork.parent); F("child_pid", e->fork.child);
 		break;
@@ -415,13 +420,23 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 }
 
 /* the record bytes of e; returns the length */
+static bool use_618;
+
+static bool fevent_used(int i)
+{
+	/* two layouts of sched_process_fork: the first is before 6.18 */
+	if (fevents[i].kind != DM_EV_FORK)
+		return true;
+	return use_618 == !strcmp(fevents[i].f[0].name, "comm");
+}
+
 static int encode(const struct dm_event *e, unsigned char *buf, int cap)
 {
 	const struct fevent *fe = NULL;
 	int len;
 
 	for (int i = 0; i < NFEV; i++)
-		if (fevents[i].kind == e->kind)
+		if (fevents[i].kind == e->kind && fevent_used(i))
 			fe = &fevents[i];
 	if (!fe)
 		return -1;
@@ -581,6 +596,7 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 	layout();
 	if (!o)
 		o = &def;
+	use_618 = o->sched_618;
 	cpus = o->cpus ? o->cpus : 2;
 	if (cpus > 8)
 		return -1;
@@ -602,6 +618,8 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 		if (fevents[i].kind <= DM_EV_CHUNK && o->no_dmirror_formats)
 			continue;
 		if (fevents[i].kind > DM_EV_CHUNK && o->no_sched_formats)
+			continue;
+		if (!fevent_used(i))
 			continue;
 		t = format_text(&fevents[i],
 				o->drop_field_addr && fevents[i].kind == DM_EV_FAULT ? "addr" : NULL);

@@ -68,6 +68,7 @@ struct sc_file_opts {
 	const char *cpustats[4];	/* CPUSTAT text per CPU */
 	const char *meta;
 	bool trace_clock;
+	bool sched_618;			/* sched_process_fork's 6.18 field names */
 };
 
 /* 0 on success */

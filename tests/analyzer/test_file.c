@@ -665,6 +665,31 @@ static void t_tracecmd_reads_our_file(void)
 	sc_free(&s);
 }
 
+/* Kernels from 6.18 name sched_process_fork's parent fields comm/pid. */
+static void t_sched_618(void)
+{
+	struct scen s;
+	struct dm_reader *rd = NULL;
+	struct dm_analysis *a;
+	struct cyc_count cc = { 0 };
+	char err[256] = "";
+	const char *p = path_of("s618.dat");
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){ .sched_618 = true }), 0);
+	a = read_file(p, &rd, &cc, err, sizeof(err));
+	CHECK(a != NULL, "read: %s", err);
+	if (a) {
+		CHECK_EQ(dm_reader_stats(rd)->sched_formats, 3);
+		CHECK_EQ(dm_analysis_result(a)->by_kind[DM_EV_FORK], 2);
+		CHECK_EQ(dm_analysis_result(a)->nloops, 1);
+		CHECK_EQ(dm_analysis_result(a)->nleaks, 2);
+	}
+	dm_analysis_free(a);
+	dm_reader_close(rd);
+	sc_free(&s);
+}
+
 static void t_writer_errors(void)
 {
 	char err[256] = "";
@@ -731,6 +756,7 @@ const struct t_case file_tests[] = {
 	{ "cli: truncation anywhere is caught", t_truncation_sweep },
 	{ "cli: random corruption never crashes", t_corruption_no_crash },
 	{ "trace-cmd report reads our file, same event count", t_tracecmd_reads_our_file },
+	{ "file: sched_process_fork with 6.18 field names", t_sched_618 },
 	{ "writer: errors and no partial files", t_writer_errors },
 	{ "cli: usage errors exit 2", t_usage_errors },
 	{ NULL, NULL },

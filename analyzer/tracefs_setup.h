@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Everything "analyzer record" does to tracefs, and its undoing, lives in
+ * tracefs_setup.c: mounting tracefs (and debugfs for the driver's stats)
+ * when they are not mounted, our own instance, its events, pid filter,
+ * buffer size, per-CPU raw readers, and the clean-up that puts all of it
+ * back.  The top-level instance and other instances are only ever read.
+ */
+#ifndef DM_TRACEFS_SETUP_H
+#define DM_TRACEFS_SETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define DM_INSTANCE_PREFIX "dmirror-analyzer-"
+#define DM_STATS_PATH "/sys/kernel/debug/dmirror/stats"
+
+struct tracefs_instance;
+struct tracefs_cpu;
+struct tep_handle;
+
+struct dm_trace {
+	struct tracefs_instance *inst;
+	char name[64];
+	int ncpus;
+	struct tracefs_cpu **tcpu;
+	unsigned int subbuf_size;
+	bool mounted_tracefs, mounted_debugfs;
+	char tracefs_mnt[256], debugfs_mnt[256];
+	bool on;
+};
+
+/*
+ * Finds tracefs (mounting it at /sys/kernel/tracing, or debugfs with its
+ * tracing/ directory, when neither is mounted) and checks that the
+ * dmirror event system is there.  0, or -1 with one line in err.
+ */
+int dm_trace_prepare(struct dm_trace *t, char *err, size_t errlen);
+
+/* Removes instances named DM_INSTANCE_PREFIX<pid> whose pid is dead. */
+int dm_trace_remove_stale(void);
+
+/*
+ * Creates our instance (tracing off), sets the per-CPU buffer size, the
+ * events and the pid filter (with event-fork) for pid, and opens the
+ * per-CPU raw readers.  0, or -1 with err.
+ */
+int dm_trace_setup(struct dm_trace *t, unsigned int buffer_kb, pid_t pid, char *err,
+		   size_t errlen);
+int dm_trace_start(struct dm_trace *t);
+int dm_trace_stop(struct dm_trace *t);
+
+/* One sub-buffer of cpu into buf (subbuf_size bytes): bytes read, 0 when
+ * nothing is ready, -1 on error.  flush: after stop, what is left. */
+int dm_trace_read(struct dm_trace *t, int cpu, void *buf);
+int dm_trace_flush(struct dm_trace *t, int cpu, void *buf);
+
+/* The text of a tracefs file (of our instance if inst, else the top
+ * level); NULL if unreadable.  free() it. */
+char *dm_trace_file(struct dm_trace *t, bool inst, const char *file, size_t *len);
+/* An event's format file; NULL if absent. */
+char *dm_trace_event_format(const char *system, const char *event, size_t *len);
+/* NULL-terminated list of a system's events; free with dm_trace_free_list. */
+char **dm_trace_system_events(const char *system);
+void dm_trace_free_list(char **list);
+/* A tep with the local dmirror and sched formats, for live analysis. */
+struct tep_handle *dm_trace_local_tep(void);
+
+/* The driver's debugfs stats text, NULL when there is none. */
+char *dm_trace_driver_stats(void);
+
+/* Undoes everything above that was done; safe to call more than once. */
+void dm_trace_cleanup(struct dm_trace *t);
+
+#endif
