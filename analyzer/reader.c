@@ -12,6 +12,8 @@
 #include "reader.h"
 
 struct dm_reader {
+	uint64_t *page_lost, *stats_lost;	/* per CPU */
+	unsigned int nlost, npage_lost;
 	struct tracecmd_input *h;
 	struct tep_handle *tep;
 	struct dm_decoder *dec;
@@ -20,20 +22,41 @@ struct dm_reader {
 	struct dm_read_stats st;
 };
 
-void dm_parse_cpustats(const char *text, uint64_t *overrun, uint64_t *dropped)
+void dm_parse_cpustats(const char *text, uint64_t *overrun, uint64_t *dropped,
+		       uint64_t *per_cpu, unsigned int n)
 {
 	const char *p = text;
+	long cpu = -1;
 
 	*overrun = *dropped = 0;
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
+		uint64_t v = 0;
 
-		if (!strncmp(p, "overrun:", 8))
-			*overrun += strtoull(p + 8, NULL, 10);
+		if (!strncmp(p, "CPU:", 4))
+			cpu = strtol(p + 4, NULL, 10);
+		else if (!strncmp(p, "overrun:", 8))
+			*overrun += (v = strtoull(p + 8, NULL, 10));
 		else if (!strncmp(p, "dropped events:", 15))
-			*dropped += strtoull(p + 15, NULL, 10);
+			*dropped += (v = strtoull(p + 15, NULL, 10));
+		if (v && per_cpu && cpu >= 0 && (unsigned long)cpu < n)
+			per_cpu[cpu] += v;
 		p = nl ? nl + 1 : NULL;
 	}
+}
+
+static void cpu_lost_grow(struct dm_reader *r, unsigned int cpus)
+{
+	uint64_t *n;
+
+	if (cpus <= r->st.ncpu_lost || cpus > 65536)
+		return;
+	n = realloc(r->st.cpu_lost, cpus * sizeof(*n));
+	if (!n)
+		return;
+	memset(n + r->st.ncpu_lost, 0, (cpus - r->st.ncpu_lost) * sizeof(*n));
+	r->st.cpu_lost = n;
+	r->st.ncpu_lost = cpus;
 }
 
 /*
@@ -145,15 +168,46 @@ struct dm_reader *dm_reader_open(const char *path, char *err, size_t errlen)
 		/* v6 only: libtracecmd 3.1 does not export v7's */
 		const char *cs = r->info.cpustats;
 
+		cpu_lost_grow(r, r->info.cpus);
 		if (cs) {
 			r->st.have_cpustats = true;
-			dm_parse_cpustats(cs, &r->st.stats_overrun, &r->st.stats_dropped);
+			dm_parse_cpustats(cs, &r->st.stats_overrun, &r->st.stats_dropped,
+					  r->st.cpu_lost, r->st.ncpu_lost);
+		}
+		/* stats-based counts; the page-based ones are compared as read */
+		if (r->st.ncpu_lost) {
+			r->stats_lost = calloc(r->st.ncpu_lost, sizeof(uint64_t));
+			if (r->stats_lost)
+				memcpy(r->stats_lost, r->st.cpu_lost,
+				       r->st.ncpu_lost * sizeof(uint64_t));
+			r->nlost = r->stats_lost ? r->st.ncpu_lost : 0;
 		}
 	}
 	return r;
 fail:
 	dm_reader_close(r);
 	return NULL;
+}
+
+static uint64_t *page_lost_slot(struct dm_reader *r, int cpu)
+{
+	if ((unsigned int)cpu >= r->st.ncpu_lost)
+		return NULL;
+	if (!r->page_lost) {
+		r->page_lost = calloc(r->st.ncpu_lost, sizeof(uint64_t));
+		if (!r->page_lost)
+			return NULL;
+		r->npage_lost = r->st.ncpu_lost;
+	} else if (r->npage_lost < r->st.ncpu_lost) {
+		uint64_t *n = realloc(r->page_lost, r->st.ncpu_lost * sizeof(uint64_t));
+
+		if (!n)
+			return NULL;
+		memset(n + r->npage_lost, 0, (r->st.ncpu_lost - r->npage_lost) * sizeof(uint64_t));
+		r->page_lost = n;
+		r->npage_lost = r->st.ncpu_lost;
+	}
+	return &r->page_lost[cpu];
 }
 
 static int record_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
@@ -177,6 +231,17 @@ static int record_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 			r->st.missed_events += (uint64_t)rec->missed_events;
 		else
 			r->st.missed_unknown++;
+		cpu_lost_grow(r, (unsigned int)cpu + 1);
+		if (rec->missed_events > 0 && (unsigned int)cpu < r->st.ncpu_lost) {
+			uint64_t *pl = page_lost_slot(r, cpu);
+
+			if (pl) {
+				uint64_t sl = (unsigned int)cpu < r->nlost ? r->stats_lost[cpu] : 0;
+
+				*pl += (uint64_t)rec->missed_events;
+				r->st.cpu_lost[cpu] = *pl > sl ? *pl : sl;
+			}
+		}
 		dm_analysis_feed(r->a, &ev);
 	}
 	k = dm_decode(r->dec, rec, &ev);
@@ -235,5 +300,8 @@ void dm_reader_close(struct dm_reader *r)
 	if (r->h)
 		tracecmd_close(r->h);
 	dat_info_free(&r->info);
+	free(r->st.cpu_lost);
+	free(r->page_lost);
+	free(r->stats_lost);
 	free(r);
 }

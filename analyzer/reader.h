@@ -24,6 +24,10 @@ struct dm_read_stats {
 	bool have_cpustats;
 	uint64_t stats_overrun, stats_dropped;
 	int dmirror_formats, sched_formats;
+	/* per CPU (ncpu_lost entries): events lost, the larger of what the
+	 * CPU's stats and its flagged pages say */
+	uint64_t *cpu_lost;
+	unsigned int ncpu_lost;
 };
 
 struct dm_reader;
@@ -38,7 +42,9 @@ const struct dm_read_stats *dm_reader_stats(const struct dm_reader *r);
 const struct dat_info *dm_reader_info(const struct dm_reader *r);
 void dm_reader_close(struct dm_reader *r);
 
-/* "overrun: N" and "dropped events: N" summed over every CPU in text. */
-void dm_parse_cpustats(const char *text, uint64_t *overrun, uint64_t *dropped);
+/* "overrun: N" and "dropped events: N" summed over every CPU in text;
+ * with per_cpu (n entries), also each CPU's sum, by its "CPU: N" line. */
+void dm_parse_cpustats(const char *text, uint64_t *overrun, uint64_t *dropped,
+		       uint64_t *per_cpu, unsigned int n);
 
 #endif

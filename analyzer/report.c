@@ -420,9 +420,12 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 
 	fprintf(f, "  \"lost\": {\"events\": %" PRIu64 ", \"unknown_size_losses\": %" PRIu64
 		", \"pages_flagged\": %" PRIu64 ", \"stats_overrun\": %" PRIu64 ", \"stats_dropped\": %" PRIu64
-		", \"corrupt_records\": %" PRIu64 "},\n",
+		", \"corrupt_records\": %" PRIu64 ", \"per_cpu\": {",
 		v->lost, st->missed_unknown, st->missed_pages, st->stats_overrun, st->stats_dropped,
 		st->bad_records);
+	for (unsigned int c = 0; c < st->ncpu_lost; c++)
+		fprintf(f, "%s\"cpu%u\": %" PRIu64, c ? ", " : "", c, st->cpu_lost[c]);
+	fprintf(f, "}},\n");
 
 	fprintf(f, "  \"fault_loops\": [");
 	for (size_t i = 0; i < res->nloops; i++) {

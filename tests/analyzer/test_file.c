@@ -237,6 +237,30 @@ static void t_lost_in_pages(void)
 	CHECK(strstr(er, "incomplete") != NULL, "stderr: %s", er);
 	free(out);
 	free(er);
+	snprintf(cmd, sizeof(cmd), "'%s' report --json '%s'", t_analyzer, p);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "\"per_cpu\": {\"cpu0\": 0, \"cpu1\": 5}") != NULL, "per-CPU:\n%s", out);
+	CHECK(strstr(out, "\"lost\": {\"events\": 5,") != NULL, "lost:\n%s", out);
+	CHECK(strstr(out, "\"complete\": false") != NULL, "complete:\n%s", out);
+	free(out);
+	free(er);
+	sc_free(&s);
+
+	/* losses only in the ring-buffer stats (overruns) */
+	sc_init(&s);
+	ts = 1;
+	sc_migrate_to_dev(&s, &ts, 0, 9, A0, 1, DEVPFN, SHPFN);
+	sc_fault_back(&s, &ts, 1, 9, A0, DEVPFN, SHPFN, 100, true);
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){
+		.cpustats = { "CPU: 0\nentries: 5\noverrun: 0\n",
+			      "CPU: 1\nentries: 5\noverrun: 11\ndropped events: 2\n" } }), 0);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "\"per_cpu\": {\"cpu0\": 0, \"cpu1\": 13}") != NULL, "per-CPU:\n%s", out);
+	CHECK(strstr(out, "\"stats_overrun\": 11, \"stats_dropped\": 2") != NULL, "stats:\n%s", out);
+	free(out);
+	free(er);
 	sc_free(&s);
 }
 
