@@ -107,6 +107,8 @@ static void fmt_us(char *buf, size_t n, uint64_t ns)
 	snprintf(buf, n, "%.1f", (double)ns / 1000.0);
 }
 
+#define ROW_LABEL_W 54	/* "  CYCLE     PID COMM            START(s)     DUR(s)" */
+
 static void text_stats_row(FILE *f, const char *label, const struct dm_stats *s)
 {
 	const struct dm_counts *c = &s->c;
@@ -121,13 +123,17 @@ static void text_stats_row(FILE *f, const char *label, const struct dm_stats *s)
 	}
 	snprintf(toram, sizeof(toram), "%" PRIu64 " (%" PRIu64 "/%" PRIu64 ")",
 		 c->to_ram_fault + c->to_ram_ioctl, c->to_ram_fault, c->to_ram_ioctl);
-	fprintf(f, "%s %8" PRIu64 " %-16s %8" PRIu64 " %7" PRIu64 " %6" PRIu64
+	fprintf(f, "%-*s %8" PRIu64 " %-18s %8" PRIu64 " %7" PRIu64 " %6" PRIu64
 		" %9s %9s %9s %9s\n",
-		label, c->to_dev, toram, c->faults, c->frees, c->leaks, mn, md, p99, mx);
+		ROW_LABEL_W, label, c->to_dev, toram, c->faults, c->frees, c->leaks, mn, md, p99, mx);
 }
 
-static const char *stats_header =
-	"  TO_DEV TO_RAM(FLT/IOCTL)   FAULTS   FREES  LEAKS   LAT_MIN   LAT_MED   LAT_P99   LAT_MAX (us)";
+static void text_stats_header(FILE *f, const char *label)
+{
+	fprintf(f, "%-*s %8s %-18s %8s %7s %6s %9s %9s %9s %9s\n", ROW_LABEL_W, label, "TO_DEV",
+		"TO_RAM(FLT/IOCTL)", "FAULTS", "FREES", "LEAKS", "LAT_MIN", "LAT_MED", "LAT_P99",
+		"LAT_MAX");
+}
 
 static void on_cycle(void *ctx, const struct dm_cycle *c)
 {
@@ -153,7 +159,7 @@ static void on_cycle(void *ctx, const struct dm_cycle *c)
 		dm_fmt_rel(st, sizeof(st), c->start_ts, res->first_ts);
 		snprintf(dur, sizeof(dur), "%.6f", (double)(c->end_ts - c->start_ts) / 1e9);
 		snprintf(label, sizeof(label), "  %5u %7d %-15.15s %11s %10s", c->id, c->pid, c->comm,
-			 st, dur);
+			 st, dur);	/* ROW_LABEL_W wide */
 		text_stats_row(r->spill, label, &c->s);
 	}
 	if (ferror(r->spill))
@@ -295,7 +301,7 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		fputc('\n', f);
 		if (res->nleaks)
 			fprintf(f, "  %-12s %-12s %-16s %7s %-15s %-13s %s\n", "DEV_PFN", "SHADOW_PFN", "ADDR",
-				"PID", "COMM", "ALLOCATED", "HOW");
+				"PID", "COMM", "ALLOCATED(s)", "HOW");
 		shown = 0;
 		for (size_t i = 0; i < res->nleaks; i++) {
 			const struct dm_leak *l = &res->leaks[i];
@@ -329,8 +335,11 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		fprintf(f, "Migration cycles: %u (a cycle starts at a process's first to_dev migration\n"
 			   "after its pages came back; listed as they end)\n", res->cycles);
 		if (r->ncycles) {
-			fprintf(f, "  %5s %7s %-15s %11s %10s%s\n", "CYCLE", "PID", "COMM", "START(s)",
-				"DUR(s)", stats_header);
+			char h[ROW_LABEL_W + 8];
+
+			snprintf(h, sizeof(h), "  %5s %7s %-15s %11s %10s", "CYCLE", "PID", "COMM",
+				 "START(s)", "DUR(s)");
+			text_stats_header(f, h);
 			copy_spill(r, f);
 			if (r->limit && r->ncycles > r->limit)
 				fprintf(f, "  ... %" PRIu64 " more (--limit 0 lists all)\n",
@@ -338,11 +347,12 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		}
 		fputc('\n', f);
 	}
-	fprintf(f, "Totals:\n  %-50s%s\n", "", stats_header);
-	text_stats_row(f, "  all                                               ", &res->total);
+	fprintf(f, "Totals (latency: fault service time in us, setup to finalize):\n");
+	text_stats_header(f, "");
+	text_stats_row(f, "  all", &res->total);
 	if (res->outside.c.to_dev || res->outside.c.to_ram_fault || res->outside.c.to_ram_ioctl ||
 	    res->outside.c.faults || res->outside.c.frees || res->outside.c.leaks)
-		text_stats_row(f, "  outside any cycle                                 ", &res->outside);
+		text_stats_row(f, "  outside any cycle", &res->outside);
 	fprintf(f, "  device: %" PRIu64 " chunk(s) added, %" PRIu64 " pages; %" PRIu64
 		" page(s) still on the device at the end; %" PRIu64 " free(s) of pages allocated before the trace\n",
 		res->chunks, res->chunk_pages, res->live_at_end, res->untracked_frees);
