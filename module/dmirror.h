@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmirror: a simulated device with device-private memory.
+ *
+ * Concepts, one structure each:
+ *
+ *   struct dmirror_device  one /dev/dmirrorN: its device memory (chunks of
+ *                          MEMORY_DEVICE_PRIVATE pages, a free list) and
+ *                          its counters.
+ *   struct dmirror_chunk   one memremap_pages() range of device pages.
+ *   struct dmirror_file    one open file: the device's page table that
+ *                          mirrors the opener's address space.
+ *   struct dmirror_migration  one migrate_vma_setup()..finalize() cycle.
+ *
+ * A device page in use keeps its data in a "shadow" system page hung off
+ * page->zone_device_data; a free device page uses the same field to link
+ * the free list.
+ *
+ * Locking, from outermost to innermost:
+ *
+ *   mmap_lock (read)       around migrate_vma_*() and hmm_range_fault().
+ *   dmirror_device.grow_lock  serialises adding, evicting and removing
+ *                          chunks; taken under mmap_lock when a migration
+ *                          needs a new chunk.
+ *   dmirror_file.lock      protects the mirror page table.  The mmu
+ *                          notifier takes it, so nothing that can fault
+ *                          user memory, reclaim or invalidate runs under
+ *                          it: no copy_*_user(), no GFP_KERNEL, no
+ *                          hmm_range_fault() or migrate_vma_*().
+ *   dmirror_device.lock    spinlock for the free list and page counts;
+ *                          the free callback takes it from any context
+ *                          that drops the last page reference.
+ *
+ * Counters are atomics, exact under concurrency without a lock.
+ */
+#ifndef _DMIRROR_H
+#define _DMIRROR_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/hmm.h>
+#include <linux/memremap.h>
+#include <linux/migrate.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include "dmirror_compat.h"
+#include "dmirror_uapi.h"
+
+/* Pages per hmm_range_fault() call, and per bounce buffer. */
+#define DMIRROR_WINDOW		64UL
+/* Pages per migrate_vma_setup() call. */
+#define DMIRROR_MIGRATE_WINDOW	512UL
+
+enum dmirror_counter {
+	DMIRROR_MIGRATIONS_TO_DEV,
+	DMIRROR_PAGES_TO_DEV,
+	DMIRROR_MIGRATIONS_TO_RAM,
+	DMIRROR_PAGES_TO_RAM,
+	DMIRROR_PAGES_EVICTED,
+	DMIRROR_DEVMEM_FAULTS,
+	DMIRROR_FAULTS_NO_PROGRESS,
+	DMIRROR_FAULT_LOOP_KILLS,
+	DMIRROR_SHADOW_ALLOCATED,
+	DMIRROR_SHADOW_FREED,
+	DMIRROR_SHADOW_LEAKED,
+	DMIRROR_ALLOC_FAILURES,
+	DMIRROR_NR_COUNTERS
+};
+
+struct dmirror_device;
+
+struct dmirror_chunk {
+	struct dev_pagemap	pagemap;
+	struct resource		*res;
+	struct dmirror_device	*mdev;
+	unsigned long		first_pfn;
+	unsigned long		npages;
+	unsigned long		nr_free;	/* under mdev->lock */
+	/* Per page: faults in a row on it that migrated nothing. */
+	atomic_t		*no_progress;
+};
+
+struct dmirror_device {
+	unsigned int		id;
+	struct device		dev;
+	struct cdev		cdev;
+
+	struct mutex		grow_lock;	/* chunks, nchunks */
+	struct dmirror_chunk	**chunks;	/* max_chunks slots */
+	unsigned int		nchunks;
+
+	spinlock_t		lock;		/* free list, counts */
+	struct page		*free_pages;
+	unsigned long		nr_free;
+	unsigned long		nr_total;
+
+	atomic_long_t		counters[DMIRROR_NR_COUNTERS];
+};
+
+struct dmirror_file {
+	struct dmirror_device		*mdev;
+	struct mmu_interval_notifier	notifier;
+	struct mutex			lock;	/* pt */
+	/*
+	 * Device page table: user pfn -> the system page holding the data
+	 * (a shadow page for this device's own pages), tagged with the
+	 * access the device has.  Entries hold no page reference: the
+	 * notifier clears them before the CPU mapping they mirror changes.
+	 */
+	struct xarray			pt;
+	u64				flags;
+};
+
+/* Module parameters and debugfs knobs (dmirror_main.c). */
+extern unsigned int dmirror_chunk_pages;
+extern unsigned int dmirror_max_chunks;
+extern unsigned int dmirror_fault_loop_limit;
+extern unsigned int dmirror_owner_mismatch;
+extern unsigned int dmirror_leak_shadow;
+extern unsigned int dmirror_ndevices;
+extern struct dmirror_device **dmirror_devices;
+
+static inline void dmirror_count(struct dmirror_device *mdev,
+				 enum dmirror_counter c, long n)
+{
+	atomic_long_add(n, &mdev->counters[c]);
+}
+
+static inline struct dmirror_chunk *dmirror_page_chunk(struct page *page)
+{
+	return container_of(dmirror_page_pgmap(page), struct dmirror_chunk,
+			    pagemap);
+}
+
+/* Is @page one of @mdev's device pages? */
+bool dmirror_page_is_ours(struct dmirror_device *mdev, struct page *page);
+
+/* dmirror_devmem.c: device memory */
+extern const struct dev_pagemap_ops dmirror_devmem_ops;
+struct page *dmirror_devmem_alloc(struct dmirror_device *mdev);
+int dmirror_devmem_evict(struct dmirror_device *mdev);
+void dmirror_devmem_shrink(struct dmirror_device *mdev);
+atomic_t *dmirror_devmem_no_progress(struct page *dpage);
+
+/* dmirror_migrate.c: moving pages between system and device memory */
+int dmirror_migrate_to_dev(struct dmirror_file *df, unsigned long start,
+			   unsigned long end);
+int dmirror_migrate_to_ram(struct dmirror_file *df, unsigned long start,
+			   unsigned long end, u64 *migrated);
+vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf);
+
+/* dmirror_mirror.c: the device page table */
+struct dmirror_file *dmirror_file_create(struct dmirror_device *mdev);
+void dmirror_file_destroy(struct dmirror_file *df);
+int dmirror_read(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd,
+		 bool unlocked);
+int dmirror_write(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd);
+int dmirror_snapshot(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd);
+int dmirror_exclusive(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd);
+int dmirror_check_exclusive(struct dmirror_file *df,
+			    struct hmm_dmirror_cmd *cmd);
+int dmirror_map_migrated(struct dmirror_file *df,
+			 struct hmm_dmirror_cmd *cmd);
+
+/* dmirror_debugfs.c */
+void dmirror_debugfs_init(void);
+void dmirror_debugfs_exit(void);
+
+#endif /* _DMIRROR_H */

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/dmirror/: counters, the device free lists and the
+ * fault-injection knobs.  docs/driver.md documents each file's format,
+ * which scripts and the analyzer parse: keep it stable.
+ */
+#include <linux/debugfs.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "dmirror_compat.h"
+#include "dmirror.h"
+
+static struct dentry *dmirror_debugfs_root;
+
+static const char * const dmirror_counter_names[DMIRROR_NR_COUNTERS] = {
+	[DMIRROR_MIGRATIONS_TO_DEV]	= "migrations_to_dev",
+	[DMIRROR_PAGES_TO_DEV]		= "pages_to_dev",
+	[DMIRROR_MIGRATIONS_TO_RAM]	= "migrations_to_ram",
+	[DMIRROR_PAGES_TO_RAM]		= "pages_to_ram",
+	[DMIRROR_PAGES_EVICTED]		= "pages_evicted",
+	[DMIRROR_DEVMEM_FAULTS]		= "devmem_faults",
+	[DMIRROR_FAULTS_NO_PROGRESS]	= "faults_no_progress",
+	[DMIRROR_FAULT_LOOP_KILLS]	= "fault_loop_kills",
+	[DMIRROR_SHADOW_ALLOCATED]	= "shadow_allocated",
+	[DMIRROR_SHADOW_FREED]		= "shadow_freed",
+	[DMIRROR_SHADOW_LEAKED]		= "shadow_leaked",
+	[DMIRROR_ALLOC_FAILURES]	= "alloc_failures",
+};
+
+/* One device's numbers, read at one time. */
+struct dmirror_stats {
+	long		counters[DMIRROR_NR_COUNTERS];
+	unsigned long	pages_total;
+	unsigned long	pages_free;
+	unsigned long	chunks;
+};
+
+static void dmirror_stats_read(struct dmirror_device *mdev,
+			       struct dmirror_stats *st)
+{
+	int i;
+
+	for (i = 0; i < DMIRROR_NR_COUNTERS; i++)
+		st->counters[i] = atomic_long_read(&mdev->counters[i]);
+	spin_lock(&mdev->lock);
+	st->pages_total = mdev->nr_total;
+	st->pages_free = mdev->nr_free;
+	spin_unlock(&mdev->lock);
+	st->chunks = READ_ONCE(mdev->nchunks);
+}
+
+static void dmirror_stats_add(struct dmirror_stats *sum,
+			      const struct dmirror_stats *st)
+{
+	int i;
+
+	for (i = 0; i < DMIRROR_NR_COUNTERS; i++)
+		sum->counters[i] += st->counters[i];
+	sum->pages_total += st->pages_total;
+	sum->pages_free += st->pages_free;
+	sum->chunks += st->chunks;
+}
+
+static void dmirror_stats_show_one(struct seq_file *m, const char *prefix,
+				   const struct dmirror_stats *st)
+{
+	int i;
+
+	for (i = 0; i < DMIRROR_NR_COUNTERS; i++)
+		seq_printf(m, "%s.%s %ld\n", prefix, dmirror_counter_names[i],
+			   st->counters[i]);
+	seq_printf(m, "%s.shadow_live %ld\n", prefix,
+		   st->counters[DMIRROR_SHADOW_ALLOCATED] -
+		   st->counters[DMIRROR_SHADOW_FREED]);
+	seq_printf(m, "%s.pages_total %lu\n", prefix, st->pages_total);
+	seq_printf(m, "%s.pages_free %lu\n", prefix, st->pages_free);
+	seq_printf(m, "%s.pages_in_use %lu\n", prefix,
+		   st->pages_total - st->pages_free);
+	seq_printf(m, "%s.chunks %lu\n", prefix, st->chunks);
+}
+
+static int dmirror_stats_show(struct seq_file *m, void *unused)
+{
+	struct dmirror_stats *st, sum = {};
+	unsigned int id;
+	char prefix[16];
+
+	st = kcalloc(dmirror_ndevices, sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	for (id = 0; id < dmirror_ndevices; id++) {
+		dmirror_stats_read(dmirror_devices[id], &st[id]);
+		dmirror_stats_add(&sum, &st[id]);
+	}
+
+	seq_printf(m, "config.devices %u\n", dmirror_ndevices);
+	seq_printf(m, "config.chunk_pages %u\n", dmirror_chunk_pages);
+	seq_printf(m, "config.max_chunks %u\n", dmirror_max_chunks);
+	seq_printf(m, "config.fault_loop_limit %u\n",
+		   READ_ONCE(dmirror_fault_loop_limit));
+	seq_printf(m, "config.owner_mismatch %u\n",
+		   READ_ONCE(dmirror_owner_mismatch));
+	seq_printf(m, "config.leak_shadow %u\n",
+		   READ_ONCE(dmirror_leak_shadow));
+	dmirror_stats_show_one(m, "total", &sum);
+	for (id = 0; id < dmirror_ndevices; id++) {
+		snprintf(prefix, sizeof(prefix), "dev%u", id);
+		dmirror_stats_show_one(m, prefix, &st[id]);
+	}
+	kfree(st);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dmirror_stats);
+
+static int dmirror_cmp_pfn(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Walks one device's free list itself, rather than trusting the count,
+ * and prints it as runs of consecutive pfns.
+ */
+static int dmirror_free_list_show_one(struct seq_file *m,
+				      struct dmirror_device *mdev)
+{
+	unsigned long *pfns, n = 0, counted, i, run;
+	struct page *page;
+
+	mutex_lock(&mdev->grow_lock);
+	pfns = kvmalloc_array(max(mdev->nr_total, 1UL), sizeof(*pfns),
+			      GFP_KERNEL);
+	if (!pfns) {
+		mutex_unlock(&mdev->grow_lock);
+		return -ENOMEM;
+	}
+	spin_lock(&mdev->lock);
+	counted = mdev->nr_free;
+	for (page = mdev->free_pages; page && n < mdev->nr_total;
+	     page = page->zone_device_data)
+		pfns[n++] = page_to_pfn(page);
+	spin_unlock(&mdev->lock);
+	mutex_unlock(&mdev->grow_lock);
+
+	sort(pfns, n, sizeof(*pfns), dmirror_cmp_pfn, NULL);
+	seq_printf(m, "dev%u.free %lu\n", mdev->id, n);
+	if (n != counted)
+		seq_printf(m, "dev%u.counter_mismatch %lu\n", mdev->id,
+			   counted);
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n; run++)
+			if (pfns[i + run] != pfns[i] + run)
+				break;
+		seq_printf(m, "dev%u.range 0x%lx-0x%lx %lu\n", mdev->id,
+			   pfns[i], pfns[i] + run - 1, run);
+	}
+	kvfree(pfns);
+	return 0;
+}
+
+static int dmirror_free_list_show(struct seq_file *m, void *unused)
+{
+	unsigned int id;
+	int ret;
+
+	for (id = 0; id < dmirror_ndevices; id++) {
+		ret = dmirror_free_list_show_one(m, dmirror_devices[id]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dmirror_free_list);
+
+/* A knob: an unsigned value with an inclusive maximum. */
+struct dmirror_knob {
+	const char	*name;
+	unsigned int	*value;
+	unsigned int	max;
+};
+
+static struct dmirror_knob dmirror_knobs[] = {
+	{ "owner_mismatch", &dmirror_owner_mismatch, 1 },
+	{ "leak_shadow", &dmirror_leak_shadow, 1 },
+	{ "fault_loop_limit", &dmirror_fault_loop_limit, INT_MAX },
+};
+
+static ssize_t dmirror_knob_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct dmirror_knob *knob = file->private_data;
+	char buf[16];
+	int len;
+
+	len = scnprintf(buf, sizeof(buf), "%u\n", READ_ONCE(*knob->value));
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+/*
+ * Takes one decimal number, optionally newline-terminated, in range.
+ * Anything else, an empty write included, is -EINVAL.
+ */
+static ssize_t dmirror_knob_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct dmirror_knob *knob = file->private_data;
+	unsigned int val;
+
+	if (*ppos || !count || count > 16)
+		return -EINVAL;
+	if (kstrtouint_from_user(ubuf, count, 10, &val) || val > knob->max)
+		return -EINVAL;
+	WRITE_ONCE(*knob->value, val);
+	return count;
+}
+
+static const struct file_operations dmirror_knob_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= dmirror_knob_read,
+	.write	= dmirror_knob_write,
+};
+
+void dmirror_debugfs_init(void)
+{
+	struct dentry *root;
+	unsigned int i;
+
+	root = debugfs_create_dir("dmirror", NULL);
+	dmirror_debugfs_root = root;
+	debugfs_create_file("stats", 0400, root, NULL, &dmirror_stats_fops);
+	debugfs_create_file("free_list", 0400, root, NULL,
+			    &dmirror_free_list_fops);
+	for (i = 0; i < ARRAY_SIZE(dmirror_knobs); i++)
+		debugfs_create_file(dmirror_knobs[i].name, 0600, root,
+				    &dmirror_knobs[i], &dmirror_knob_fops);
+}
+
+void dmirror_debugfs_exit(void)
+{
+	debugfs_remove_recursive(dmirror_debugfs_root);
+}

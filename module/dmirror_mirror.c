@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device page table: what the simulated device sees of the address
+ * space of the process that opened it.
+ *
+ * Entries are filled from hmm_range_fault() and cleared by an
+ * mmu_interval_notifier covering the whole address space, before the CPU
+ * mapping they mirror changes.  That includes the device's own migrations:
+ * the mirror is always rebuilt from the CPU page tables, never patched by
+ * the migration code, so any number of open files can mirror the same
+ * pages.  A filled entry is only trusted under dmirror_file.lock with the
+ * notifier sequence unchanged since the walk that produced it.
+ *
+ * For this device's own pages the entry is the shadow page: the device
+ * reads and writes its own memory.  Entries take no page reference, except
+ * EXCLUSIVE ones, which are not produced by a page table walk: their
+ * reference keeps the page alive should the mapping go away in the window
+ * make_device_exclusive() leaves before the entry is stored.
+ */
+#include <linux/highmem.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dmirror_compat.h"
+#include "dmirror.h"
+
+/* Tags of a device page table entry: the access the device has. */
+#define DMIRROR_PT_READ		0UL
+#define DMIRROR_PT_WRITE	1UL
+#define DMIRROR_PT_ATOMIC	2UL
+
+static void dmirror_pt_drop(void *entry)
+{
+	if (xa_pointer_tag(entry) == DMIRROR_PT_ATOMIC)
+		put_page(xa_untag_pointer(entry));
+}
+
+static int dmirror_pt_store(struct dmirror_file *df, unsigned long pfn,
+			    struct page *page, unsigned long tag)
+{
+	void *old;
+
+	lockdep_assert_held(&df->lock);
+	old = xa_store(&df->pt, pfn, xa_tag_pointer(page, tag), GFP_ATOMIC);
+	if (xa_is_err(old))
+		return xa_err(old);
+	if (old)
+		dmirror_pt_drop(old);
+	return 0;
+}
+
+static void dmirror_pt_clear(struct dmirror_file *df, unsigned long first,
+			     unsigned long last)
+{
+	unsigned long pfn;
+	void *entry;
+
+	xa_for_each_range(&df->pt, pfn, entry, first, last) {
+		xa_erase(&df->pt, pfn);
+		dmirror_pt_drop(entry);
+	}
+}
+
+static bool dmirror_invalidate(struct mmu_interval_notifier *mni,
+			       const struct mmu_notifier_range *range,
+			       unsigned long cur_seq)
+{
+	struct dmirror_file *df = container_of(mni, struct dmirror_file,
+					       notifier);
+
+	/* Our own make_device_exclusive(): the entry is being installed. */
+	if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == df)
+		return true;
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&df->lock);
+	else if (!mutex_trylock(&df->lock))
+		return false;
+
+	mmu_interval_set_seq(mni, cur_seq);
+	dmirror_pt_clear(df, range->start >> PAGE_SHIFT,
+			 (range->end - 1) >> PAGE_SHIFT);
+	mutex_unlock(&df->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops dmirror_notifier_ops = {
+	.invalidate = dmirror_invalidate,
+};
+
+struct dmirror_file *dmirror_file_create(struct dmirror_device *mdev)
+{
+	struct dmirror_file *df;
+	int ret;
+
+	if (!current->mm)
+		return ERR_PTR(-EINVAL);
+	df = kzalloc_obj(*df);
+	if (!df)
+		return ERR_PTR(-ENOMEM);
+	df->mdev = mdev;
+	mutex_init(&df->lock);
+	xa_init(&df->pt);
+
+	ret = mmu_interval_notifier_insert(&df->notifier, current->mm, 0,
+					   ULONG_MAX & PAGE_MASK,
+					   &dmirror_notifier_ops);
+	if (ret) {
+		kfree(df);
+		return ERR_PTR(ret);
+	}
+	return df;
+}
+
+void dmirror_file_destroy(struct dmirror_file *df)
+{
+	mmu_interval_notifier_remove(&df->notifier);
+	mutex_lock(&df->lock);
+	dmirror_pt_clear(df, 0, ULONG_MAX);
+	mutex_unlock(&df->lock);
+	xa_destroy(&df->pt);
+	mutex_destroy(&df->lock);
+	kfree(df);
+}
+
+/*
+ * hmm_range_fault() over one window, retried until its result is still
+ * current.  Returns 0 with df->lock held, or an error without it.
+ */
+static int dmirror_range_lock(struct dmirror_file *df,
+			      struct hmm_range *range, bool unlocked)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	int ret;
+
+	for (;;) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+
+		if (unlocked) {
+			ret = dmirror_range_fault_unlocked(range);
+		} else {
+			range->notifier_seq =
+				mmu_interval_read_begin(range->notifier);
+			ret = mmap_read_lock_killable(mm);
+			if (ret)
+				return ret;
+			ret = hmm_range_fault(range);
+			mmap_read_unlock(mm);
+		}
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			return ret;
+
+		mutex_lock(&df->lock);
+		if (!mmu_interval_read_retry(range->notifier,
+					     range->notifier_seq))
+			return 0;
+		mutex_unlock(&df->lock);
+	}
+}
+
+/*
+ * The system page holding the data of a valid hmm pfn, as this device
+ * sees it, or NULL for another device's private page.
+ */
+static struct page *dmirror_data_page(struct dmirror_file *df,
+				      unsigned long hmm_pfn)
+{
+	struct page *page = hmm_pfn_to_page(hmm_pfn);
+
+	if (!is_device_private_page(page))
+		return page;
+	if (!dmirror_page_is_ours(df->mdev, page))
+		return NULL;
+	return page->zone_device_data;
+}
+
+static int dmirror_fault_window(struct dmirror_file *df,
+				struct hmm_range *range, bool unlocked)
+{
+	unsigned long first = range->start >> PAGE_SHIFT;
+	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+	int ret;
+
+	ret = dmirror_range_lock(df, range, unlocked);
+	if (ret)
+		return ret;
+	for (i = 0; i < n && !ret; i++) {
+		unsigned long hmm_pfn = range->hmm_pfns[i];
+		struct page *page = NULL;
+
+		if (hmm_pfn & HMM_PFN_VALID)
+			page = dmirror_data_page(df, hmm_pfn);
+		if (!page) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = dmirror_pt_store(df, first + i, page,
+				       (hmm_pfn & HMM_PFN_WRITE) ?
+				       DMIRROR_PT_WRITE : DMIRROR_PT_READ);
+	}
+	mutex_unlock(&df->lock);
+	return ret;
+}
+
+/* The device faults [start, end) into its page table, as a GPU would. */
+static int dmirror_fault(struct dmirror_file *df, unsigned long start,
+			 unsigned long end, bool write, bool unlocked)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long pfns[DMIRROR_WINDOW];
+	struct hmm_range range = {
+		.notifier = &df->notifier,
+		.hmm_pfns = pfns,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (write ? HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = df->mdev,
+	};
+	unsigned long addr;
+	int ret = 0;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	for (addr = start; addr < end && !ret; addr = range.end) {
+		range.start = addr;
+		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
+		ret = dmirror_fault_window(df, &range, unlocked);
+	}
+	mmput(mm);
+	return ret;
+}
+
+/* Copies out up to @n mapped pages from @pfn on; returns how many. */
+static unsigned long dmirror_pt_read(struct dmirror_file *df,
+				     unsigned long pfn, unsigned long n,
+				     void *buf)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++, buf += PAGE_SIZE) {
+		struct page *page = xa_untag_pointer(xa_load(&df->pt, pfn + i));
+
+		if (!page)
+			break;
+		memcpy_from_page(buf, page, 0, PAGE_SIZE);
+	}
+	return i;
+}
+
+/* Copies in up to @n pages mapped writable from @pfn on. */
+static unsigned long dmirror_pt_write(struct dmirror_file *df,
+				      unsigned long pfn, unsigned long n,
+				      const void *buf)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++, buf += PAGE_SIZE) {
+		void *entry = xa_load(&df->pt, pfn + i);
+
+		if (!entry || xa_pointer_tag(entry) != DMIRROR_PT_WRITE)
+			break;
+		memcpy_to_page(xa_untag_pointer(entry), 0, buf, PAGE_SIZE);
+	}
+	return i;
+}
+
+/*
+ * READ and WRITE go through the device page table a window at a time.
+ * When an entry is missing the device faults in everything from there to
+ * the end of the command, once (cmd->faults counts these), and goes on.
+ */
+static int dmirror_access(struct dmirror_file *df,
+			  struct hmm_dmirror_cmd *cmd, bool write,
+			  bool unlocked)
+{
+	unsigned long start = cmd->addr;
+	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
+	char __user *uptr = u64_to_user_ptr(cmd->ptr);
+	unsigned long addr;
+	void *bounce;
+	int ret = 0;
+
+	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	for (addr = start; addr < end && !ret;) {
+		unsigned long n = min(end - addr,
+				      DMIRROR_WINDOW << PAGE_SHIFT) >> PAGE_SHIFT;
+		unsigned long done = 0;
+
+		if (write && copy_from_user(bounce, uptr + (addr - start),
+					    n << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		while (done < n) {
+			unsigned long pfn = (addr >> PAGE_SHIFT) + done;
+			void *buf = bounce + (done << PAGE_SHIFT);
+
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			mutex_lock(&df->lock);
+			if (write)
+				done += dmirror_pt_write(df, pfn, n - done, buf);
+			else
+				done += dmirror_pt_read(df, pfn, n - done, buf);
+			mutex_unlock(&df->lock);
+			if (done == n)
+				break;
+			ret = dmirror_fault(df, addr + (done << PAGE_SHIFT), end,
+					    write, unlocked);
+			if (ret)
+				break;
+			cmd->faults++;
+		}
+		if (ret)
+			break;
+		if (!write && copy_to_user(uptr + (addr - start), bounce,
+					   n << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		cmd->cpages += n;
+		addr += n << PAGE_SHIFT;
+	}
+	kvfree(bounce);
+	return ret;
+}
+
+int dmirror_read(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd,
+		 bool unlocked)
+{
+	return dmirror_access(df, cmd, false, unlocked);
+}
+
+int dmirror_write(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+{
+	return dmirror_access(df, cmd, true, false);
+}
+
+/*
+ * After MIGRATE_TO_DEV: maps the device's own pages of the range, as the
+ * CPU page tables now show them, and copies their data to cmd->ptr.  Any
+ * page not in this device's memory is -ENOENT.
+ */
+int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long start = cmd->addr;
+	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
+	char __user *uptr = u64_to_user_ptr(cmd->ptr);
+	unsigned long pfns[DMIRROR_WINDOW];
+	struct hmm_range range = {
+		.notifier = &df->notifier,
+		.hmm_pfns = pfns,
+		.dev_private_owner = df->mdev,
+	};
+	unsigned long addr;
+	void *bounce;
+	int ret = 0;
+
+	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	if (!mmget_not_zero(mm)) {
+		kvfree(bounce);
+		return -ESRCH;
+	}
+
+	for (addr = start; addr < end && !ret; addr = range.end) {
+		unsigned long i, n;
+
+		range.start = addr;
+		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
+		n = (range.end - range.start) >> PAGE_SHIFT;
+		ret = dmirror_range_lock(df, &range, false);
+		if (ret)
+			break;
+		for (i = 0; i < n && !ret; i++) {
+			struct page *page = hmm_pfn_to_page(pfns[i]);
+			struct page *shadow;
+
+			if (!(pfns[i] & HMM_PFN_VALID) ||
+			    !dmirror_page_is_ours(df->mdev, page)) {
+				ret = -ENOENT;
+				break;
+			}
+			shadow = page->zone_device_data;
+			memcpy_from_page(bounce + (i << PAGE_SHIFT), shadow, 0,
+					 PAGE_SIZE);
+			ret = dmirror_pt_store(df, (addr >> PAGE_SHIFT) + i,
+					       shadow,
+					       (pfns[i] & HMM_PFN_WRITE) ?
+					       DMIRROR_PT_WRITE :
+					       DMIRROR_PT_READ);
+		}
+		mutex_unlock(&df->lock);
+		if (ret)
+			break;
+		if (copy_to_user(uptr + (addr - start), bounce,
+				 n << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		cmd->cpages += n;
+	}
+	mmput(mm);
+	kvfree(bounce);
+	return ret;
+}
+
+static u8 dmirror_snapshot_code(struct dmirror_file *df, unsigned long hmm_pfn)
+{
+	unsigned int shift;
+	struct page *page;
+	u8 code;
+
+	if (hmm_pfn & HMM_PFN_ERROR)
+		return HMM_DMIRROR_PROT_ERROR;
+	if (!(hmm_pfn & HMM_PFN_VALID))
+		return HMM_DMIRROR_PROT_NONE;
+
+	page = hmm_pfn_to_page(hmm_pfn);
+	if (is_device_private_page(page))
+		code = dmirror_page_is_ours(df->mdev, page) ?
+		       HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL :
+		       HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
+	else if (is_zero_pfn(page_to_pfn(page)))
+		code = HMM_DMIRROR_PROT_ZERO;
+	else
+		code = HMM_DMIRROR_PROT_NONE;
+
+	code |= (hmm_pfn & HMM_PFN_WRITE) ? HMM_DMIRROR_PROT_WRITE :
+					    HMM_DMIRROR_PROT_READ;
+	shift = hmm_pfn_to_map_order(hmm_pfn) + PAGE_SHIFT;
+	if (shift == PMD_SHIFT)
+		code |= HMM_DMIRROR_PROT_PMD;
+	else if (shift == PUD_SHIFT)
+		code |= HMM_DMIRROR_PROT_PUD;
+	return code;
+}
+
+/* What the CPU page tables say of each page, without faulting any in. */
+int dmirror_snapshot(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long start = cmd->addr;
+	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
+	char __user *uptr = u64_to_user_ptr(cmd->ptr);
+	unsigned long pfns[DMIRROR_WINDOW];
+	u8 codes[DMIRROR_WINDOW];
+	struct hmm_range range = {
+		.notifier = &df->notifier,
+		.hmm_pfns = pfns,
+		.dev_private_owner = df->mdev,
+	};
+	unsigned long addr;
+	int ret = 0;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	for (addr = start; addr < end; addr = range.end) {
+		unsigned long i, n;
+
+		range.start = addr;
+		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
+		n = (range.end - range.start) >> PAGE_SHIFT;
+		ret = dmirror_range_lock(df, &range, false);
+		if (ret)
+			break;
+		for (i = 0; i < n; i++)
+			codes[i] = dmirror_snapshot_code(df, pfns[i]);
+		mutex_unlock(&df->lock);
+
+		if (copy_to_user(uptr + ((addr - start) >> PAGE_SHIFT), codes,
+				 n)) {
+			ret = -EFAULT;
+			break;
+		}
+		cmd->cpages += n;
+	}
+	mmput(mm);
+	return ret;
+}
+
+/*
+ * Makes one page exclusive to the device and maps it atomic.  The page is
+ * first faulted in writable (breaking COW), so that make_device_exclusive()
+ * itself only invalidates for its own conversion, which the notifier
+ * ignores (owner == df).  Any other invalidation between sampling the
+ * sequence and storing the entry means it may be stale: try again.
+ */
+static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct page *page;
+	unsigned long seq;
+	int ret;
+
+	for (;;) {
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+		ret = dmirror_fault(df, addr, addr + PAGE_SIZE, true, false);
+		if (ret)
+			return ret;
+
+		seq = mmu_interval_read_begin(&df->notifier);
+		ret = mmap_read_lock_killable(mm);
+		if (ret)
+			return ret;
+		page = dmirror_make_exclusive(mm, addr, df);
+		mmap_read_unlock(mm);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+
+		mutex_lock(&df->lock);
+		if (!mmu_interval_read_retry(&df->notifier, seq)) {
+			get_page(page);
+			ret = dmirror_pt_store(df, addr >> PAGE_SHIFT, page,
+					       DMIRROR_PT_ATOMIC);
+			if (ret)
+				put_page(page);
+			mutex_unlock(&df->lock);
+			dmirror_exclusive_put(page);
+			return ret;
+		}
+		mutex_unlock(&df->lock);
+		dmirror_exclusive_put(page);
+	}
+}
+
+int dmirror_exclusive(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long start = cmd->addr;
+	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
+	char __user *uptr = u64_to_user_ptr(cmd->ptr);
+	unsigned long addr;
+	void *bounce;
+	int ret = 0;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	for (addr = start; addr < end && !ret; addr += PAGE_SIZE)
+		ret = dmirror_exclusive_page(df, addr);
+	mmput(mm);
+	if (ret)
+		return ret;
+
+	/* Hand back what the device now holds, as test_hmm does. */
+	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	for (addr = start; addr < end; addr += PAGE_SIZE * DMIRROR_WINDOW) {
+		unsigned long n = min(end - addr,
+				      DMIRROR_WINDOW << PAGE_SHIFT) >> PAGE_SHIFT;
+		unsigned long got;
+
+		mutex_lock(&df->lock);
+		got = dmirror_pt_read(df, addr >> PAGE_SHIFT, n, bounce);
+		mutex_unlock(&df->lock);
+		if (got < n) {
+			ret = -ENOENT;
+			break;
+		}
+		if (copy_to_user(uptr + (addr - start), bounce,
+				 n << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		cmd->cpages += n;
+	}
+	kvfree(bounce);
+	return ret;
+}
+
+/* -EPERM while the device still holds any page of the range atomic. */
+int dmirror_check_exclusive(struct dmirror_file *df,
+			    struct hmm_dmirror_cmd *cmd)
+{
+	unsigned long first = cmd->addr >> PAGE_SHIFT;
+	unsigned long last = first + cmd->npages - 1;
+	unsigned long pfn;
+	void *entry;
+	int ret = 0;
+
+	mutex_lock(&df->lock);
+	xa_for_each_range(&df->pt, pfn, entry, first, last) {
+		if (xa_pointer_tag(entry) == DMIRROR_PT_ATOMIC) {
+			ret = -EPERM;
+			break;
+		}
+	}
+	mutex_unlock(&df->lock);
+	return ret;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmirror tracepoints.  The fields are a contract with the analyzer:
+ * docs/tracepoints.md describes each one.  Fields carry pfns, user
+ * addresses, pids and counts, never kernel pointers.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM dmirror
+
+#if !defined(_DMIRROR_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _DMIRROR_TRACE_H
+
+#include <linux/tracepoint.h>
+
+#define DMIRROR_DIR_TO_DEV	0
+#define DMIRROR_DIR_TO_RAM	1
+
+#define dmirror_show_dir(dir)						\
+	__print_symbolic(dir,						\
+			 { DMIRROR_DIR_TO_DEV, "to_dev" },		\
+			 { DMIRROR_DIR_TO_RAM, "to_ram" })
+
+TRACE_EVENT(dmirror_migrate_setup,
+	    TP_PROTO(unsigned int dev, u8 dir, u8 fault, unsigned long start,
+		     unsigned long end, unsigned long cpages, u8 owner_match,
+		     int ret),
+	    TP_ARGS(dev, dir, fault, start, end, cpages, owner_match, ret),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(u8, dir)
+			     __field(u8, fault)
+			     __field(unsigned long, start)
+			     __field(unsigned long, end)
+			     __field(unsigned long, npages)
+			     __field(unsigned long, cpages)
+			     __field(u8, owner_match)
+			     __field(int, ret)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->dir = dir;
+			   __entry->fault = fault;
+			   __entry->start = start;
+			   __entry->end = end;
+			   __entry->npages = (end - start) >> PAGE_SHIFT;
+			   __entry->cpages = cpages;
+			   __entry->owner_match = owner_match;
+			   __entry->ret = ret;
+	    ),
+	    TP_printk("dev=%u dir=%s fault=%u start=0x%lx end=0x%lx npages=%lu cpages=%lu owner_match=%u ret=%d",
+		      __entry->dev, dmirror_show_dir(__entry->dir),
+		      __entry->fault, __entry->start, __entry->end,
+		      __entry->npages, __entry->cpages, __entry->owner_match,
+		      __entry->ret)
+);
+
+TRACE_EVENT(dmirror_alloc_and_copy,
+	    TP_PROTO(unsigned int dev, u8 dir, unsigned long addr,
+		     unsigned long src_pfn, unsigned long dst_pfn,
+		     unsigned long shadow_pfn, u8 write),
+	    TP_ARGS(dev, dir, addr, src_pfn, dst_pfn, shadow_pfn, write),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(u8, dir)
+			     __field(unsigned long, addr)
+			     __field(unsigned long, src_pfn)
+			     __field(unsigned long, dst_pfn)
+			     __field(unsigned long, shadow_pfn)
+			     __field(u8, write)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->dir = dir;
+			   __entry->addr = addr;
+			   __entry->src_pfn = src_pfn;
+			   __entry->dst_pfn = dst_pfn;
+			   __entry->shadow_pfn = shadow_pfn;
+			   __entry->write = write;
+	    ),
+	    TP_printk("dev=%u dir=%s addr=0x%lx src_pfn=0x%lx dst_pfn=0x%lx shadow_pfn=0x%lx write=%u",
+		      __entry->dev, dmirror_show_dir(__entry->dir),
+		      __entry->addr, __entry->src_pfn, __entry->dst_pfn,
+		      __entry->shadow_pfn, __entry->write)
+);
+
+TRACE_EVENT(dmirror_migrate_finalize,
+	    TP_PROTO(unsigned int dev, u8 dir, u8 fault, unsigned long start,
+		     unsigned long end, unsigned long cpages,
+		     unsigned long migrated, u64 duration_ns),
+	    TP_ARGS(dev, dir, fault, start, end, cpages, migrated, duration_ns),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(u8, dir)
+			     __field(u8, fault)
+			     __field(unsigned long, start)
+			     __field(unsigned long, end)
+			     __field(unsigned long, npages)
+			     __field(unsigned long, cpages)
+			     __field(unsigned long, migrated)
+			     __field(u64, duration_ns)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->dir = dir;
+			   __entry->fault = fault;
+			   __entry->start = start;
+			   __entry->end = end;
+			   __entry->npages = (end - start) >> PAGE_SHIFT;
+			   __entry->cpages = cpages;
+			   __entry->migrated = migrated;
+			   __entry->duration_ns = duration_ns;
+	    ),
+	    TP_printk("dev=%u dir=%s fault=%u start=0x%lx end=0x%lx npages=%lu cpages=%lu migrated=%lu duration_ns=%llu",
+		      __entry->dev, dmirror_show_dir(__entry->dir),
+		      __entry->fault, __entry->start, __entry->end,
+		      __entry->npages, __entry->cpages, __entry->migrated,
+		      (unsigned long long)__entry->duration_ns)
+);
+
+TRACE_EVENT(dmirror_devmem_fault,
+	    TP_PROTO(unsigned int dev, unsigned long addr,
+		     unsigned long dev_pfn, int pid, unsigned int result,
+		     unsigned long migrated, unsigned int no_progress),
+	    TP_ARGS(dev, addr, dev_pfn, pid, result, migrated, no_progress),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned long, addr)
+			     __field(unsigned long, dev_pfn)
+			     __field(int, pid)
+			     __field(unsigned int, result)
+			     __field(unsigned long, migrated)
+			     __field(unsigned int, no_progress)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->addr = addr;
+			   __entry->dev_pfn = dev_pfn;
+			   __entry->pid = pid;
+			   __entry->result = result;
+			   __entry->migrated = migrated;
+			   __entry->no_progress = no_progress;
+	    ),
+	    TP_printk("dev=%u addr=0x%lx dev_pfn=0x%lx pid=%d result=0x%x migrated=%lu no_progress=%u",
+		      __entry->dev, __entry->addr, __entry->dev_pfn,
+		      __entry->pid, __entry->result, __entry->migrated,
+		      __entry->no_progress)
+);
+
+TRACE_EVENT(dmirror_fault_loop_guard,
+	    TP_PROTO(unsigned int dev, unsigned long addr,
+		     unsigned long dev_pfn, int pid, unsigned int count,
+		     unsigned int limit),
+	    TP_ARGS(dev, addr, dev_pfn, pid, count, limit),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned long, addr)
+			     __field(unsigned long, dev_pfn)
+			     __field(int, pid)
+			     __field(unsigned int, count)
+			     __field(unsigned int, limit)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->addr = addr;
+			   __entry->dev_pfn = dev_pfn;
+			   __entry->pid = pid;
+			   __entry->count = count;
+			   __entry->limit = limit;
+	    ),
+	    TP_printk("dev=%u addr=0x%lx dev_pfn=0x%lx pid=%d count=%u limit=%u",
+		      __entry->dev, __entry->addr, __entry->dev_pfn,
+		      __entry->pid, __entry->count, __entry->limit)
+);
+
+TRACE_EVENT(dmirror_devmem_free,
+	    TP_PROTO(unsigned int dev, unsigned long dev_pfn,
+		     unsigned long shadow_pfn, u8 released,
+		     unsigned long free_pages),
+	    TP_ARGS(dev, dev_pfn, shadow_pfn, released, free_pages),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned long, dev_pfn)
+			     __field(unsigned long, shadow_pfn)
+			     __field(u8, released)
+			     __field(unsigned long, free_pages)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->dev_pfn = dev_pfn;
+			   __entry->shadow_pfn = shadow_pfn;
+			   __entry->released = released;
+			   __entry->free_pages = free_pages;
+	    ),
+	    TP_printk("dev=%u dev_pfn=0x%lx shadow_pfn=0x%lx released=%u free_pages=%lu",
+		      __entry->dev, __entry->dev_pfn, __entry->shadow_pfn,
+		      __entry->released, __entry->free_pages)
+);
+
+TRACE_EVENT(dmirror_chunk_add,
+	    TP_PROTO(unsigned int dev, unsigned long first_pfn,
+		     unsigned long npages, unsigned long total_pages),
+	    TP_ARGS(dev, first_pfn, npages, total_pages),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned long, first_pfn)
+			     __field(unsigned long, npages)
+			     __field(unsigned long, total_pages)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->first_pfn = first_pfn;
+			   __entry->npages = npages;
+			   __entry->total_pages = total_pages;
+	    ),
+	    TP_printk("dev=%u first_pfn=0x%lx npages=%lu total_pages=%lu",
+		      __entry->dev, __entry->first_pfn, __entry->npages,
+		      __entry->total_pages)
+);
+
+TRACE_EVENT(dmirror_chunk_remove,
+	    TP_PROTO(unsigned int dev, unsigned long first_pfn,
+		     unsigned long npages, unsigned long total_pages),
+	    TP_ARGS(dev, first_pfn, npages, total_pages),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned long, first_pfn)
+			     __field(unsigned long, npages)
+			     __field(unsigned long, total_pages)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->first_pfn = first_pfn;
+			   __entry->npages = npages;
+			   __entry->total_pages = total_pages;
+	    ),
+	    TP_printk("dev=%u first_pfn=0x%lx npages=%lu total_pages=%lu",
+		      __entry->dev, __entry->first_pfn, __entry->npages,
+		      __entry->total_pages)
+);
+
+TRACE_EVENT(dmirror_evict,
+	    TP_PROTO(unsigned int dev, unsigned long first_pfn,
+		     unsigned long npages, unsigned long collected,
+		     unsigned long migrated),
+	    TP_ARGS(dev, first_pfn, npages, collected, migrated),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned long, first_pfn)
+			     __field(unsigned long, npages)
+			     __field(unsigned long, collected)
+			     __field(unsigned long, migrated)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->first_pfn = first_pfn;
+			   __entry->npages = npages;
+			   __entry->collected = collected;
+			   __entry->migrated = migrated;
+	    ),
+	    TP_printk("dev=%u first_pfn=0x%lx npages=%lu collected=%lu migrated=%lu",
+		      __entry->dev, __entry->first_pfn, __entry->npages,
+		      __entry->collected, __entry->migrated)
+);
+#endif /* _DMIRROR_TRACE_H */
+
+/* module/Makefile puts trace/ on the include path. */
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE dmirror_trace
+#include <trace/define_trace.h>
