@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "synth.h"
 #include "t.h"
 
 int t_case_failed;
@@ -96,9 +97,40 @@ static void run_table(const struct t_case *t, int *pass, int *fail, const char *
 	}
 }
 
+/*
+ * analyzer-tests --gen FILE CYCLES: a synthetic trace of CYCLES one-page
+ * migration cycles (about 9 dmirror events each) over 4 CPUs, for
+ * measuring analyzer report on big inputs.
+ */
+static int gen(const char *path, long cycles)
+{
+	struct scen s;
+	uint64_t ts = 1;
+	int ret;
+
+	sc_init(&s);
+	for (long i = 0; i < cycles; i++) {
+		uint64_t pfn = 0x100000 + (uint64_t)(i % 65536);
+		int pid = 1000 + (int)(i % 4);
+
+		sc_migrate_to_dev(&s, &ts, (int)(i % 4), pid, 0x7f0000000000ull + (uint64_t)(i % 512) * PAGE,
+				  1, pfn, 0x50000 + pfn);
+		sc_fault_back(&s, &ts, (int)((i + 1) % 4), pid, 0x7f0000000000ull + (uint64_t)(i % 512) * PAGE,
+			      pfn, 0x50000 + pfn, 1000 + (uint64_t)(i % 5000), true);
+		ts += 500;
+	}
+	ret = sc_write_dat(&s, path, &(struct sc_file_opts){ .cpus = 4 });
+	printf("%zu events written to %s\n", s.n, path);
+	sc_free(&s);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
+
+	if (argc == 4 && !strcmp(argv[1], "--gen"))
+		return gen(argv[2], atol(argv[3]));
 	const char *tmp = getenv("TMPDIR");
 	int pass = 0, fail = 0;
 	char cmd[600];

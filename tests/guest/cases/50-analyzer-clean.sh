@@ -1,0 +1,40 @@
+# timeout: 600
+# analyzer end to end, a clean run: record the workload's migration cycle,
+# report it clean (exit 0), trace-cmd reads our file and sees as many
+# dmirror events as we count, and no tracing instance is left behind.
+. /opt/dmirror/lib.sh
+command -v analyzer > /dev/null || fail "no analyzer in the guest"
+command -v workload > /dev/null || skip "no workload in the guest yet"
+[ -f $DM_MODULES/dmirror.ko ] || skip "no dmirror.ko"
+
+# first number after "KEY": in a JSON file
+jnum() { grep -o "\"$1\": *-\{0,1\}[0-9]*" "$2" | head -n1 | sed 's/.*: *//'; }
+
+load_dmirror
+analyzer record -o clean.dat -- workload -s 16 2> rec.err
+rc=$?
+cat rec.err
+expect_eq "$rc" 0 "analyzer record exit status (the workload's)"
+[ -s clean.dat ] || fail "no trace written"
+ls $DM_TRACEFS/instances | grep -q '^dmirror-analyzer-' && fail "our tracing instance was left behind"
+
+analyzer report clean.dat > report.txt
+rc=$?
+cat report.txt
+expect_eq "$rc" 0 "analyzer report exit status on a clean run"
+grep -q '^Verdict: clean' report.txt || fail "no clean verdict"
+
+analyzer report --json clean.dat > report.json
+grep -q '"complete": true' report.json || fail "the trace is incomplete"
+n=$(jnum dmirror report.json)
+expect_ge "$n" 1 "dmirror events in the report"
+expect_ge "$(jnum pages_to_dev report.json)" 16 "pages moved to the device"
+expect_ge "$(jnum cycles_total report.json)" 1 "migration cycles"
+grep -q '"fault_loops": \[\]' report.json || fail "fault loops in a clean run"
+grep -q '"leaks": \[\]' report.json || fail "leaks in a clean run"
+grep -q '"agree": true' report.json || fail "leak count does not agree with the driver's stats"
+
+trace-cmd report -i clean.dat > tc.txt 2> tc.err || { cat tc.err; fail "trace-cmd report cannot read our file"; }
+t=$(grep -c ' dmirror_[a-z_]*: ' tc.txt)
+expect_eq "$t" "$n" "dmirror events: trace-cmd report against analyzer report"
+echo "clean run: $n dmirror events, trace-cmd agrees"
