@@ -12,7 +12,7 @@
 # "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-A=${1:-$top/analyzer/analyzer}
+A=$(realpath "${1:-$top/analyzer/analyzer}")
 export ANALYZER_TEST_NO_DRIVER=1
 pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
@@ -27,7 +27,12 @@ T=/sys/kernel/tracing
 premounted=
 grep -q " $T tracefs " /proc/mounts && premounted=1
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cleanup() {
+	# the instances this script made, if a failed run left them
+	with_tracefs sh -c "rmdir $T/instances/someone-else $T/instances/dmirror-analyzer-999999 2>/dev/null; true"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 cd "$tmp" || exit 2
 
 # look at tracefs without leaving it mounted if it was not

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event-parse.h>
+
 #include "datfile.h"
 #include "synth.h"
 
@@ -483,6 +485,8 @@ struct pagebuf {
 	bool lost_set;
 };
 
+void (*sc_page_sink)(int cpu, const void *page, unsigned int size);
+
 static int page_flush(struct dat_writer *w, int cpu, struct pagebuf *pb)
 {
 	uint64_t commit = pb->used;
@@ -500,6 +504,8 @@ static int page_flush(struct dat_writer *w, int cpu, struct pagebuf *pb)
 		}
 	}
 	memcpy(pb->p + 8, &commit, 8);
+	if (sc_page_sink)
+		sc_page_sink(cpu, pb->p, pb->size);
 	ret = dat_write_page(w, cpu, pb->p, pb->size);
 	pb->open = false;
 	pb->lost_set = false;
@@ -694,4 +700,27 @@ out:
 		free(pb[c].p);
 	dat_writer_free(w);
 	return ret;
+}
+
+struct tep_handle *sc_make_tep(void)
+{
+	struct tep_handle *tep = tep_alloc();
+
+	if (!tep)
+		return NULL;
+	layout();
+	use_618 = false;
+	tep_set_long_size(tep, 8);
+	tep_set_page_size(tep, 4096);
+	tep_parse_header_page(tep, (char *)header_page, sizeof(header_page) - 1, 8);
+	for (int i = 0; i < NFEV; i++) {
+		char *t;
+
+		if (!fevent_used(i))
+			continue;
+		t = format_text(&fevents[i], NULL);
+		tep_parse_event(tep, t, strlen(t), fevents[i].system);
+		free(t);
+	}
+	return tep;
 }

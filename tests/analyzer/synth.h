@@ -74,6 +74,11 @@ struct sc_file_opts {
 /* 0 on success */
 int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_opts *o);
 
+/* when set, sc_write_dat also hands every page it writes here */
+extern void (*sc_page_sink)(int cpu, const void *page, unsigned int size);
+/* a tep with the synthetic formats (free with tep_free) */
+struct tep_handle *sc_make_tep(void);
+
 /* number of dmirror records sc_write_dat wrote for s */
 size_t sc_count_dmirror(const struct scen *s);
 
