@@ -963,10 +963,15 @@ int dat_scan(const char *path, struct dat_info *info, char *err, size_t errlen)
 	}
 	info->page_size = (unsigned int)v;
 	if (info->version == 7) {
+		char comp[64];
+
+		/* "name\0version\0" of the compression, then the offset of
+		 * the first options section */
 		s.what = "file header";
-		if (sc_num(&s, 8, &v))
+		if (sc_string(&s, comp, sizeof(comp)) || sc_string(&s, comp, sizeof(comp)) ||
+		    sc_num(&s, 8, &v))
 			goto out;
-		if (!v || v >= s.size) {
+		if (!v || v > s.size || s.size - v < 16) {
 			snprintf(err, errlen, "truncated or corrupt: options offset past the end");
 			goto out;
 		}

@@ -172,6 +172,25 @@ static int write_headers(struct rec *r, char *err, size_t errlen)
 		}
 		dm_trace_free_list(evs);
 	}
+	/* kallsyms, as trace-cmd stores it (some trace-cmd commands, e.g.
+	 * convert, want the section not to be empty) */
+	{
+		FILE *k = fopen("/proc/kallsyms", "r"), *m;
+		char *ks = NULL, chunk[65536];
+		size_t kl = 0, n;
+
+		m = k ? open_memstream(&ks, &kl) : NULL;
+		if (m) {
+			while ((n = fread(chunk, 1, sizeof(chunk), k)) > 0)
+				fwrite(chunk, 1, n, m);
+			fclose(m);
+			if (kl)
+				dat_set_kallsyms(r->w, ks, kl);
+			free(ks);
+		}
+		if (k)
+			fclose(k);
+	}
 	s = dm_trace_file(&r->t, false, "printk_formats", &len);
 	if (s) {
 		dat_set_printk(r->w, s, len);

@@ -641,6 +641,14 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 				 "%d %s\n", e->exec.pid, e->exec.comm);
 	}
 	dat_set_cmdlines(w, cmdlines, strlen(cmdlines));
+	if (o->kallsyms) {
+		/* trace-cmd convert needs non-empty kallsyms and printk sections */
+		static const char ks[] = "ffffffff81000000 T _stext\nffffffff81000100 T dmirror_devmem_fault\n";
+		static const char pk[] = "0xffffffff82000000 : \"dmirror %d\\n\"\n";
+
+		dat_set_kallsyms(w, ks, sizeof(ks) - 1);
+		dat_set_printk(w, pk, sizeof(pk) - 1);
+	}
 	if (o->trace_clock)
 		dat_set_trace_clock(w, "[local] global counter uptime perf mono mono_raw boot\n",
 				    strlen("[local] global counter uptime perf mono mono_raw boot\n"));

@@ -69,6 +69,7 @@ struct sc_file_opts {
 	const char *meta;
 	bool trace_clock;
 	bool sched_618;			/* sched_process_fork's 6.18 field names */
+	bool kallsyms;			/* small kallsyms and printk sections */
 };
 
 /* 0 on success */

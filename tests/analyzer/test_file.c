@@ -692,6 +692,49 @@ static void t_tracecmd_reads_our_file(void)
 	sc_free(&s);
 }
 
+/* trace.dat v7 (what trace-cmd convert makes of ours, compressed): the
+ * same analysis through libtracecmd's v7 reader. */
+static void t_v7(void)
+{
+	struct scen s;
+	const char *p6 = path_of("v6.dat"), *p7 = path_of("v7.dat");
+	char cmd[1024], *out = NULL, *er = NULL;
+	int rc;
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p6, &(struct sc_file_opts){ .kallsyms = true, .trace_clock = true }), 0);
+	snprintf(cmd, sizeof(cmd), "trace-cmd convert -i '%s' --file-version 7 '%s'", p6, p7);
+	rc = t_run(cmd, &out, &er);
+	CHECK(rc == 0, "trace-cmd convert: %d %s", rc, er);
+	free(out);
+	free(er);
+	if (rc == 0) {
+		snprintf(cmd, sizeof(cmd), "'%s' report --json '%s'", t_analyzer, p7);
+		rc = t_run(cmd, &out, &er);
+		CHECK_EQ(rc, 1);
+		CHECK(strstr(out, "\"file_version\": 7") != NULL, "version:\n%.300s", out);
+		CHECK(strstr(out, "\"code\": \"owner_mismatch\"") != NULL, "loop:\n%s", out);
+		CHECK_EQ(strstr(out, "\"kind\": \"freed_unreleased\"") != NULL, 1);
+		{
+			char want[64];
+
+			snprintf(want, sizeof(want), "\"dmirror\": %zu,", sc_count_dmirror(&s));
+			CHECK(strstr(out, want) != NULL, "count: wanted %s", want);
+		}
+		free(out);
+		free(er);
+		/* a truncated v7 file: one line, exit 2 */
+		snprintf(cmd, sizeof(cmd), "head -c 3000 '%s' > '%s.cut' && '%s' report '%s.cut'", p7, p7,
+			 t_analyzer, p7);
+		rc = t_run(cmd, &out, &er);
+		CHECK_EQ(rc, 2);
+		CHECK_EQ(t_count_lines(er), 1);
+		free(out);
+		free(er);
+	}
+	sc_free(&s);
+}
+
 /* Kernels from 6.18 name sched_process_fork's parent fields comm/pid. */
 static void t_sched_618(void)
 {
@@ -859,6 +902,7 @@ const struct t_case file_tests[] = {
 	{ "cli: random corruption never crashes", t_corruption_no_crash },
 	{ "trace-cmd report reads our file, same event count", t_tracecmd_reads_our_file },
 	{ "file: sched_process_fork with 6.18 field names", t_sched_618 },
+	{ "file: trace.dat v7 (trace-cmd convert of ours)", t_v7 },
 	{ "live reader (record --live) on the pages we write", t_live_reader },
 	{ "writer: errors and no partial files", t_writer_errors },
 	{ "cli: usage errors exit 2", t_usage_errors },
