@@ -31,7 +31,7 @@
 /* Tags of a device page table entry: the access the device has. */
 #define DMIRROR_PT_READ		0UL
 #define DMIRROR_PT_WRITE	1UL
-#define DMIRROR_PT_ATOMIC	2UL
+#define DMIRROR_PT_ATOMIC	3UL	/* xarray reserves tag 2 for its internal entries */
 
 static void dmirror_pt_drop(void *entry)
 {
