@@ -4,8 +4,6 @@
 # with SIGBUS.  The report must show the loop at the workload's address with
 # the owner-mismatch cause and the guard.
 . /opt/dmirror/lib.sh
-command -v workload > /dev/null || skip "no workload in the guest yet"
-[ -f $DM_MODULES/dmirror.ko ] || skip "no dmirror.ko"
 jnum() { grep -o "\"$1\": *-\{0,1\}[0-9]*" "$2" | head -n1 | sed 's/.*: *//'; }
 knob() { echo "$2" > $DM_DEBUGFS/$1 || fail "cannot set $1=$2"; }
 

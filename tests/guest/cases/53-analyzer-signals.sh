@@ -2,8 +2,6 @@
 # analyzer record interrupted: SIGINT or SIGTERM while the workload runs
 # leaves no tracing instance, and the trace written is readable.
 . /opt/dmirror/lib.sh
-command -v workload > /dev/null || skip "no workload in the guest yet"
-[ -f $DM_MODULES/dmirror.ko ] || skip "no dmirror.ko"
 
 load_dmirror
 for sig in INT TERM; do
