@@ -1,0 +1,107 @@
+# timeout: 5400
+# make bench, inside the guest: every figure is a ratio of two things
+# measured alternately in this one boot.  Prints "TABLE|..." lines that
+# bench/run turns into docs/performance.md.
+#
+# BENCH_ROUNDS (default 5), BENCH_SIZES (default 4K,64K,2M,64M) and
+# BENCH_EVENTS (events in the analyzer's trace, default 1000000) shrink it
+# for the suite's short mode.
+. /opt/dmirror/lib.sh
+
+rounds=${BENCH_ROUNDS:-5}
+sizes=${BENCH_SIZES:-4K,64K,2M,64M}
+events=${BENCH_EVENTS:-1000000}
+sargs=
+for s in $(echo "$sizes" | tr , ' '); do sargs="$sargs -s $s"; done
+
+load_dmirror
+load_test_hmm
+# A table's header, then its rows: "TABLE|H|name|col..." / "TABLE|R|name|val..."
+table() { echo "TABLE|H|$*"; }
+row() { echo "TABLE|R|$*"; }
+
+# stats GROUP-FIELDS VALUE-FIELD < lines: median, min, max of VALUE per group
+med() {
+	sort -k1,1 -k2,2n | awk '
+	function flush() { if (n) { printf "%s %d %d %d\n", key, v[int((n + 1) / 2)], v[1], v[n] } n = 0 }
+	{ k = $1; if (k != key) { flush(); key = k } v[++n] = $2 }
+	END { flush() }'
+}
+
+# 1. Migration throughput, dmirror against test_hmm, memcpy as the floor.
+note "throughput: $rounds rounds of $sizes, dmirror and test_hmm alternately"
+migrate_bench -r "$rounds" $sargs /dev/dmirror0 /dev/hmm_dmirror0 > mig.txt ||
+	fail "migrate_bench failed"
+grep -c RESULT mig.txt | sed "s/^/measurements: /"
+# "device/size/way ns_per_page"
+awk '$1 == "RESULT" { printf "%s:%s:%s %d\n", $2, $3, $4, $7 / $6 }' mig.txt | med > mig.med
+table "throughput|size|way|dmirror pages/s|test_hmm pages/s|dmirror/test_hmm|spread dmirror|spread test_hmm|memcpy pages/s"
+for s in $(awk '{ split($1, a, ":"); print a[2] }' mig.med | sort -un); do
+	copy=$(awk -v k="memcpy:$s:copy" '$1 == k { print $2 }' mig.med)
+	for w in to_dev fault to_sys; do
+		awk -v s="$s" -v w="$w" -v copy="$copy" -v kd="/dev/dmirror0:$s:$w" -v kt="/dev/hmm_dmirror0:$s:$w" '
+		$1 == kd { d = $2; dl = $3; dh = $4 }
+		$1 == kt { t = $2; tl = $3; th = $4 }
+		END { if (d && t) printf "TABLE|R|throughput|%s|%s|%.0f|%.0f|%.2f|%.0f-%.0f|%.0f-%.0f|%.0f\n",
+			s, w, 1e9 / d, 1e9 / t, t / d, 1e9 / dh, 1e9 / dl, 1e9 / th, 1e9 / tl, copy ? 1e9 / copy : 0 }' mig.med
+	done
+done
+
+# 2. Tracepoint cost: events off, and recorded by analyzer record, alternately.
+note "tracing cost: events off and recorded, alternately"
+for r in $(seq "$rounds"); do
+	migrate_bench -r 1 $sargs /dev/dmirror0 | sed 's|/dev/dmirror0|off|' >> trace.txt
+	analyzer record -o rec.dat -- migrate_bench -r 1 $sargs /dev/dmirror0 2>/dev/null |
+		sed 's|/dev/dmirror0|on|' >> trace.txt
+done
+awk '$1 == "RESULT" { printf "%s:%s:%s %d\n", $2, $3, $4, $7 / $6 }' trace.txt | med > trace.med
+table "tracing|size|way|off pages/s|recorded pages/s|recorded/off"
+for s in $(awk '{ split($1, a, ":"); print a[2] }' trace.med | sort -un); do
+	for w in to_dev fault to_sys; do
+		awk -v s="$s" -v w="$w" -v koff="off:$s:$w" -v kon="on:$s:$w" '
+		$1 == koff { off = $2 } $1 == kon { on = $2 }
+		END { if (off && on) printf "TABLE|R|tracing|%s|%s|%.0f|%.0f|%.3f\n", s, w, 1e9 / off, 1e9 / on, off / on }' trace.med
+	done
+done
+
+# 3. Analyzer speed: one recorded trace of at least $events dmirror events
+# (about six per page per migration cycle), then ten times that.
+pages=4096
+iters=$(( events / (pages * 6) + 1 ))
+speed() {
+	file=$1 label=$2
+	n=$(analyzer report --json "$file" | sed -n 's/.*"dmirror": \([0-9]*\).*/\1/p' | head -n1)
+	for r in $(seq "$rounds"); do
+		rusage analyzer report "$file" | sed "s/^RUSAGE/A/"
+		rusage trace-cmd report "$file" | sed "s/^RUSAGE/T/"
+	done > speed.$label
+	awk -v n="$n" -v label="$label" '
+	{ t[$1, ++c[$1]] = $2; m[$1] = ($3 > m[$1]) ? $3 : m[$1] }
+	END {
+		for (k in c) { # median wall time per tool
+			cnt = c[k]; for (i = 1; i <= cnt; i++) v[i] = t[k, i]
+			for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
+			med[k] = v[int((cnt + 1) / 2)]
+		}
+		printf "TABLE|R|analyzer|%s|%d|%.2f|%d|%.2f|%d|%.1f\n", label, n,
+			med["A"] / 1e9, m["A"], med["T"] / 1e9, m["T"], med["T"] / med["A"]
+	}' speed.$label
+}
+note "analyzer speed: recording $iters cycles of $pages pages"
+analyzer record -b 65536 -o big.dat -- workload -q -s $pages -i $iters || fail "recording the big trace failed"
+table "analyzer|trace|dmirror events|analyzer report s|analyzer peak KiB|trace-cmd report s|trace-cmd peak KiB|speed-up"
+speed big.dat 1x
+rm -f rec.dat
+note "analyzer speed: recording $((iters * 10)) cycles"
+analyzer record -b 65536 -o big10.dat -- workload -q -s $pages -i $((iters * 10)) || fail "recording the 10x trace failed"
+speed big10.dat 10x
+rm -f big10.dat
+
+# 4. Lost events at the driver's largest event rate (the CPU fault path,
+# one page at a time) with analyzer record's default buffer.
+note "lost events with the default buffer"
+analyzer record -o std.dat -- workload -q -s $pages -i $iters || fail "recording with the default buffer failed"
+analyzer report --json std.dat > std.json
+table "lost|cpu|events lost"
+analyzer report --json std.dat | tr '{},' '\n\n\n' | sed -n 's/.*"cpu\([0-9]*\)": *\([0-9]*\).*/TABLE|R|lost|cpu\1|\2/p'
+row "lost|total|$(sed -n 's/.*"lost": {"events": \([0-9]*\).*/\1/p' std.json)"
