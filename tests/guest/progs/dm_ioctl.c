@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm_ioctl: checks dmirror's ioctl argument validation and the less
+ * travelled commands, printing one line per check and exiting 1 if any
+ * failed.
+ *
+ *   dm_ioctl validate      bad ranges, pointers and commands
+ *   dm_ioctl exclusive     EXCLUSIVE / CHECK_EXCLUSIVE on 4 KiB pages
+ *   dm_ioctl snapshot      SNAPSHOT codes before and after a migration
+ *   dm_ioctl release       RELEASE brings device pages back intact
+ *   dm_ioctl unlocked      READ_UNLOCKED works, or is -ENOTTY
+ *   dm_ioctl write FILE STRING   one write(2) of exactly STRING (maybe
+ *                          empty) to FILE; prints "ok" or the errno name
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "dmirror_uapi.h"
+
+static int failures;
+static long psize;
+
+static void expect(int ok, const char *what)
+{
+	printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+	if (!ok)
+		failures++;
+}
+
+/* Returns 0 or -errno. */
+static int cmd(int fd, unsigned long req, uint64_t addr, uint64_t ptr,
+	       uint64_t npages, struct hmm_dmirror_cmd *out)
+{
+	struct hmm_dmirror_cmd c = { .addr = addr, .ptr = ptr, .npages = npages };
+
+	if (ioctl(fd, req, &c))
+		return -errno;
+	if (out)
+		*out = c;
+	return 0;
+}
+
+static void *map_pages(unsigned long n)
+{
+	void *p = mmap(NULL, n * psize, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	madvise(p, n * psize, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static void validate(int fd)
+{
+	char *buf = map_pages(4);
+	char *mirror = malloc(4 * psize);
+	uint64_t b = (uintptr_t)buf, m = (uintptr_t)mirror;
+	static const unsigned long ranged[] = {
+		HMM_DMIRROR_READ, HMM_DMIRROR_WRITE, HMM_DMIRROR_MIGRATE_TO_DEV,
+		HMM_DMIRROR_MIGRATE_TO_SYS, HMM_DMIRROR_SNAPSHOT,
+		HMM_DMIRROR_EXCLUSIVE, HMM_DMIRROR_CHECK_EXCLUSIVE,
+	};
+	unsigned int i;
+	char what[128];
+
+	memset(buf, 1, 4 * psize);
+	for (i = 0; i < sizeof(ranged) / sizeof(ranged[0]); i++) {
+		unsigned long r = ranged[i];
+
+		snprintf(what, sizeof(what), "cmd 0x%02lx npages 0 -> EINVAL", r & 0xff);
+		expect(cmd(fd, r, b, m, 0, NULL) == -EINVAL, what);
+		snprintf(what, sizeof(what), "cmd 0x%02lx unaligned addr -> EINVAL", r & 0xff);
+		expect(cmd(fd, r, b + 1, m, 1, NULL) == -EINVAL, what);
+		snprintf(what, sizeof(what), "cmd 0x%02lx npages over the limit -> EINVAL", r & 0xff);
+		expect(cmd(fd, r, b, m, DMIRROR_MAX_NPAGES + 1, NULL) == -EINVAL, what);
+		snprintf(what, sizeof(what), "cmd 0x%02lx npages 2^60 -> EINVAL", r & 0xff);
+		expect(cmd(fd, r, b, m, 1ULL << 60, NULL) == -EINVAL, what);
+		snprintf(what, sizeof(what), "cmd 0x%02lx range wrapping past 2^64 -> EINVAL", r & 0xff);
+		expect(cmd(fd, r, -4096ULL, m, 2, NULL) == -EINVAL, what);
+		snprintf(what, sizeof(what), "cmd 0x%02lx range in kernel space -> EINVAL", r & 0xff);
+		expect(cmd(fd, r, 0xffff888000000000ULL, m, 1, NULL) == -EINVAL, what);
+		snprintf(what, sizeof(what), "cmd 0x%02lx range across TASK_SIZE -> EINVAL", r & 0xff);
+		expect(cmd(fd, r, 0x00fffffffffff000ULL, m, 2, NULL) == -EINVAL, what);
+		snprintf(what, sizeof(what), "cmd 0x%02lx bad command pointer -> EFAULT", r & 0xff);
+		expect(ioctl(fd, r, (void *)8) == -1 && errno == EFAULT, what);
+	}
+	expect(cmd(fd, HMM_DMIRROR_READ, b, 16, 4, NULL) == -EFAULT,
+	       "READ into a bad buffer -> EFAULT");
+	expect(cmd(fd, HMM_DMIRROR_WRITE, b, 16, 4, NULL) == -EFAULT,
+	       "WRITE from a bad buffer -> EFAULT");
+	expect(cmd(fd, HMM_DMIRROR_SNAPSHOT, b, 16, 4, NULL) == -EFAULT,
+	       "SNAPSHOT into a bad buffer -> EFAULT");
+	expect(cmd(fd, HMM_DMIRROR_MIGRATE_TO_DEV, b, 16, 4, NULL) == -EFAULT,
+	       "MIGRATE_TO_DEV into a bad buffer -> EFAULT");
+	expect(cmd(fd, HMM_DMIRROR_READ, 0x10000, m, 4, NULL) == -EFAULT,
+	       "READ of unmapped memory -> EFAULT");
+	expect(cmd(fd, HMM_DMIRROR_MIGRATE_TO_DEV, 0x10000, m, 4, NULL) == -EINVAL,
+	       "MIGRATE_TO_DEV of unmapped memory -> EINVAL");
+	expect(cmd(fd, HMM_DMIRROR_MIGRATE_TO_SYS, 0x10000, m, 4, NULL) == -EINVAL,
+	       "MIGRATE_TO_SYS of unmapped memory -> EINVAL");
+	expect(cmd(fd, HMM_DMIRROR_FLAGS, b, m, 2, NULL) == -EINVAL,
+	       "FLAGS with an unknown flag -> EINVAL");
+	expect(cmd(fd, HMM_DMIRROR_FLAGS, b, m, 0, NULL) == 0, "FLAGS 0 -> 0");
+	expect(ioctl(fd, _IOWR('H', 0x42, struct hmm_dmirror_cmd), mirror) == -1 &&
+	       errno == ENOTTY, "unknown command -> ENOTTY");
+	expect(ioctl(fd, _IOWR('X', 0x00, struct hmm_dmirror_cmd), mirror) == -1 &&
+	       errno == ENOTTY, "foreign command -> ENOTTY");
+	expect(cmd(fd, HMM_DMIRROR_READ, b, m, 4, NULL) == 0,
+	       "READ of good memory still works");
+	expect(!memcmp(buf, mirror, 4 * psize), "READ data matches");
+}
+
+static void exclusive(int fd)
+{
+	char *buf = map_pages(8);
+	char *mirror = malloc(8 * psize);
+	struct hmm_dmirror_cmd out;
+	int i, ok = 1;
+
+	for (i = 0; i < 8 * psize; i++)
+		buf[i] = (char)i;
+	expect(cmd(fd, HMM_DMIRROR_EXCLUSIVE, (uintptr_t)buf, (uintptr_t)mirror, 8,
+		   &out) == 0 && out.cpages == 8, "EXCLUSIVE of 8 pages");
+	/*
+	 * Any CPU access to buf now, a read included, takes the pages back
+	 * from the device: check the mirror against the pattern, not buf.
+	 */
+	for (i = 0; i < 8 * psize; i++)
+		ok &= mirror[i] == (char)i;
+	expect(ok, "EXCLUSIVE returns the data");
+	expect(cmd(fd, HMM_DMIRROR_CHECK_EXCLUSIVE, (uintptr_t)buf, 0, 8, NULL) ==
+	       -EPERM, "CHECK_EXCLUSIVE while held -> EPERM");
+	for (i = 0, ok = 1; i < 8 * psize; i++)
+		ok &= buf[i] == (char)i;
+	expect(ok, "CPU reads the data back");
+	for (i = 0; i < 8 * psize; i += psize)
+		buf[i]++;
+	expect(cmd(fd, HMM_DMIRROR_CHECK_EXCLUSIVE, (uintptr_t)buf, 0, 8, NULL) ==
+	       0, "CHECK_EXCLUSIVE after CPU access -> 0");
+	/* Untouched memory: the device faults it in (zero page, COW) first. */
+	munmap(buf, 8 * psize);
+	buf = map_pages(8);
+	expect(cmd(fd, HMM_DMIRROR_EXCLUSIVE, (uintptr_t)buf, (uintptr_t)mirror, 8,
+		   &out) == 0 && out.cpages == 8, "EXCLUSIVE of never-touched pages");
+	munmap(buf, 8 * psize);
+	expect(cmd(fd, HMM_DMIRROR_CHECK_EXCLUSIVE, (uintptr_t)buf, 0, 8, NULL) ==
+	       0, "CHECK_EXCLUSIVE after munmap -> 0");
+}
+
+static void snapshot(int fd0, int fd1)
+{
+	char *buf = map_pages(4);
+	unsigned char codes[4];
+	char *mirror = malloc(4 * psize);
+	struct hmm_dmirror_cmd out;
+
+	buf[0] = 1;			/* page 0 present, writable */
+	(void)*(volatile char *)(buf + psize);	/* page 1: the zero page */
+	/* page 2 never touched; page 3 migrated below */
+	buf[3 * psize] = 3;
+	expect(cmd(fd0, HMM_DMIRROR_MIGRATE_TO_DEV, (uintptr_t)buf + 3 * psize,
+		   (uintptr_t)mirror, 1, &out) == 0 && out.cpages == 1,
+	       "MIGRATE_TO_DEV of one page");
+	expect(cmd(fd0, HMM_DMIRROR_SNAPSHOT, (uintptr_t)buf, (uintptr_t)codes, 4,
+		   &out) == 0 && out.cpages == 4, "SNAPSHOT of 4 pages");
+	printf("     codes %02x %02x %02x %02x\n", codes[0], codes[1], codes[2],
+	       codes[3]);
+	expect(codes[0] == HMM_DMIRROR_PROT_WRITE, "written page: WRITE");
+	expect(codes[1] == (HMM_DMIRROR_PROT_ZERO | HMM_DMIRROR_PROT_READ),
+	       "read page: ZERO|READ");
+	expect(codes[2] == HMM_DMIRROR_PROT_NONE, "untouched page: NONE");
+	expect(codes[3] == (HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL |
+			    HMM_DMIRROR_PROT_WRITE), "migrated page: DEV_PRIVATE_LOCAL|WRITE");
+	expect(cmd(fd1, HMM_DMIRROR_SNAPSHOT, (uintptr_t)buf, (uintptr_t)codes, 4,
+		   &out) == 0 && codes[3] == HMM_DMIRROR_PROT_NONE,
+	       "the other device sees the page as NONE");
+	expect(cmd(fd0, HMM_DMIRROR_MIGRATE_TO_SYS, (uintptr_t)buf, (uintptr_t)mirror,
+		   4, &out) == 0 && out.cpages == 1, "MIGRATE_TO_SYS moves 1 page back");
+	expect(buf[3 * psize] == 3, "data intact after MIGRATE_TO_SYS");
+}
+
+static void release(int fd)
+{
+	uint64_t *buf = map_pages(32);
+	char *mirror = malloc(32 * psize);
+	unsigned long i, words = 32 * psize / 8;
+	struct hmm_dmirror_cmd out;
+	int ok = 1;
+
+	for (i = 0; i < words; i++)
+		buf[i] = ~i;
+	expect(cmd(fd, HMM_DMIRROR_MIGRATE_TO_DEV, (uintptr_t)buf, (uintptr_t)mirror,
+		   32, &out) == 0 && out.cpages == 32, "MIGRATE_TO_DEV of 32 pages");
+	expect(cmd(fd, HMM_DMIRROR_RELEASE, 0, 0, 0, NULL) == 0, "RELEASE");
+	for (i = 0; i < words; i++)
+		ok &= buf[i] == ~i;
+	expect(ok, "data intact after RELEASE");
+}
+
+static void unlocked(int fd)
+{
+	char *buf = map_pages(4);
+	char *mirror = malloc(4 * psize);
+	struct hmm_dmirror_cmd out;
+	int ret;
+
+	memset(buf, 7, 4 * psize);
+	ret = cmd(fd, HMM_DMIRROR_READ_UNLOCKED, (uintptr_t)buf, (uintptr_t)mirror,
+		  4, &out);
+	if (ret == -ENOTTY) {
+		expect(1, "READ_UNLOCKED not offered by this kernel (ENOTTY)");
+		return;
+	}
+	expect(ret == 0 && out.cpages == 4 && !memcmp(buf, mirror, 4 * psize),
+	       "READ_UNLOCKED reads the data");
+}
+
+static int open_dev(int n)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/dmirror%d", n);
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		perror(path);
+		exit(1);
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	int fd;
+
+	psize = sysconf(_SC_PAGESIZE);
+	if (argc == 4 && !strcmp(argv[1], "write")) {
+		fd = open(argv[2], O_WRONLY);
+		if (fd < 0 || write(fd, argv[3], strlen(argv[3])) < 0) {
+			printf("%s\n", strerrorname_np(errno));
+			return 1;
+		}
+		printf("ok\n");
+		return 0;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "usage: dm_ioctl validate|exclusive|snapshot|release|unlocked\n");
+		return 2;
+	}
+	fd = open_dev(0);
+	if (!strcmp(argv[1], "validate"))
+		validate(fd);
+	else if (!strcmp(argv[1], "exclusive"))
+		exclusive(fd);
+	else if (!strcmp(argv[1], "snapshot"))
+		snapshot(fd, open_dev(1));
+	else if (!strcmp(argv[1], "release"))
+		release(fd);
+	else if (!strcmp(argv[1], "unlocked"))
+		unlocked(fd);
+	else
+		return 2;
+	printf("%d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
