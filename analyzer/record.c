@@ -36,7 +36,7 @@
 #include "tracefs_setup.h"
 
 #define DEFAULT_BUFFER_KB 4096
-#define POLL_MS 100
+#define POLL_MS 10
 #define GRACE_SECS 5
 
 struct rec {
