@@ -28,39 +28,74 @@ med() {
 	END { flush() }'
 }
 
+# throughput_table NAME FILE: the dmirror/test_hmm rows of one migrate_bench
+# output ("RESULT device size way round pages ns"), memcpy as the floor.
+throughput_table() {
+	awk '$1 == "RESULT" { printf "%s:%s:%s %.0f\n", $2, $3, $4, $7 / $6 }' "$2" | med > "$2.med"
+	for s in $(awk '{ split($1, a, ":"); print a[2] }' "$2.med" | sort -un); do
+		copy=$(awk -v k="memcpy:$s:copy" '$1 == k { print $2 }' "$2.med")
+		for w in to_dev fault to_sys; do
+			awk -v n="$1" -v s="$s" -v w="$w" -v copy="$copy" -v kd="/dev/dmirror0:$s:$w" -v kt="/dev/hmm_dmirror0:$s:$w" '
+			$1 == kd { d = $2; dl = $3; dh = $4 }
+			$1 == kt { t = $2; tl = $3; th = $4 }
+			END { if (d && t) printf "TABLE|R|%s|%s|%s|%.0f|%.0f|%.2f|%.0f-%.0f|%.0f-%.0f|%.0f|%.2f\n",
+				n, s, w, 1e9 / d, 1e9 / t, t / d, 1e9 / dh, 1e9 / dl, 1e9 / th, 1e9 / tl,
+				copy ? 1e9 / copy : 0, copy ? copy / d : 0 }' "$2.med"
+		done
+	done
+}
+cols="size|way|dmirror pages/s|test_hmm pages/s|dmirror/test_hmm|spread dmirror|spread test_hmm|memcpy pages/s|dmirror/memcpy"
+
 # 1. Migration throughput, dmirror against test_hmm, memcpy as the floor.
 note "throughput: $rounds rounds of $sizes, dmirror and test_hmm alternately"
 migrate_bench -r "$rounds" $sargs /dev/dmirror0 /dev/hmm_dmirror0 > mig.txt ||
 	fail "migrate_bench failed"
 grep -c RESULT mig.txt | sed "s/^/measurements: /"
-# "device/size/way ns_per_page"
-awk '$1 == "RESULT" { printf "%s:%s:%s %d\n", $2, $3, $4, $7 / $6 }' mig.txt | med > mig.med
-table "throughput|size|way|dmirror pages/s|test_hmm pages/s|dmirror/test_hmm|spread dmirror|spread test_hmm|memcpy pages/s"
-for s in $(awk '{ split($1, a, ":"); print a[2] }' mig.med | sort -un); do
-	copy=$(awk -v k="memcpy:$s:copy" '$1 == k { print $2 }' mig.med)
-	for w in to_dev fault to_sys; do
-		awk -v s="$s" -v w="$w" -v copy="$copy" -v kd="/dev/dmirror0:$s:$w" -v kt="/dev/hmm_dmirror0:$s:$w" '
-		$1 == kd { d = $2; dl = $3; dh = $4 }
-		$1 == kt { t = $2; tl = $3; th = $4 }
-		END { if (d && t) printf "TABLE|R|throughput|%s|%s|%.0f|%.0f|%.2f|%.0f-%.0f|%.0f-%.0f|%.0f\n",
-			s, w, 1e9 / d, 1e9 / t, t / d, 1e9 / dh, 1e9 / dl, 1e9 / th, 1e9 / tl, copy ? 1e9 / copy : 0 }' mig.med
-	done
-done
+table "throughput|$cols"
+throughput_table throughput mig.txt
 
-# 2. Tracepoint cost: events off, and recorded by analyzer record, alternately.
-note "tracing cost: events off and recorded, alternately"
+# 1b. The same with transparent huge pages, for the sizes that hold one:
+# what migrating PMD-sized folios buys, on kernels that can.
+hsargs=
+for s in $(echo "$sizes" | tr , ' '); do
+	case $s in *[mMgG]) hsargs="$hsargs -s $s" ;; esac
+done
+if [ -n "$hsargs" ]; then
+	note "throughput with THP:$hsargs"
+	migrate_bench -H -r "$rounds" $hsargs /dev/dmirror0 /dev/hmm_dmirror0 > thp.txt ||
+		fail "migrate_bench -H failed"
+	table "thp|$cols"
+	throughput_table thp thp.txt
+fi
+
+# 2. Tracepoint cost.  Three builds of the same driver, one at a time and
+# alternately, round by round: compiled without tracepoints (NOTRACE, the
+# build switch), with them but disabled, and with them recorded by
+# analyzer record.
+note "tracing cost: no tracepoints, disabled, recorded; alternately"
+bench_as() {
+	migrate_bench -r 1 $sargs /dev/dmirror0 | sed "s|/dev/dmirror0|$1|"
+}
+unload_dmirror
 for r in $(seq "$rounds"); do
-	migrate_bench -r 1 $sargs /dev/dmirror0 | sed 's|/dev/dmirror0|off|' >> trace.txt
+	insmod $DM_MODULES/dmirror-notrace.ko || fail "insmod dmirror-notrace.ko"
+	bench_as notrace >> trace.txt
+	unload_dmirror
+	load_dmirror
+	bench_as off >> trace.txt
 	analyzer record -o rec.dat -- migrate_bench -r 1 $sargs /dev/dmirror0 2>/dev/null |
 		sed 's|/dev/dmirror0|on|' >> trace.txt
+	unload_dmirror
 done
-awk '$1 == "RESULT" { printf "%s:%s:%s %d\n", $2, $3, $4, $7 / $6 }' trace.txt | med > trace.med
-table "tracing|size|way|off pages/s|recorded pages/s|recorded/off"
+load_dmirror
+awk '$1 == "RESULT" { printf "%s:%s:%s %.0f\n", $2, $3, $4, $7 / $6 }' trace.txt | med > trace.med
+table "tracing|size|way|no tracepoints pages/s|disabled pages/s|recorded pages/s|disabled/none|recorded/disabled"
 for s in $(awk '{ split($1, a, ":"); print a[2] }' trace.med | sort -un); do
 	for w in to_dev fault to_sys; do
-		awk -v s="$s" -v w="$w" -v koff="off:$s:$w" -v kon="on:$s:$w" '
-		$1 == koff { off = $2 } $1 == kon { on = $2 }
-		END { if (off && on) printf "TABLE|R|tracing|%s|%s|%.0f|%.0f|%.3f\n", s, w, 1e9 / off, 1e9 / on, off / on }' trace.med
+		awk -v s="$s" -v w="$w" -v kn="notrace:$s:$w" -v koff="off:$s:$w" -v kon="on:$s:$w" '
+		$1 == kn { none = $2 } $1 == koff { off = $2 } $1 == kon { on = $2 }
+		END { if (none && off && on) printf "TABLE|R|tracing|%s|%s|%.0f|%.0f|%.0f|%.3f|%.3f\n",
+			s, w, 1e9 / none, 1e9 / off, 1e9 / on, none / off, off / on }' trace.med
 	done
 done
 
@@ -76,20 +111,20 @@ speed() {
 		rusage trace-cmd report "$file" | sed "s/^RUSAGE/T/"
 	done > speed.$label
 	awk -v n="$n" -v label="$label" '
-	{ t[$1, ++c[$1]] = $2; m[$1] = ($3 > m[$1]) ? $3 : m[$1] }
+	{ t[$1, ++c[$1]] = $2; m[$1] = ($3 > m[$1]) ? $3 : m[$1]; h[$1] = ($5 > h[$1]) ? $5 : h[$1] }
 	END {
 		for (k in c) { # median wall time per tool
 			cnt = c[k]; for (i = 1; i <= cnt; i++) v[i] = t[k, i]
 			for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
 			med[k] = v[int((cnt + 1) / 2)]
 		}
-		printf "TABLE|R|analyzer|%s|%d|%.2f|%d|%.2f|%d|%.1f\n", label, n,
-			med["A"] / 1e9, m["A"], med["T"] / 1e9, m["T"], med["T"] / med["A"]
+		printf "TABLE|R|analyzer|%s|%d|%.2f|%d|%d|%.2f|%d|%d|%.1f\n", label, n,
+			med["A"] / 1e9, m["A"], h["A"], med["T"] / 1e9, m["T"], h["T"], med["T"] / med["A"]
 	}' speed.$label
 }
 note "analyzer speed: recording $iters cycles of $pages pages"
 analyzer record -b 65536 -o big.dat -- workload -q -s $pages -i $iters || fail "recording the big trace failed"
-table "analyzer|trace|dmirror events|analyzer report s|analyzer peak KiB|trace-cmd report s|trace-cmd peak KiB|speed-up"
+table "analyzer|trace|dmirror events|analyzer report s|analyzer peak RSS KiB|analyzer peak anon KiB|trace-cmd report s|trace-cmd peak RSS KiB|trace-cmd peak anon KiB|speed-up"
 speed big.dat 1x
 rm -f rec.dat
 note "analyzer speed: recording $((iters * 10)) cycles"
