@@ -67,6 +67,7 @@ struct edesc {
 
 struct dm_decoder {
 	struct tep_handle *tep;
+	bool native;		/* the file's byte order is ours */
 	struct tep_format_field *common_pid;
 	struct edesc e[NSPECS];
 	int ndmirror, nsched;
@@ -102,6 +103,7 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 		return NULL;
 	}
 	d->tep = tep;
+	d->native = tep_is_file_bigendian(tep) == tep_is_local_bigendian(tep);
 	d->min_id = -1;
 	for (size_t i = 0; i < NSPECS; i++) {
 		struct tep_event *ev = tep_find_event_by_name(tep, specs[i].system, specs[i].name);
@@ -182,7 +184,22 @@ static inline int rd(struct dm_decoder *d, struct tep_record *rec,
 		return 0;
 	if (f->offset < 0 || f->offset + f->size > rec->size)
 		return -1;
-	x = tep_read_number(d->tep, (char *)rec->data + f->offset, f->size);
+	/* The common case without tep_read_number()'s call and byte swaps. */
+	if (d->native && (f->size == 8 || f->size == 4 || f->size == 2 || f->size == 1)) {
+		const char *p = (const char *)rec->data + f->offset;
+		uint64_t u8v;
+		uint32_t u4;
+		uint16_t u2;
+
+		switch (f->size) {
+		case 8: memcpy(&u8v, p, 8); x = u8v; break;
+		case 4: memcpy(&u4, p, 4); x = u4; break;
+		case 2: memcpy(&u2, p, 2); x = u2; break;
+		default: x = *(const uint8_t *)p; break;
+		}
+	} else {
+		x = tep_read_number(d->tep, (char *)rec->data + f->offset, f->size);
+	}
 	if ((f->flags & TEP_FIELD_IS_SIGNED) && f->size < 8) {
 		unsigned int bits = (unsigned int)f->size * 8;
 		unsigned long long sign = 1ULL << (bits - 1);
