@@ -5,16 +5,26 @@
  * Concepts, one structure each:
  *
  *   struct dmirror_device  one /dev/dmirrorN: its device memory (chunks of
- *                          MEMORY_DEVICE_PRIVATE pages, a free list) and
+ *                          MEMORY_DEVICE_PRIVATE pages, free lists) and
  *                          its counters.
  *   struct dmirror_chunk   one memremap_pages() range of device pages.
  *   struct dmirror_file    one open file: the device's page table that
  *                          mirrors the opener's address space.
  *   struct dmirror_migration  one migrate_vma_setup()..finalize() cycle.
  *
- * A device page in use keeps its data in a "shadow" system page hung off
- * page->zone_device_data; a free device page uses the same field to link
- * the free list.
+ * A device folio in use keeps its data in "shadow" system pages: its first
+ * page's zone_device_data points to the shadow of that page, and the
+ * shadows of the folio's other pages follow it in pfn order
+ * (dmirror_shadow_page()).  A free device page, or the first page of a free
+ * huge block, uses the same field to link its free list.
+ *
+ * Where the kernel can migrate PMD-sized folios (DMIRROR_HAVE_HUGE), device
+ * memory is handed out in naturally aligned blocks of DMIRROR_HUGE_NR
+ * pages: a block is either free and whole (on the huge free list), one
+ * huge device folio, or carved into order-0 pages (each on the order-0
+ * free list or in use).  A carved block all of whose pages are free again
+ * goes back on the huge list when a huge allocation finds that list empty,
+ * before the device grows for it.
  *
  * Locking, from outermost to innermost:
  *
@@ -27,7 +37,7 @@
  *                          user memory, reclaim or invalidate runs under
  *                          it: no copy_*_user(), no GFP_KERNEL, no
  *                          hmm_range_fault() or migrate_vma_*().
- *   dmirror_device.lock    spinlock for the free list and page counts;
+ *   dmirror_device.lock    spinlock for the free lists and page counts;
  *                          the free callback takes it from any context
  *                          that drops the last page reference.
  *
@@ -68,6 +78,10 @@ enum dmirror_counter {
 	DMIRROR_SHADOW_FREED,
 	DMIRROR_SHADOW_LEAKED,
 	DMIRROR_ALLOC_FAILURES,
+	DMIRROR_HUGE_TO_DEV,		/* huge folios migrated whole */
+	DMIRROR_HUGE_TO_RAM,
+	DMIRROR_HUGE_FALLBACKS,		/* huge folios migrated as pages */
+	DMIRROR_HUGE_SPLITS,		/* huge device folios split by the core */
 	DMIRROR_NR_COUNTERS
 };
 
@@ -79,9 +93,15 @@ struct dmirror_chunk {
 	struct dmirror_device	*mdev;
 	unsigned long		first_pfn;
 	unsigned long		npages;
-	unsigned long		nr_free;	/* under mdev->lock */
+	unsigned long		nr_free;	/* pages, under mdev->lock */
 	/* Per page: faults in a row on it that migrated nothing. */
 	atomic_t		*no_progress;
+	/*
+	 * Per huge block, where huge folios migrate (else NULL): how many of
+	 * its pages are on the order-0 free list, once it has been carved.
+	 * Under mdev->lock.
+	 */
+	u16			*block_free;
 };
 
 struct dmirror_device {
@@ -93,9 +113,11 @@ struct dmirror_device {
 	struct dmirror_chunk	**chunks;	/* max_chunks slots */
 	unsigned int		nchunks;
 
-	spinlock_t		lock;		/* free list, counts */
-	struct page		*free_pages;
-	unsigned long		nr_free;
+	spinlock_t		lock;		/* free lists, counts */
+	struct page		*free_pages;	/* order-0 pages */
+	struct page		*free_huge;	/* whole DMIRROR_HUGE_NR blocks */
+	unsigned long		nr_free;	/* pages on both lists */
+	unsigned long		nr_free_huge;	/* blocks on free_huge */
 	unsigned long		nr_total;
 
 	atomic_long_t		counters[DMIRROR_NR_COUNTERS];
@@ -112,7 +134,7 @@ struct dmirror_file {
 	 * notifier clears them before the CPU mapping they mirror changes.
 	 */
 	struct xarray			pt;
-	u64				flags;
+	unsigned long			flags;	/* HMM_DMIRROR_FLAG_* */
 };
 
 /* Module parameters and debugfs knobs (dmirror_main.c). */
@@ -136,12 +158,37 @@ static inline struct dmirror_chunk *dmirror_page_chunk(struct page *page)
 			    pagemap);
 }
 
+/*
+ * The shadow page holding the data of device page @dpage, which may be any
+ * page of a device folio in use.
+ */
+static inline struct page *dmirror_shadow_page(struct page *dpage)
+{
+	struct folio *folio = page_folio(dpage);
+	struct page *shadow = folio->page.zone_device_data;
+
+	if (!shadow)
+		return NULL;
+	return pfn_to_page(page_to_pfn(shadow) + page_to_pfn(dpage) -
+			   folio_pfn(folio));
+}
+
+/*
+ * Pages one migrate pfn entry stands for: a compound entry is a whole
+ * huge folio (or PMD-sized hole), and the entries after it are empty.
+ */
+static inline unsigned long dmirror_mpfn_nr(unsigned long mpfn)
+{
+	return (mpfn & DMIRROR_PFN_COMPOUND) ? DMIRROR_HUGE_NR : 1;
+}
+
 /* Is @page one of @mdev's device pages? */
 bool dmirror_page_is_ours(struct dmirror_device *mdev, struct page *page);
 
 /* dmirror_devmem.c: device memory */
 extern const struct dev_pagemap_ops dmirror_devmem_ops;
-struct page *dmirror_devmem_alloc(struct dmirror_device *mdev);
+struct page *dmirror_devmem_alloc(struct dmirror_device *mdev,
+				  unsigned int order);
 int dmirror_devmem_evict(struct dmirror_device *mdev);
 void dmirror_devmem_shrink(struct dmirror_device *mdev);
 atomic_t *dmirror_devmem_no_progress(struct page *dpage);

@@ -10,9 +10,13 @@
 #ifndef _DMIRROR_COMPAT_H
 #define _DMIRROR_COMPAT_H
 
+#include <linux/bits.h>
 #include <linux/device.h>
+#include <linux/gfp.h>
 #include <linux/hmm.h>
+#include <linux/huge_mm.h>
 #include <linux/memremap.h>
+#include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/rmap.h>
 #include <linux/slab.h>
@@ -40,8 +44,9 @@ static inline struct dev_pagemap *dmirror_page_pgmap(struct page *page)
 }
 
 /*
- * dev_pagemap_ops.page_free(page) became folio_free(folio).  The module
- * only hands out order-0 device pages, so a folio is one page.
+ * dev_pagemap_ops.page_free(page) became folio_free(folio).  The callback
+ * works on the folio's first page either way; where it gets a page, the
+ * page is an order-0 folio.
  */
 #ifdef DMIRROR_HAVE_FOLIO_FREE
 #define DMIRROR_FREE_ARG	folio
@@ -127,5 +132,73 @@ static inline int dmirror_range_fault_unlocked(struct hmm_range *range)
 	return -EOPNOTSUPP;
 }
 #endif
+
+/*
+ * PMD-sized device folios (7.x): migrate_vma_setup() collects a THP, or an
+ * empty PMD range, whole when asked to (MIGRATE_VMA_SELECT_COMPOUND, the
+ * entry flagged MIGRATE_PFN_COMPOUND) and migrate_vma_pages() maps a
+ * compound destination with one PMD; zone_device_folio_init() makes a
+ * large device folio; and dev_pagemap_ops.folio_split tells the driver
+ * when the core splits one.  dmirror uses them only with all three there,
+ * THP built in and an architecture that can migrate a PMD
+ * (thp_migration_supported()).  The rest of the module tests
+ * DMIRROR_HAVE_HUGE or dmirror_huge_enabled() and compiles the same code
+ * everywhere: without the feature the stubs below make every huge path
+ * dead code.
+ */
+#if defined(DMIRROR_HAVE_SELECT_COMPOUND) && \
+	defined(DMIRROR_HAVE_FOLIO_SPLIT) && defined(DMIRROR_HAVE_FOLIO_INIT) && \
+	defined(DMIRROR_HAVE_INIT_PGMAP) && defined(DMIRROR_HAVE_FOLIO_FREE) && \
+	defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#define DMIRROR_HAVE_HUGE	1
+#define DMIRROR_HUGE_ORDER	HPAGE_PMD_ORDER
+#define DMIRROR_SELECT_COMPOUND	MIGRATE_VMA_SELECT_COMPOUND
+#define DMIRROR_PFN_COMPOUND	MIGRATE_PFN_COMPOUND
+
+static inline bool dmirror_huge_enabled(void)
+{
+	return thp_migration_supported();
+}
+
+/* @page heads a naturally aligned block of 1 << @order free device pages. */
+static inline void dmirror_zone_device_folio_init(struct page *page,
+						  unsigned int order)
+{
+	struct folio *folio = (struct folio *)page;
+
+	zone_device_folio_init(folio, dmirror_page_pgmap(page), order);
+}
+
+static inline struct folio *dmirror_vma_alloc_huge(struct vm_area_struct *vma,
+						   unsigned long addr)
+{
+	return vma_alloc_folio(GFP_HIGHUSER_MOVABLE | __GFP_NORETRY |
+			       __GFP_NOWARN, DMIRROR_HUGE_ORDER, vma, addr);
+}
+#else
+#define DMIRROR_HAVE_HUGE	0
+#define DMIRROR_HUGE_ORDER	0
+#define DMIRROR_SELECT_COMPOUND	0
+#define DMIRROR_PFN_COMPOUND	0
+
+static inline bool dmirror_huge_enabled(void)
+{
+	return false;
+}
+
+static inline void dmirror_zone_device_folio_init(struct page *page,
+						  unsigned int order)
+{
+	dmirror_zone_device_page_init(page);
+}
+
+static inline struct folio *dmirror_vma_alloc_huge(struct vm_area_struct *vma,
+						   unsigned long addr)
+{
+	return NULL;
+}
+#endif
+
+#define DMIRROR_HUGE_NR		BIT(DMIRROR_HUGE_ORDER)
 
 #endif /* _DMIRROR_COMPAT_H */

@@ -30,6 +30,10 @@ static const char * const dmirror_counter_names[DMIRROR_NR_COUNTERS] = {
 	[DMIRROR_SHADOW_FREED]		= "shadow_freed",
 	[DMIRROR_SHADOW_LEAKED]		= "shadow_leaked",
 	[DMIRROR_ALLOC_FAILURES]	= "alloc_failures",
+	[DMIRROR_HUGE_TO_DEV]		= "huge_to_dev",
+	[DMIRROR_HUGE_TO_RAM]		= "huge_to_ram",
+	[DMIRROR_HUGE_FALLBACKS]	= "huge_fallbacks",
+	[DMIRROR_HUGE_SPLITS]		= "huge_splits",
 };
 
 /* One device's numbers, read at one time. */
@@ -37,6 +41,7 @@ struct dmirror_stats {
 	long		counters[DMIRROR_NR_COUNTERS];
 	unsigned long	pages_total;
 	unsigned long	pages_free;
+	unsigned long	huge_free;
 	unsigned long	chunks;
 };
 
@@ -50,6 +55,7 @@ static void dmirror_stats_read(struct dmirror_device *mdev,
 	spin_lock(&mdev->lock);
 	st->pages_total = mdev->nr_total;
 	st->pages_free = mdev->nr_free;
+	st->huge_free = mdev->nr_free_huge;
 	spin_unlock(&mdev->lock);
 	st->chunks = READ_ONCE(mdev->nchunks);
 }
@@ -63,6 +69,7 @@ static void dmirror_stats_add(struct dmirror_stats *sum,
 		sum->counters[i] += st->counters[i];
 	sum->pages_total += st->pages_total;
 	sum->pages_free += st->pages_free;
+	sum->huge_free += st->huge_free;
 	sum->chunks += st->chunks;
 }
 
@@ -81,6 +88,7 @@ static void dmirror_stats_show_one(struct seq_file *m, const char *prefix,
 	seq_printf(m, "%s.pages_free %lu\n", prefix, st->pages_free);
 	seq_printf(m, "%s.pages_in_use %lu\n", prefix,
 		   st->pages_total - st->pages_free);
+	seq_printf(m, "%s.huge_free %lu\n", prefix, st->huge_free);
 	seq_printf(m, "%s.chunks %lu\n", prefix, st->chunks);
 }
 
@@ -126,13 +134,14 @@ static int dmirror_cmp_pfn(const void *a, const void *b)
 }
 
 /*
- * Walks one device's free list itself, rather than trusting the count,
- * and prints it as runs of consecutive pfns.
+ * Walks one device's free lists itself, rather than trusting the count,
+ * and prints the free pages as runs of consecutive pfns: a whole free
+ * huge block is DMIRROR_HUGE_NR of them.
  */
 static int dmirror_free_list_show_one(struct seq_file *m,
 				      struct dmirror_device *mdev)
 {
-	unsigned long *pfns, n = 0, counted, i, run;
+	unsigned long *pfns, n = 0, counted, i, j, run;
 	struct page *page;
 
 	mutex_lock(&mdev->grow_lock);
@@ -147,6 +156,11 @@ static int dmirror_free_list_show_one(struct seq_file *m,
 	for (page = mdev->free_pages; page && n < mdev->nr_total;
 	     page = page->zone_device_data)
 		pfns[n++] = page_to_pfn(page);
+	for (page = mdev->free_huge;
+	     page && n + DMIRROR_HUGE_NR <= mdev->nr_total;
+	     page = page->zone_device_data)
+		for (j = 0; j < DMIRROR_HUGE_NR; j++)
+			pfns[n++] = page_to_pfn(page) + j;
 	spin_unlock(&mdev->lock);
 	mutex_unlock(&mdev->grow_lock);
 

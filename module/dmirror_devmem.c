@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Device memory: chunks of MEMORY_DEVICE_PRIVATE pages, grown on demand up
- * to max_chunks, and a free list of device pages linked through
- * page->zone_device_data.
+ * to max_chunks, and free lists of device pages linked through
+ * page->zone_device_data: one of order-0 pages and, where the kernel
+ * migrates huge folios, one of whole naturally aligned blocks of
+ * DMIRROR_HUGE_NR pages.  A new chunk goes on the huge list; an order-0
+ * allocation that finds its list empty carves a block into pages.
  *
- * A device page in use stores its data in a shadow system page (again in
+ * A device folio in use stores its data in shadow system pages (again in
  * zone_device_data): that is all the "device" there is.  When the last
- * reference to a device page goes, the free callback releases the shadow
- * page and puts the device page back on the free list.
+ * reference to a device folio goes, the free callback releases the shadow
+ * pages and puts the folio back on the free list of its order.
  */
 #include <linux/highmem.h>
 #include <linux/ioport.h>
@@ -38,32 +41,143 @@ atomic_t *dmirror_devmem_no_progress(struct page *dpage)
 	return &chunk->no_progress[page_to_pfn(dpage) - chunk->first_pfn];
 }
 
-static struct page *dmirror_free_list_pop(struct dmirror_device *mdev)
+/*
+ * The count of free order-0 pages of the huge block holding @page.  Only
+ * for a chunk with block_free, one whose blocks can be huge folios.
+ */
+static u16 *dmirror_block_free(struct page *page)
 {
+	struct dmirror_chunk *chunk = dmirror_page_chunk(page);
+
+	return &chunk->block_free[(page_to_pfn(page) - chunk->first_pfn) >>
+				  DMIRROR_HUGE_ORDER];
+}
+
+/* Moves one whole block from the huge free list to the order-0 one. */
+static void dmirror_free_list_carve(struct dmirror_device *mdev)
+{
+	struct page *head = mdev->free_huge;
+	unsigned long pfn = page_to_pfn(head), i;
+
+	lockdep_assert_held(&mdev->lock);
+	mdev->free_huge = head->zone_device_data;
+	mdev->nr_free_huge--;
+	/*
+	 * Lowest pfn on top, so that the block's first page goes first: if
+	 * the block was a huge folio before, its pages still carry that
+	 * folio's compound metadata until zone_device_page_init() resets each
+	 * of them, and the first page is the one the others point to.
+	 */
+	for (i = DMIRROR_HUGE_NR; i-- > 0;) {
+		struct page *page = pfn_to_page(pfn + i);
+
+		page->zone_device_data = mdev->free_pages;
+		mdev->free_pages = page;
+	}
+	*dmirror_block_free(head) = DMIRROR_HUGE_NR;
+}
+
+/*
+ * Puts every carved block whose pages are all free back on the huge list.
+ * One walk of the order-0 list, so only where a huge allocation would
+ * otherwise grow the device.  Returns the number of blocks merged.
+ */
+static unsigned long dmirror_free_list_merge(struct dmirror_device *mdev)
+{
+	struct page *page, *next, *prev = NULL;
+	unsigned long merged = 0, b;
+	unsigned int i;
+
+	lockdep_assert_held(&mdev->grow_lock);
+	spin_lock(&mdev->lock);
+	for (page = mdev->free_pages; page; page = next) {
+		next = page->zone_device_data;
+		if (!dmirror_page_chunk(page)->block_free ||
+		    *dmirror_block_free(page) != DMIRROR_HUGE_NR) {
+			prev = page;
+			continue;
+		}
+		if (prev)
+			prev->zone_device_data = next;
+		else
+			mdev->free_pages = next;
+	}
+	/* Lowest pfn on top, as dmirror_chunk_add() leaves it. */
+	for (i = mdev->nchunks; i-- > 0;) {
+		struct dmirror_chunk *chunk = mdev->chunks[i];
+
+		if (!chunk->block_free)
+			continue;
+		for (b = chunk->npages / DMIRROR_HUGE_NR; b-- > 0;) {
+			if (chunk->block_free[b] != DMIRROR_HUGE_NR)
+				continue;
+			chunk->block_free[b] = 0;
+			page = pfn_to_page(chunk->first_pfn +
+					   b * DMIRROR_HUGE_NR);
+			page->zone_device_data = mdev->free_huge;
+			mdev->free_huge = page;
+			mdev->nr_free_huge++;
+			merged++;
+		}
+	}
+	spin_unlock(&mdev->lock);
+	return merged;
+}
+
+/* Takes a free page (@order 0) or a whole free block off a free list. */
+static struct page *dmirror_free_list_pop(struct dmirror_device *mdev,
+					  unsigned int order)
+{
+	struct page **list = order ? &mdev->free_huge : &mdev->free_pages;
 	struct page *page;
 
 	spin_lock(&mdev->lock);
-	page = mdev->free_pages;
+	if (!order && !mdev->free_pages && mdev->free_huge)
+		dmirror_free_list_carve(mdev);
+	page = *list;
 	if (page) {
-		mdev->free_pages = page->zone_device_data;
-		mdev->nr_free--;
-		dmirror_page_chunk(page)->nr_free--;
+		*list = page->zone_device_data;
+		if (order)
+			mdev->nr_free_huge--;
+		else if (dmirror_page_chunk(page)->block_free)
+			(*dmirror_block_free(page))--;
+		mdev->nr_free -= 1UL << order;
+		dmirror_page_chunk(page)->nr_free -= 1UL << order;
 	}
 	spin_unlock(&mdev->lock);
 	return page;
 }
 
-/* Returns the length of the free list with @page on it. */
+/*
+ * Puts the 1 << @order pages from @page on back: a whole block on the huge
+ * list, anything else a page at a time on the order-0 list.  Returns the
+ * number of free pages on the device after that.
+ */
 static unsigned long dmirror_free_list_push(struct dmirror_device *mdev,
-					    struct page *page)
+					    struct page *page,
+					    unsigned int order)
 {
+	unsigned long pfn = page_to_pfn(page), nr = 1UL << order, i;
 	unsigned long nr_free;
 
 	spin_lock(&mdev->lock);
-	page->zone_device_data = mdev->free_pages;
-	mdev->free_pages = page;
-	nr_free = ++mdev->nr_free;
-	dmirror_page_chunk(page)->nr_free++;
+	if (DMIRROR_HAVE_HUGE && order == DMIRROR_HUGE_ORDER) {
+		page->zone_device_data = mdev->free_huge;
+		mdev->free_huge = page;
+		mdev->nr_free_huge++;
+	} else {
+		for (i = nr; i-- > 0;) {
+			struct page *p = pfn_to_page(pfn + i);
+
+			p->zone_device_data = mdev->free_pages;
+			mdev->free_pages = p;
+			if (dmirror_page_chunk(p)->block_free)
+				(*dmirror_block_free(p))++;
+		}
+	}
+	mdev->nr_free += nr;
+	nr_free = mdev->nr_free;
+	dmirror_page_chunk(page)->nr_free += nr;
 	spin_unlock(&mdev->lock);
 	return nr_free;
 }
@@ -74,6 +188,7 @@ static void dmirror_chunk_free(struct dmirror_chunk *chunk)
 		release_mem_region(chunk->res->start,
 				   resource_size(chunk->res));
 	kvfree(chunk->no_progress);
+	kvfree(chunk->block_free);
 	kfree(chunk);
 }
 
@@ -85,6 +200,7 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	struct resource *res;
 	unsigned long i;
 	void *mapped;
+	bool huge;
 	int ret;
 
 	lockdep_assert_held(&mdev->grow_lock);
@@ -112,6 +228,18 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	}
 	chunk->res = res;
 	chunk->mdev = mdev;
+	if (dmirror_huge_enabled() &&
+	    IS_ALIGNED(PHYS_PFN(res->start) | dmirror_chunk_pages,
+		       DMIRROR_HUGE_NR)) {
+		chunk->block_free = kvcalloc(dmirror_chunk_pages /
+					     DMIRROR_HUGE_NR,
+					     sizeof(*chunk->block_free),
+					     GFP_KERNEL);
+		if (!chunk->block_free) {
+			ret = -ENOMEM;
+			goto err;
+		}
+	}
 	chunk->first_pfn = PHYS_PFN(res->start);
 	chunk->npages = dmirror_chunk_pages;
 	chunk->pagemap.type = MEMORY_DEVICE_PRIVATE;
@@ -128,13 +256,29 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	}
 	mdev->chunks[mdev->nchunks++] = chunk;
 
-	/* Lowest pfn on top: the free list then hands out ascending pfns. */
+	/*
+	 * Lowest pfn on top: the free lists then hand out ascending pfns.
+	 * Where huge folios migrate, the chunk goes on the huge list as whole
+	 * blocks (chunk_pages is a multiple of a block and memory sections
+	 * are larger than one, so the blocks are naturally aligned).
+	 */
+	huge = !!chunk->block_free;
 	spin_lock(&mdev->lock);
-	for (i = chunk->npages; i-- > 0;) {
-		struct page *page = pfn_to_page(chunk->first_pfn + i);
+	for (i = chunk->npages; i > 0;) {
+		struct page *page;
 
-		page->zone_device_data = mdev->free_pages;
-		mdev->free_pages = page;
+		if (huge) {
+			i -= DMIRROR_HUGE_NR;
+			page = pfn_to_page(chunk->first_pfn + i);
+			page->zone_device_data = mdev->free_huge;
+			mdev->free_huge = page;
+			mdev->nr_free_huge++;
+		} else {
+			i--;
+			page = pfn_to_page(chunk->first_pfn + i);
+			page->zone_device_data = mdev->free_pages;
+			mdev->free_pages = page;
+		}
 	}
 	chunk->nr_free = chunk->npages;
 	mdev->nr_free += chunk->npages;
@@ -150,28 +294,43 @@ err:
 	return ret;
 }
 
+/* Unlinks every page of @chunk from one free list; returns how many. */
+static unsigned long dmirror_free_list_unlink(struct page **list,
+					      struct dmirror_chunk *chunk)
+{
+	struct page *page, *next, *prev = NULL;
+	unsigned long n = 0;
+
+	for (page = *list; page; page = next) {
+		next = page->zone_device_data;
+		if (dmirror_page_chunk(page) != chunk) {
+			prev = page;
+			continue;
+		}
+		if (prev)
+			prev->zone_device_data = next;
+		else
+			*list = next;
+		n++;
+	}
+	return n;
+}
+
 /*
- * Takes every page of @chunk off the free list, if they are all there.
+ * Takes every page of @chunk off the free lists, if they are all there.
  * After that nothing can hand out or free a page of the chunk.
  */
 static bool dmirror_chunk_detach(struct dmirror_device *mdev,
 				 struct dmirror_chunk *chunk)
 {
-	struct page *page, *next, *prev = NULL;
 	bool idle;
 
 	spin_lock(&mdev->lock);
 	idle = chunk->nr_free == chunk->npages;
 	if (idle) {
-		for (page = mdev->free_pages; page; page = next) {
-			next = page->zone_device_data;
-			if (dmirror_page_chunk(page) != chunk)
-				prev = page;
-			else if (prev)
-				prev->zone_device_data = next;
-			else
-				mdev->free_pages = next;
-		}
+		dmirror_free_list_unlink(&mdev->free_pages, chunk);
+		mdev->nr_free_huge -=
+			dmirror_free_list_unlink(&mdev->free_huge, chunk);
 		chunk->nr_free = 0;
 		mdev->nr_free -= chunk->npages;
 		mdev->nr_total -= chunk->npages;
@@ -202,100 +361,190 @@ void dmirror_devmem_shrink(struct dmirror_device *mdev)
 	mutex_unlock(&mdev->grow_lock);
 }
 
-static int dmirror_devmem_grow(struct dmirror_device *mdev)
+/* Adds a chunk, unless another thread did while this one waited. */
+static int dmirror_devmem_grow(struct dmirror_device *mdev, unsigned int order)
 {
 	int ret = 0;
 
 	mutex_lock(&mdev->grow_lock);
-	/* Another thread may have grown the device while this one waited. */
-	if (!READ_ONCE(mdev->nr_free))
-		ret = dmirror_chunk_add(mdev);
+	if (order ? READ_ONCE(mdev->nr_free_huge) : READ_ONCE(mdev->nr_free))
+		goto out;
+	if (order && dmirror_free_list_merge(mdev))
+		goto out;
+	ret = dmirror_chunk_add(mdev);
+out:
 	mutex_unlock(&mdev->grow_lock);
 	return ret;
 }
 
 /*
- * Hands out one device page with a fresh shadow page, referenced and
- * locked as migrate_vma_pages() wants its destination pages, or
- * ERR_PTR(-ENOMEM) when the device is full.
+ * Shadow pages for a device folio of 1 << @order pages.
+ *
+ * A huge device folio gets its shadow in one physically contiguous
+ * allocation, split at once into order-0 pages, rather than as a huge
+ * system folio or as pages allocated one by one:
+ *  - contiguous, the shadow of any page of the device folio is found from
+ *    the first one (dmirror_shadow_page()), with no table of 512 pointers,
+ *    and the tracepoints can name a folio's shadow by its first pfn;
+ *  - split, each shadow page lives on its own: when the core splits the
+ *    device folio (a partial munmap or mprotect, a migration of part of
+ *    it) and frees the pieces at different times, each piece frees its own
+ *    shadow pages.  A compound shadow folio would have to be split in the
+ *    folio_split callback, which runs with the device folio frozen and
+ *    has no clean way to split a system folio.
+ * When no such contiguous memory is to be had, the caller migrates the
+ * huge folio as 4 KiB pages instead.
  */
-struct page *dmirror_devmem_alloc(struct dmirror_device *mdev)
+static struct page *dmirror_shadow_alloc(unsigned int order)
 {
+	struct page *shadow;
+
+	if (!order)
+		return alloc_page(GFP_HIGHUSER);
+	shadow = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
+			     order);
+	if (shadow)
+		split_page(shadow, order);
+	return shadow;
+}
+
+static void dmirror_shadow_free(struct page *shadow, unsigned long nr)
+{
+	unsigned long pfn = page_to_pfn(shadow), i;
+
+	for (i = 0; i < nr; i++)
+		__free_page(pfn_to_page(pfn + i));
+}
+
+/*
+ * Hands out one device folio of 1 << @order pages (0 or DMIRROR_HUGE_ORDER)
+ * with fresh shadow pages, referenced and locked as migrate_vma_pages()
+ * wants its destination pages, or an ERR_PTR() when the device is full or
+ * the shadow memory cannot be had.  A failed huge allocation is no error
+ * (the caller falls back to order 0) and is not counted as one.
+ */
+struct page *dmirror_devmem_alloc(struct dmirror_device *mdev,
+				  unsigned int order)
+{
+	unsigned long nr = 1UL << order, i;
 	struct page *dpage, *shadow;
 	int ret;
 
+	/* Shadow first: a device page once popped never goes back unused. */
+	shadow = dmirror_shadow_alloc(order);
+	if (!shadow) {
+		ret = -ENOMEM;
+		goto err;
+	}
 	for (;;) {
-		dpage = dmirror_free_list_pop(mdev);
+		dpage = dmirror_free_list_pop(mdev, order);
 		if (dpage)
 			break;
-		ret = dmirror_devmem_grow(mdev);
+		ret = dmirror_devmem_grow(mdev, order);
 		if (ret) {
-			dmirror_count(mdev, DMIRROR_ALLOC_FAILURES, 1);
-			return ERR_PTR(ret);
+			dmirror_shadow_free(shadow, nr);
+			goto err;
 		}
 	}
 
-	shadow = alloc_page(GFP_HIGHUSER);
-	if (!shadow) {
-		dmirror_free_list_push(mdev, dpage);
-		dmirror_count(mdev, DMIRROR_ALLOC_FAILURES, 1);
-		return ERR_PTR(-ENOMEM);
-	}
+	for (i = 0; i < nr; i++) {
+		struct page *page = pfn_to_page(page_to_pfn(dpage) + i);
 
-	atomic_set(dmirror_devmem_no_progress(dpage), 0);
-	dmirror_zone_device_page_init(dpage);
+		atomic_set(dmirror_devmem_no_progress(page), 0);
+	}
+	if (order)
+		dmirror_zone_device_folio_init(dpage, order);
+	else
+		dmirror_zone_device_page_init(dpage);
 	dpage->zone_device_data = shadow;
-	dmirror_count(mdev, DMIRROR_SHADOW_ALLOCATED, 1);
+	dmirror_count(mdev, DMIRROR_SHADOW_ALLOCATED, nr);
 
 	/*
-	 * Every device page in use pins the module until its free callback
+	 * Every device folio in use pins the module until its free callback
 	 * has run: the callback and the CPU fault handler are module code,
 	 * and rmmod must not take them away while a process maps device
 	 * memory.  The caller holds an open file, so the module is live.
 	 */
 	__module_get(THIS_MODULE);
 	return dpage;
+
+err:
+	if (!order)
+		dmirror_count(mdev, DMIRROR_ALLOC_FAILURES, 1);
+	return ERR_PTR(ret);
 }
 
 static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 {
 	struct page *page = dmirror_freed_page(arg);
 	struct dmirror_device *mdev = dmirror_page_chunk(page)->mdev;
+	unsigned int order = folio_order(page_folio(page));
 	struct page *shadow = page->zone_device_data;
 	unsigned long shadow_pfn = shadow ? page_to_pfn(shadow) : 0;
+	unsigned long nr = 1UL << order;
 	unsigned long nr_free;
 	bool released = false;
 
 	if (shadow && READ_ONCE(dmirror_leak_shadow)) {
-		/* The simulated bug: the shadow page is forgotten, for real. */
-		dmirror_count(mdev, DMIRROR_SHADOW_LEAKED, 1);
+		/* The simulated bug: the shadow pages are forgotten, for real. */
+		dmirror_count(mdev, DMIRROR_SHADOW_LEAKED, nr);
 	} else if (shadow) {
-		__free_page(shadow);
-		dmirror_count(mdev, DMIRROR_SHADOW_FREED, 1);
+		dmirror_shadow_free(shadow, nr);
+		dmirror_count(mdev, DMIRROR_SHADOW_FREED, nr);
 		released = true;
 	}
 
-	nr_free = dmirror_free_list_push(mdev, page);
-	trace_dmirror_devmem_free(mdev->id, page_to_pfn(page), shadow_pfn,
-				  released, nr_free);
+	nr_free = dmirror_free_list_push(mdev, page, order);
+	trace_dmirror_devmem_free(mdev->id, page_to_pfn(page), order,
+				  shadow_pfn, released, nr_free);
 
 	/*
-	 * The reference taken in dmirror_devmem_alloc().  Module exit cannot
+	 * The reference taken in dmirror_devmem_alloc(), or in the split
+	 * callback for a folio split off a huge one.  Module exit cannot
 	 * free this code under us: it unmaps every chunk first, and that
 	 * waits for the pagemap reference the core drops after we return.
 	 */
 	module_put(THIS_MODULE);
 }
 
+#if DMIRROR_HAVE_HUGE
+/*
+ * dev_pagemap_ops.folio_split: the core splits a huge device folio, with
+ * every reference to it frozen.  Called once per new folio @tail, then once
+ * with @tail NULL when @head has been shrunk to its new order.  Each new
+ * folio becomes a device folio in use in its own right: pgmap and mapping
+ * as the head's, the shadow pages of its range (split already, see
+ * dmirror_shadow_alloc()), and a module reference for its free callback.
+ */
+static void dmirror_devmem_folio_split(struct folio *head, struct folio *tail)
+{
+	struct page *shadow = head->page.zone_device_data;
+
+	if (!tail) {
+		dmirror_count(dmirror_page_chunk(&head->page)->mdev,
+			      DMIRROR_HUGE_SPLITS, 1);
+		return;
+	}
+	tail->pgmap = head->pgmap;
+	tail->page.mapping = head->page.mapping;
+	tail->page.zone_device_data = shadow ?
+		pfn_to_page(page_to_pfn(shadow) + folio_pfn(tail) -
+			    folio_pfn(head)) : NULL;
+	__module_get(THIS_MODULE);
+}
+#endif
+
 /*
  * One window of device pfns back to system memory, whatever maps them.
  * Pages that are free, or locked by a migration in flight, are skipped.
+ * A huge device folio comes back as a huge system folio: without a VMA
+ * the core cannot split it here.
  */
 static int dmirror_evict_window(struct dmirror_device *mdev,
 				unsigned long first_pfn, unsigned long npages,
 				unsigned long *src, unsigned long *dst)
 {
-	unsigned long i, collected = 0, migrated = 0;
+	unsigned long i, j, collected = 0, migrated = 0;
 	int ret = 0;
 
 	memset(src, 0, npages * sizeof(*src));
@@ -304,30 +553,42 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
 
 	for (i = 0; i < npages; i++) {
 		struct page *dpage = migrate_pfn_to_page(src[i]);
+		unsigned long nr = dmirror_mpfn_nr(src[i]);
+		unsigned int order = nr > 1 ? DMIRROR_HUGE_ORDER : 0;
 		struct page *shadow, *page;
+		struct folio *folio;
 
 		if (!dpage || !(src[i] & MIGRATE_PFN_MIGRATE))
 			continue;
-		collected++;
-		shadow = dpage->zone_device_data;
-		page = alloc_page(GFP_HIGHUSER_MOVABLE);
-		if (!page) {
+		collected += nr;
+		shadow = dmirror_shadow_page(dpage);
+		folio = folio_alloc(GFP_HIGHUSER_MOVABLE |
+				    (order ? __GFP_NOWARN : 0), order);
+		if (!folio) {
 			ret = -ENOMEM;
 			continue;
 		}
-		lock_page(page);
-		copy_highpage(page, shadow);
-		dst[i] = migrate_pfn(page_to_pfn(page));
+		folio_lock(folio);
+		page = folio_page(folio, 0);
+		for (j = 0; j < nr; j++)
+			copy_highpage(folio_page(folio, j),
+				      pfn_to_page(page_to_pfn(shadow) + j));
+		dst[i] = migrate_pfn(page_to_pfn(page)) |
+			 (src[i] & DMIRROR_PFN_COMPOUND);
 		trace_dmirror_alloc_and_copy(mdev->id, DMIRROR_DIR_TO_RAM, 0,
 					     page_to_pfn(dpage),
 					     page_to_pfn(page),
-					     page_to_pfn(shadow), 0);
+					     page_to_pfn(shadow), order, 0);
 	}
 
 	migrate_device_pages(src, dst, npages);
-	for (i = 0; i < npages; i++)
-		if (src[i] & MIGRATE_PFN_MIGRATE)
-			migrated++;
+	for (i = 0; i < npages; i++) {
+		if (!(src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		migrated += dmirror_mpfn_nr(src[i]);
+		if (src[i] & DMIRROR_PFN_COMPOUND)
+			dmirror_count(mdev, DMIRROR_HUGE_TO_RAM, 1);
+	}
 	migrate_device_finalize(src, dst, npages);
 
 	dmirror_count(mdev, DMIRROR_PAGES_TO_RAM, migrated);
@@ -385,4 +646,7 @@ out:
 const struct dev_pagemap_ops dmirror_devmem_ops = {
 	.DMIRROR_FREE_OP	= dmirror_devmem_free,
 	.migrate_to_ram		= dmirror_devmem_fault,
+#if DMIRROR_HAVE_HUGE
+	.folio_split		= dmirror_devmem_folio_split,
+#endif
 };

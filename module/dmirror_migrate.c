@@ -6,13 +6,22 @@
  * migrate_vma_finalize() cycle over a window of one VMA, traced at each
  * step.  Towards the device the data goes into the device page's shadow
  * page; back to system memory it comes out of it.  The CPU fault handler
- * (dev_pagemap_ops.migrate_to_ram) is one such cycle over one page, and
- * is where the fault-loop guard lives.
+ * (dev_pagemap_ops.migrate_to_ram) is one such cycle over one page, or one
+ * PMD for a PMD-mapped huge device folio, and is where the fault-loop
+ * guard lives.
+ *
+ * Where the kernel migrates huge folios (DMIRROR_HAVE_HUGE), setup is asked
+ * to collect a PMD-mapped THP, a PMD-mapped huge device folio, or an empty
+ * PMD range, as one compound entry.  Such an entry gets a huge destination
+ * folio when one is to be had, and the PMD mapping moves whole; otherwise
+ * it gets one order-0 page per 4 KiB and migrate_vma_pages() splits the
+ * source.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/highmem.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -25,10 +34,14 @@
 struct dmirror_migration {
 	struct migrate_vma	args;
 	struct dmirror_device	*mdev;
+	/* the file that asked; NULL for a CPU fault */
+	struct dmirror_file	*df;
 	u8			dir;
 	u8			fault;
 	u64			start_ns;
+	/* pages moved, huge folios moved whole */
 	unsigned long		migrated;
+	unsigned long		migrated_huge;
 	/* -ENOMEM once a destination page could not be had */
 	int			error;
 };
@@ -53,17 +66,27 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 	unsigned long i;
 
 	migrate_vma_pages(args);
-	for (i = 0; i < args->npages; i++)
-		if (args->src[i] & MIGRATE_PFN_MIGRATE)
-			m->migrated++;
+	/*
+	 * An entry still compound moved as one huge folio; the core cleared
+	 * the flag of one it split to go page by page.
+	 */
+	for (i = 0; i < args->npages; i++) {
+		if (!(args->src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		m->migrated += dmirror_mpfn_nr(args->src[i]);
+		if (args->src[i] & DMIRROR_PFN_COMPOUND)
+			m->migrated_huge++;
+	}
 	migrate_vma_finalize(args);
 
 	if (m->dir == DMIRROR_DIR_TO_DEV) {
 		dmirror_count(m->mdev, DMIRROR_MIGRATIONS_TO_DEV, 1);
 		dmirror_count(m->mdev, DMIRROR_PAGES_TO_DEV, m->migrated);
+		dmirror_count(m->mdev, DMIRROR_HUGE_TO_DEV, m->migrated_huge);
 	} else {
 		dmirror_count(m->mdev, DMIRROR_MIGRATIONS_TO_RAM, 1);
 		dmirror_count(m->mdev, DMIRROR_PAGES_TO_RAM, m->migrated);
+		dmirror_count(m->mdev, DMIRROR_HUGE_TO_RAM, m->migrated_huge);
 	}
 
 	if (trace_dmirror_migrate_finalize_enabled())
@@ -75,62 +98,181 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 }
 
 /*
+ * HMM_DMIRROR_FLAG_FAIL_ALLOC: the file asked for its next huge allocation
+ * to fail, to exercise the fallback to 4 KiB pages.
+ */
+static bool dmirror_fail_huge_alloc(struct dmirror_migration *m)
+{
+	return m->df && test_and_clear_bit(ilog2(HMM_DMIRROR_FLAG_FAIL_ALLOC),
+					   &m->df->flags);
+}
+
+/* The page @i pages into the huge folio or hole @page (NULL: a hole). */
+static struct page *dmirror_nth(struct page *page, unsigned long i)
+{
+	return page ? pfn_to_page(page_to_pfn(page) + i) : NULL;
+}
+
+/* Undoes destination entries [@first, @first + @nr) not yet migrated. */
+static void dmirror_drop_dst(struct migrate_vma *args, unsigned long first,
+			     unsigned long nr)
+{
+	unsigned long i;
+
+	for (i = first; i < first + nr; i++) {
+		struct page *page = migrate_pfn_to_page(args->dst[i]);
+
+		args->dst[i] = 0;
+		if (page) {
+			unlock_page(page);
+			put_page(page);
+		}
+	}
+}
+
+/*
+ * dst entry @i, for the 1 << @order pages at @spage (NULL: a hole, the
+ * device folio starts zeroed): a device folio holding a copy.
+ */
+static int dmirror_copy_one_to_dev(struct dmirror_migration *m,
+				   unsigned long i, struct page *spage,
+				   unsigned int order, bool write)
+{
+	struct migrate_vma *args = &m->args;
+	unsigned long j, nr = 1UL << order;
+	struct page *dpage, *shadow;
+
+	dpage = dmirror_devmem_alloc(m->mdev, order);
+	if (IS_ERR(dpage))
+		return PTR_ERR(dpage);
+	shadow = dpage->zone_device_data;
+	for (j = 0; j < nr; j++) {
+		if (spage)
+			copy_highpage(dmirror_nth(shadow, j),
+				      dmirror_nth(spage, j));
+		else
+			clear_highpage(dmirror_nth(shadow, j));
+	}
+
+	args->dst[i] = migrate_pfn(page_to_pfn(dpage));
+	if (order)
+		args->dst[i] |= DMIRROR_PFN_COMPOUND;
+	if (write)
+		args->dst[i] |= MIGRATE_PFN_WRITE;
+	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_DEV,
+				     args->start + (i << PAGE_SHIFT),
+				     spage ? page_to_pfn(spage) : 0,
+				     page_to_pfn(dpage), page_to_pfn(shadow),
+				     order, write);
+	return 0;
+}
+
+/*
  * Gives each collected system page (or hole: no source page, the device
- * page starts zeroed) a device page holding a copy of its data.  Once the
- * device is full the remaining pages stay where they are.
+ * page starts zeroed) a device page holding a copy of its data, and each
+ * compound entry a huge device folio if one is free, else a device page
+ * per 4 KiB.  Once the device is full the remaining pages stay where they
+ * are.
  */
 static void dmirror_copy_to_dev(struct dmirror_migration *m)
 {
 	struct migrate_vma *args = &m->args;
-	unsigned long i;
+	unsigned long i, j, nr;
 
-	for (i = 0; i < args->npages; i++) {
+	for (i = 0; i < args->npages; i += nr) {
 		unsigned long src = args->src[i];
-		struct page *spage, *dpage, *shadow;
+		struct page *spage;
 		bool write;
 
+		nr = dmirror_mpfn_nr(src);
 		args->dst[i] = 0;
 		if (!(src & MIGRATE_PFN_MIGRATE) || m->error)
 			continue;
 		spage = migrate_pfn_to_page(src);
 		if (spage && is_zone_device_page(spage))
 			continue;
-
-		dpage = dmirror_devmem_alloc(m->mdev);
-		if (IS_ERR(dpage)) {
-			m->error = PTR_ERR(dpage);
-			continue;
-		}
-		shadow = dpage->zone_device_data;
-		if (spage)
-			copy_highpage(shadow, spage);
-		else
-			clear_highpage(shadow);
-
 		write = (src & MIGRATE_PFN_WRITE) ||
 			(!spage && (args->vma->vm_flags & VM_WRITE));
-		args->dst[i] = migrate_pfn(page_to_pfn(dpage));
-		if (write)
-			args->dst[i] |= MIGRATE_PFN_WRITE;
-		trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_DEV,
-					     args->start + (i << PAGE_SHIFT),
-					     spage ? page_to_pfn(spage) : 0,
-					     page_to_pfn(dpage),
-					     page_to_pfn(shadow), write);
+
+		if (nr > 1) {
+			if (!dmirror_fail_huge_alloc(m) &&
+			    !dmirror_copy_one_to_dev(m, i, spage,
+						     DMIRROR_HUGE_ORDER, write))
+				continue;
+			dmirror_count(m->mdev, DMIRROR_HUGE_FALLBACKS, 1);
+		}
+		for (j = 0; j < nr; j++) {
+			m->error = dmirror_copy_one_to_dev(m, i + j,
+							   dmirror_nth(spage, j),
+							   0, write);
+			if (m->error)
+				break;
+		}
+		/*
+		 * Part of a THP can move (the core splits it); part of a
+		 * compound hole cannot: migrate_vma_pages() wants a page for
+		 * each of its entries or none.
+		 */
+		if (m->error && nr > 1 && !spage)
+			dmirror_drop_dst(args, i, j);
 	}
 }
 
-/* Gives each collected device page a system page with its data. */
+/*
+ * dst entry @i, for the 1 << @order device pages at @dpage: system memory
+ * holding a copy.
+ */
+static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
+				   unsigned long i, struct page *dpage,
+				   unsigned int order)
+{
+	struct migrate_vma *args = &m->args;
+	unsigned long addr = args->start + (i << PAGE_SHIFT);
+	unsigned long src = args->src[i], j, nr = 1UL << order;
+	struct page *shadow = dmirror_shadow_page(dpage);
+	struct folio *folio;
+	struct page *page;
+
+	if (order) {
+		folio = dmirror_vma_alloc_huge(args->vma, addr);
+		if (!folio)
+			return -ENOMEM;
+		page = folio_page(folio, 0);
+	} else {
+		page = alloc_page_vma(GFP_HIGHUSER_MOVABLE, args->vma, addr);
+		if (!page)
+			return -ENOMEM;
+	}
+	lock_page(page);
+	for (j = 0; j < nr; j++)
+		copy_highpage(dmirror_nth(page, j), dmirror_nth(shadow, j));
+
+	args->dst[i] = migrate_pfn(page_to_pfn(page)) |
+		       (src & MIGRATE_PFN_WRITE);
+	if (order)
+		args->dst[i] |= DMIRROR_PFN_COMPOUND;
+	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM, addr,
+				     page_to_pfn(dpage), page_to_pfn(page),
+				     page_to_pfn(shadow), order,
+				     !!(src & MIGRATE_PFN_WRITE));
+	return 0;
+}
+
+/*
+ * Gives each collected device page a system page with its data, and each
+ * huge device folio a huge system folio, or a system page per 4 KiB when
+ * none is to be had.
+ */
 static void dmirror_copy_to_ram(struct dmirror_migration *m)
 {
 	struct migrate_vma *args = &m->args;
-	unsigned long i;
+	unsigned long i, j, nr;
 
-	for (i = 0; i < args->npages; i++) {
+	for (i = 0; i < args->npages; i += nr) {
 		unsigned long src = args->src[i];
-		unsigned long addr = args->start + (i << PAGE_SHIFT);
-		struct page *dpage, *shadow, *page;
+		struct page *dpage;
 
+		nr = dmirror_mpfn_nr(src);
 		args->dst[i] = 0;
 		if (!(src & MIGRATE_PFN_MIGRATE) || m->error)
 			continue;
@@ -138,21 +280,18 @@ static void dmirror_copy_to_ram(struct dmirror_migration *m)
 		if (!dpage || !dmirror_page_is_ours(m->mdev, dpage))
 			continue;
 
-		page = alloc_page_vma(GFP_HIGHUSER_MOVABLE, args->vma, addr);
-		if (!page) {
-			m->error = -ENOMEM;
-			continue;
+		if (nr > 1) {
+			if (!dmirror_fail_huge_alloc(m) &&
+			    !dmirror_copy_one_to_ram(m, i, dpage,
+						     DMIRROR_HUGE_ORDER))
+				continue;
+			dmirror_count(m->mdev, DMIRROR_HUGE_FALLBACKS, 1);
 		}
-		lock_page(page);
-		shadow = dpage->zone_device_data;
-		copy_highpage(page, shadow);
-		args->dst[i] = migrate_pfn(page_to_pfn(page)) |
-			       (src & MIGRATE_PFN_WRITE);
-		trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM,
-					     addr, page_to_pfn(dpage),
-					     page_to_pfn(page),
-					     page_to_pfn(shadow),
-					     !!(src & MIGRATE_PFN_WRITE));
+		/* Part of a huge device folio can move: the core splits it. */
+		for (j = 0; j < nr && !m->error; j++)
+			m->error = dmirror_copy_one_to_ram(m, i + j,
+							   dmirror_nth(dpage, j),
+							   0);
 	}
 }
 
@@ -167,6 +306,8 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 	unsigned long addr, next, *pfns;
 	int ret;
 
+	/* A window holds a whole PMD: see the end of a window below. */
+	BUILD_BUG_ON(DMIRROR_MIGRATE_WINDOW < DMIRROR_HUGE_NR);
 	pfns = kvmalloc_array(2 * DMIRROR_MIGRATE_WINDOW, sizeof(*pfns),
 			      GFP_KERNEL);
 	if (!pfns)
@@ -183,6 +324,7 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 		struct vm_area_struct *vma;
 		struct dmirror_migration m = {
 			.mdev = df->mdev,
+			.df = df,
 			.dir = dir,
 		};
 
@@ -195,8 +337,14 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 			ret = -EINVAL;
 			break;
 		}
-		next = min3(end, vma->vm_end,
-			    addr + (DMIRROR_MIGRATE_WINDOW << PAGE_SHIFT));
+		next = addr + (DMIRROR_MIGRATE_WINDOW << PAGE_SHIFT);
+		/*
+		 * A window ending inside a PMD would split the THP there:
+		 * when more follows, end it on a PMD boundary instead.
+		 */
+		if (dmirror_huge_enabled() && next < min(end, vma->vm_end))
+			next = ALIGN_DOWN(next, PAGE_SIZE << DMIRROR_HUGE_ORDER);
+		next = min3(end, vma->vm_end, next);
 
 		m.args.vma = vma;
 		m.args.start = addr;
@@ -207,6 +355,8 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 		m.args.flags = dir == DMIRROR_DIR_TO_DEV ?
 			       MIGRATE_VMA_SELECT_SYSTEM :
 			       MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+		if (dmirror_huge_enabled())
+			m.args.flags |= DMIRROR_SELECT_COMPOUND;
 
 		ret = dmirror_migration_setup(&m);
 		if (ret)
@@ -285,22 +435,44 @@ static unsigned int dmirror_fault_no_progress(struct dmirror_device *mdev,
 	return count;
 }
 
+/*
+ * The range a CPU fault migrates: the page faulted on or, for a huge device
+ * folio the CPU maps with one PMD (vmf->pte is NULL then), the whole PMD;
+ * the core splits a huge folio mapped by PTEs and it comes back a page at a
+ * time.  Returns the number of pages.
+ */
+static unsigned long dmirror_fault_range(struct vm_fault *vmf,
+					 struct migrate_vma *args)
+{
+	unsigned long size = PAGE_SIZE << DMIRROR_HUGE_ORDER;
+	unsigned long start = ALIGN_DOWN(vmf->address, size);
+
+	args->start = vmf->address & PAGE_MASK;
+	args->end = args->start + PAGE_SIZE;
+	args->flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	if (!dmirror_huge_enabled() || vmf->pte ||
+	    !folio_test_large(page_folio(vmf->page)) ||
+	    start < vmf->vma->vm_start || start + size > vmf->vma->vm_end)
+		return 1;
+	args->start = start;
+	args->end = start + size;
+	args->flags |= DMIRROR_SELECT_COMPOUND;
+	return DMIRROR_HUGE_NR;
+}
+
 /* dev_pagemap_ops.migrate_to_ram: the CPU touched a device page. */
 vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
 	struct dmirror_device *mdev = dmirror_page_chunk(vmf->page)->mdev;
 	unsigned long addr = vmf->address & PAGE_MASK;
-	unsigned long src = 0, dst = 0;
+	unsigned long src = 0, dst = 0, *pfns = NULL, npages;
 	unsigned int no_progress = 0;
 	struct dmirror_migration m = {
 		.args = {
 			.vma = vmf->vma,
-			.start = addr,
-			.end = addr + PAGE_SIZE,
 			.src = &src,
 			.dst = &dst,
 			.pgmap_owner = dmirror_fault_owner(mdev),
-			.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
 			.fault_page = vmf->page,
 		},
 		.mdev = mdev,
@@ -310,6 +482,17 @@ vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 	vm_fault_t ret = 0;
 
 	dmirror_count(mdev, DMIRROR_DEVMEM_FAULTS, 1);
+	npages = dmirror_fault_range(vmf, &m.args);
+	if (npages > 1) {
+		pfns = kvmalloc_array(2 * npages, sizeof(*pfns), GFP_KERNEL);
+		if (!pfns) {
+			ret = VM_FAULT_OOM;
+			goto out;
+		}
+		m.args.src = pfns;
+		m.args.dst = pfns + npages;
+	}
+
 	if (dmirror_migration_setup(&m)) {
 		/* Setup only rejects a malformed request: retrying is futile. */
 		ret = VM_FAULT_SIGBUS;
@@ -319,7 +502,9 @@ vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 		if (m.error)
 			ret = VM_FAULT_OOM;
 	}
+	kvfree(pfns);
 
+out:
 	if (!m.migrated)
 		no_progress = dmirror_fault_no_progress(mdev, vmf, &ret);
 

@@ -170,19 +170,39 @@ static int dmirror_range_lock(struct dmirror_file *df,
 }
 
 /*
- * The system page holding the data of a valid hmm pfn, as this device
- * sees it, or NULL for another device's private page.
+ * The page a valid hmm pfn for user address @addr names.  A device-private
+ * PMD is reported from its first pfn on whatever page of the PMD the range
+ * starts at (7.x hmm_vma_handle_absent_pmd() adds no offset, unlike the
+ * present-PMD case); a huge device folio is naturally aligned, so the pfn
+ * of @addr follows from the mapping order, whichever way the kernel fills
+ * the array.
  */
-static struct page *dmirror_data_page(struct dmirror_file *df,
-				      unsigned long hmm_pfn)
+static struct page *dmirror_hmm_page(unsigned long hmm_pfn,
+				     unsigned long addr)
 {
 	struct page *page = hmm_pfn_to_page(hmm_pfn);
+	unsigned long mask = (1UL << hmm_pfn_to_map_order(hmm_pfn)) - 1;
+
+	if (!mask || !is_device_private_page(page))
+		return page;
+	return pfn_to_page((page_to_pfn(page) & ~mask) |
+			   ((addr >> PAGE_SHIFT) & mask));
+}
+
+/*
+ * The system page holding the data of a valid hmm pfn for @addr, as this
+ * device sees it, or NULL for another device's private page.
+ */
+static struct page *dmirror_data_page(struct dmirror_file *df,
+				      unsigned long hmm_pfn, unsigned long addr)
+{
+	struct page *page = dmirror_hmm_page(hmm_pfn, addr);
 
 	if (!is_device_private_page(page))
 		return page;
 	if (!dmirror_page_is_ours(df->mdev, page))
 		return NULL;
-	return page->zone_device_data;
+	return dmirror_shadow_page(page);
 }
 
 static int dmirror_fault_window(struct dmirror_file *df,
@@ -200,7 +220,8 @@ static int dmirror_fault_window(struct dmirror_file *df,
 		struct page *page = NULL;
 
 		if (hmm_pfn & HMM_PFN_VALID)
-			page = dmirror_data_page(df, hmm_pfn);
+			page = dmirror_data_page(df, hmm_pfn, range->start +
+						 (i << PAGE_SHIFT));
 		if (!page) {
 			ret = -EFAULT;
 			break;
@@ -390,15 +411,19 @@ int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 		if (ret)
 			break;
 		for (i = 0; i < n && !ret; i++) {
-			struct page *page = hmm_pfn_to_page(pfns[i]);
-			struct page *shadow;
+			struct page *page, *shadow;
 
-			if (!(pfns[i] & HMM_PFN_VALID) ||
-			    !dmirror_page_is_ours(df->mdev, page)) {
+			if (!(pfns[i] & HMM_PFN_VALID)) {
 				ret = -ENOENT;
 				break;
 			}
-			shadow = page->zone_device_data;
+			page = dmirror_hmm_page(pfns[i],
+						addr + (i << PAGE_SHIFT));
+			if (!dmirror_page_is_ours(df->mdev, page)) {
+				ret = -ENOENT;
+				break;
+			}
+			shadow = dmirror_shadow_page(page);
 			memcpy_from_page(bounce + (i << PAGE_SHIFT), shadow, 0,
 					 PAGE_SIZE);
 			ret = dmirror_pt_store(df, (addr >> PAGE_SHIFT) + i,

@@ -55,14 +55,15 @@ TRACE_EVENT(dmirror_migrate_setup,
 TRACE_EVENT(dmirror_alloc_and_copy,
 	    TP_PROTO(unsigned int dev, u8 dir, unsigned long addr,
 		     unsigned long src_pfn, unsigned long dst_pfn,
-		     unsigned long shadow_pfn, u8 write),
-	    TP_ARGS(dev, dir, addr, src_pfn, dst_pfn, shadow_pfn, write),
+		     unsigned long shadow_pfn, u8 order, u8 write),
+	    TP_ARGS(dev, dir, addr, src_pfn, dst_pfn, shadow_pfn, order, write),
 	    TP_STRUCT__entry(__field(unsigned int, dev)
 			     __field(u8, dir)
 			     __field(unsigned long, addr)
 			     __field(unsigned long, src_pfn)
 			     __field(unsigned long, dst_pfn)
 			     __field(unsigned long, shadow_pfn)
+			     __field(u8, order)
 			     __field(u8, write)
 	    ),
 	    TP_fast_assign(__entry->dev = dev;
@@ -71,12 +72,13 @@ TRACE_EVENT(dmirror_alloc_and_copy,
 			   __entry->src_pfn = src_pfn;
 			   __entry->dst_pfn = dst_pfn;
 			   __entry->shadow_pfn = shadow_pfn;
+			   __entry->order = order;
 			   __entry->write = write;
 	    ),
-	    TP_printk("dev=%u dir=%s addr=0x%lx src_pfn=0x%lx dst_pfn=0x%lx shadow_pfn=0x%lx write=%u",
+	    TP_printk("dev=%u dir=%s addr=0x%lx src_pfn=0x%lx dst_pfn=0x%lx shadow_pfn=0x%lx order=%u write=%u",
 		      __entry->dev, dmirror_show_dir(__entry->dir),
 		      __entry->addr, __entry->src_pfn, __entry->dst_pfn,
-		      __entry->shadow_pfn, __entry->write)
+		      __entry->shadow_pfn, __entry->order, __entry->write)
 );
 
 TRACE_EVENT(dmirror_migrate_finalize,
@@ -163,25 +165,28 @@ TRACE_EVENT(dmirror_fault_loop_guard,
 );
 
 TRACE_EVENT(dmirror_devmem_free,
-	    TP_PROTO(unsigned int dev, unsigned long dev_pfn,
+	    TP_PROTO(unsigned int dev, unsigned long dev_pfn, u8 order,
 		     unsigned long shadow_pfn, u8 released,
 		     unsigned long free_pages),
-	    TP_ARGS(dev, dev_pfn, shadow_pfn, released, free_pages),
+	    TP_ARGS(dev, dev_pfn, order, shadow_pfn, released, free_pages),
 	    TP_STRUCT__entry(__field(unsigned int, dev)
 			     __field(unsigned long, dev_pfn)
+			     __field(u8, order)
 			     __field(unsigned long, shadow_pfn)
 			     __field(u8, released)
 			     __field(unsigned long, free_pages)
 	    ),
 	    TP_fast_assign(__entry->dev = dev;
 			   __entry->dev_pfn = dev_pfn;
+			   __entry->order = order;
 			   __entry->shadow_pfn = shadow_pfn;
 			   __entry->released = released;
 			   __entry->free_pages = free_pages;
 	    ),
-	    TP_printk("dev=%u dev_pfn=0x%lx shadow_pfn=0x%lx released=%u free_pages=%lu",
-		      __entry->dev, __entry->dev_pfn, __entry->shadow_pfn,
-		      __entry->released, __entry->free_pages)
+	    TP_printk("dev=%u dev_pfn=0x%lx order=%u shadow_pfn=0x%lx released=%u free_pages=%lu",
+		      __entry->dev, __entry->dev_pfn, __entry->order,
+		      __entry->shadow_pfn, __entry->released,
+		      __entry->free_pages)
 );
 
 TRACE_EVENT(dmirror_chunk_add,
