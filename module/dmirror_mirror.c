@@ -205,11 +205,33 @@ static struct page *dmirror_data_page(struct dmirror_file *df,
 	return dmirror_shadow_page(page);
 }
 
+/*
+ * hmm_range_fault() reports this device's own pages as they are, without
+ * faulting them: asked for write access to one mapped read-only (fork()
+ * shares it copy-on-write), it still says read-only, and asking again
+ * changes nothing.  The device has to give the page back to the CPU,
+ * whose write fault then breaks the sharing.  Returns true when @hmm_pfn
+ * is such a page.
+ */
+static bool dmirror_needs_cow_break(struct dmirror_file *df,
+				    struct hmm_range *range,
+				    unsigned long hmm_pfn, unsigned long addr)
+{
+	struct page *page;
+
+	if (!(range->default_flags & HMM_PFN_REQ_WRITE) ||
+	    (hmm_pfn & HMM_PFN_WRITE))
+		return false;
+	page = dmirror_hmm_page(hmm_pfn, addr);
+	return dmirror_page_is_ours(df->mdev, page);
+}
+
 static int dmirror_fault_window(struct dmirror_file *df,
 				struct hmm_range *range, bool unlocked)
 {
 	unsigned long first = range->start >> PAGE_SHIFT;
 	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+	unsigned long cow = 0;
 	int ret;
 
 	ret = dmirror_range_lock(df, range, unlocked);
@@ -217,13 +239,17 @@ static int dmirror_fault_window(struct dmirror_file *df,
 		return ret;
 	for (i = 0; i < n && !ret; i++) {
 		unsigned long hmm_pfn = range->hmm_pfns[i];
+		unsigned long addr = range->start + (i << PAGE_SHIFT);
 		struct page *page = NULL;
 
 		if (hmm_pfn & HMM_PFN_VALID)
-			page = dmirror_data_page(df, hmm_pfn, range->start +
-						 (i << PAGE_SHIFT));
+			page = dmirror_data_page(df, hmm_pfn, addr);
 		if (!page) {
 			ret = -EFAULT;
+			break;
+		}
+		if (dmirror_needs_cow_break(df, range, hmm_pfn, addr)) {
+			cow = addr;
 			break;
 		}
 		ret = dmirror_pt_store(df, first + i, page,
@@ -231,7 +257,10 @@ static int dmirror_fault_window(struct dmirror_file *df,
 				       DMIRROR_PT_WRITE : DMIRROR_PT_READ);
 	}
 	mutex_unlock(&df->lock);
-	return ret;
+	if (ret || !cow)
+		return ret;
+	/* Not under df->lock: migration invalidates, and the notifier takes it. */
+	return dmirror_migrate_to_ram(df, cow, cow + PAGE_SIZE, NULL);
 }
 
 /* The device faults [start, end) into its page table, as a GPU would. */
@@ -307,7 +336,7 @@ static int dmirror_access(struct dmirror_file *df,
 	unsigned long start = cmd->addr;
 	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
 	char __user *uptr = u64_to_user_ptr(cmd->ptr);
-	unsigned long addr;
+	unsigned long addr, deadline;
 	void *bounce;
 	int ret = 0;
 
@@ -325,9 +354,11 @@ static int dmirror_access(struct dmirror_file *df,
 			ret = -EFAULT;
 			break;
 		}
+		deadline = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 		while (done < n) {
 			unsigned long pfn = (addr >> PAGE_SHIFT) + done;
 			void *buf = bounce + (done << PAGE_SHIFT);
+			unsigned long before = done;
 
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
@@ -341,11 +372,24 @@ static int dmirror_access(struct dmirror_file *df,
 			mutex_unlock(&df->lock);
 			if (done == n)
 				break;
+			/*
+			 * Each fault should let the next pass go further; one
+			 * that keeps losing its entries to invalidations gives
+			 * up after the time hmm_range_fault() itself allows.
+			 */
+			if (done != before)
+				deadline = jiffies +
+					   msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+			else if (time_after(jiffies, deadline)) {
+				ret = -EBUSY;
+				break;
+			}
 			ret = dmirror_fault(df, addr + (done << PAGE_SHIFT), end,
 					    write, unlocked);
 			if (ret)
 				break;
 			cmd->faults++;
+			cond_resched();
 		}
 		if (ret)
 			break;

@@ -5,7 +5,7 @@
 . /opt/dmirror/lib.sh
 
 load_dmirror chunk_pages=512 max_chunks=2
-for t in validate exclusive snapshot unlocked; do
+for t in validate exclusive snapshot unlocked cow; do
 	note "dm_ioctl $t"
 	dm_ioctl $t || fail "dm_ioctl $t"
 done

@@ -9,6 +9,9 @@
  *   dm_ioctl snapshot      SNAPSHOT codes before and after a migration
  *   dm_ioctl release       RELEASE brings device pages back intact
  *   dm_ioctl unlocked      READ_UNLOCKED works, or is -ENOTTY
+ *   dm_ioctl cow           WRITE to device pages that fork() made
+ *                          copy-on-write: the writer gets its own copy,
+ *                          the child keeps the old data
  *   dm_ioctl write FILE STRING   one write(2) of exactly STRING (maybe
  *                          empty) to FILE; prints "ok" or the errno name
  */
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dmirror_uapi.h"
@@ -226,6 +230,43 @@ static void unlocked(int fd)
 	       "READ_UNLOCKED reads the data");
 }
 
+static void cow(int fd)
+{
+	unsigned char *buf = map_pages(8), *src = malloc(8 * psize);
+	int i, ok = 1, status, go[2];
+	char c;
+	pid_t pid;
+
+	memset(buf, 0xa5, 8 * psize);
+	expect(cmd(fd, HMM_DMIRROR_MIGRATE_TO_DEV, (uintptr_t)buf, (uintptr_t)src, 8,
+		   NULL) == 0, "MIGRATE_TO_DEV of 8 pages");
+	if (pipe(go)) {
+		expect(0, "pipes");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* Wait for the parent's WRITE, then check the old data. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		for (i = 0; i < 8 * psize; i++)
+			if (buf[i] != 0xa5)
+				_exit(1);
+		_exit(0);
+	}
+	/* The pages are on the device and shared copy-on-write now. */
+	memset(src, 0x5a, 8 * psize);
+	expect(cmd(fd, HMM_DMIRROR_WRITE, (uintptr_t)buf, (uintptr_t)src, 8, NULL) == 0,
+	       "WRITE to copy-on-write device pages");
+	for (i = 0; i < 8 * psize; i++)
+		ok &= buf[i] == 0x5a;
+	expect(ok, "the writer reads what it wrote");
+	if (write(go[1], "g", 1) != 1)
+		expect(0, "waking the child");
+	expect(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0, "the child still reads the old data");
+}
+
 static int open_dev(int n)
 {
 	char path[32];
@@ -255,7 +296,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: dm_ioctl validate|exclusive|snapshot|release|unlocked\n");
+		fprintf(stderr, "usage: dm_ioctl validate|exclusive|snapshot|release|unlocked|cow\n");
 		return 2;
 	}
 	fd = open_dev(0);
@@ -269,6 +310,8 @@ int main(int argc, char **argv)
 		release(fd);
 	else if (!strcmp(argv[1], "unlocked"))
 		unlocked(fd);
+	else if (!strcmp(argv[1], "cow"))
+		cow(fd);
 	else
 		return 2;
 	printf("%d failure(s)\n", failures);
