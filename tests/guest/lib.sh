@@ -61,3 +61,24 @@ trace_enable() {
 		echo "$e" >> $DM_TRACEFS/set_event || fail "cannot enable event $e"
 	done
 }
+
+# watchdog SECONDS NAME...: after SECONDS, show where every thread of the
+# processes called NAME is (state, wchan, kernel stack), then SIGKILL them.
+# Its pid is in $wd; kill it once they ended on their own.
+watchdog() {
+	wd_secs=$1; shift
+	(
+		sleep "$wd_secs"
+		echo "=== watchdog: $* still running after ${wd_secs}s; their threads:"
+		for d in /proc/[0-9]*; do
+			c=$(cat $d/comm 2>/dev/null) || continue
+			case " $* " in *" $c "*) ;; *) continue ;; esac
+			for t in $d/task/*; do
+				echo "--- pid ${d#/proc/} tid ${t##*/} ($c) $(grep '^State' $t/status 2>/dev/null) wchan $(cat $t/wchan 2>/dev/null)"
+				cat $t/stack 2>/dev/null
+			done
+			kill -9 ${d#/proc/} 2>/dev/null
+		done
+	) &
+	wd=$!
+}

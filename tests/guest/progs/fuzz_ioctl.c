@@ -42,6 +42,11 @@ static const char *device = "/dev/dmirror0";
 static atomic_int shared_fd = -1;
 static atomic_bool stop_racer;
 
+/* The call in flight, for the watchdog: start time 0 when none. */
+static atomic_ullong call_start_ms, call_iter, call_addr, call_npages;
+static atomic_ulong call_req;
+static uint64_t run_seed, run_limit_ms;
+
 /* xorshift64*: reproducible from the seed alone. */
 static uint64_t rnd(void)
 {
@@ -145,6 +150,35 @@ static void *racer(void *arg)
 	return NULL;
 }
 
+/*
+ * A call that does not come back is the worst kind of slow: every 100 ms
+ * look at the call in flight, and once it has been in the kernel for
+ * twice the limit say which one it is and end the process (exit_group
+ * sends the stuck thread SIGKILL; the driver must notice it).
+ */
+static void *watchdog(void *arg)
+{
+	struct timespec tick = { 0, 100 * 1000000 };
+	uint64_t t0;
+
+	(void)arg;
+	while (!atomic_load(&stop_racer)) {
+		nanosleep(&tick, NULL);
+		t0 = atomic_load(&call_start_ms);
+		if (t0 && now_ms() - t0 > 2 * run_limit_ms) {
+			printf("FAIL seed %llu iteration %llu: ioctl 0x%lx addr 0x%llx npages %llu still in the kernel after %llu ms\n",
+			       (unsigned long long)run_seed, (unsigned long long)atomic_load(&call_iter),
+			       (unsigned long)atomic_load(&call_req),
+			       (unsigned long long)atomic_load(&call_addr),
+			       (unsigned long long)atomic_load(&call_npages),
+			       (unsigned long long)(now_ms() - t0));
+			fflush(stdout);
+			_exit(1);
+		}
+	}
+	return NULL;
+}
+
 /* A child that leaves its pages on the device and exits without cleanup. */
 static void fork_and_exit(const struct arena *a)
 {
@@ -173,7 +207,7 @@ int main(int argc, char **argv)
 	uint64_t i, t0, start, slowest = 0, ok = 0, errors = 0;
 	struct hmm_dmirror_cmd cmd;
 	struct arena a;
-	pthread_t thread;
+	pthread_t thread, wd_thread;
 	void *argp;
 	unsigned long req;
 	int opt, fd, ret, e;
@@ -216,6 +250,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	run_seed = seed;
+	run_limit_ms = limit_ms;
+	if (pthread_create(&wd_thread, NULL, watchdog, NULL)) {
+		fprintf(stderr, "fuzz_ioctl: cannot start the watchdog thread\n");
+		return 2;
+	}
 	start = now_ms();
 	for (i = 0; i < iterations && now_ms() - start < seconds * 1000; i++) {
 		memset(&cmd, 0, sizeof(cmd));
@@ -237,8 +277,14 @@ int main(int argc, char **argv)
 			a.rw[(rnd() % BUF_PAGES) * page_size] ^= 1;
 
 		t0 = now_ms();
+		atomic_store(&call_iter, i);
+		atomic_store(&call_req, req);
+		atomic_store(&call_addr, cmd.addr);
+		atomic_store(&call_npages, cmd.npages);
+		atomic_store(&call_start_ms, t0);
 		ret = ioctl(rnd() % 4 ? atomic_load(&shared_fd) : fd, req, argp);
 		e = errno;
+		atomic_store(&call_start_ms, 0);
 		t0 = now_ms() - t0;
 		if (t0 > slowest)
 			slowest = t0;
@@ -262,6 +308,7 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop_racer, true);
 	pthread_join(thread, NULL);
+	pthread_join(wd_thread, NULL);
 	t0 = now_ms() - start;
 	printf("fuzz_ioctl: seed %llu: %llu calls in %llu ms (%llu/s): %llu succeeded, %llu errors, slowest %llu ms\n",
 	       (unsigned long long)seed, (unsigned long long)i, (unsigned long long)t0,

@@ -1,0 +1,130 @@
+# timeout: 240
+# ioctl fuzzing: fuzz_ioctl (tests/guest/progs/fuzz_ioctl.c) on both
+# devices at once, seeded, 40 s: every ioctl and unknown ones with hostile
+# arguments, a thread closing the descriptor under it, children exiting
+# with pages on the device.  Only error codes may come back, no call may
+# keep a process in the kernel for more than 2 s, nothing in the kernel
+# log.  Then seeded garbage for every debugfs knob: each write is accepted
+# exactly when it is a number in range (what kstrtouint takes: digits, an
+# optional leading '+', an optional trailing newline, at most 16 bytes)
+# and the knob then holds that number; otherwise EINVAL and the knob is
+# unchanged.  Afterwards the counters are back to baseline and rmmod works.
+#
+# Seed 1 unless FUZZ_SEED says otherwise (printed). Replay or try others:
+# tests/guest/run -k newest -c 19-fuzz --env FUZZ_SEED=N [--env FUZZ_SECONDS=S]
+. /opt/dmirror/lib.sh
+
+seed=${FUZZ_SEED:-1}
+secs=${FUZZ_SECONDS:-40}
+load_dmirror chunk_pages=512 max_chunks=2
+
+note "fuzz_ioctl -s $seed (device 0) and -s $((seed + 1)) (device 1), $secs s"
+start=$(cut -d. -f1 /proc/uptime)
+fuzz_ioctl -s "$seed" -t "$secs" -n 100000000 -d /dev/dmirror0 -l 2000 > f0.txt 2>&1 &
+p0=$!
+fuzz_ioctl -s "$((seed + 1))" -t "$secs" -n 100000000 -d /dev/dmirror1 -l 2000 > f1.txt 2>&1 &
+p1=$!
+watchdog $((secs + 60)) fuzz_ioctl
+wait $p0; r0=$?
+wait $p1; r1=$?
+kill $wd 2>/dev/null
+took=$(( $(cut -d. -f1 /proc/uptime) - start ))
+cat f0.txt f1.txt
+# A failed fuzzer fails the case at the end: the knobs and the baseline
+# checks still run, so one bug does not hide another.
+ioctl_failed=
+[ $r0 -eq 0 ] || ioctl_failed="fuzz_ioctl -s $seed on device 0 failed (exit $r0)"
+[ $r1 -eq 0 ] || ioctl_failed="$ioctl_failed${ioctl_failed:+; }fuzz_ioctl -s $((seed + 1)) on device 1 failed (exit $r1)"
+if [ -z "$ioctl_failed" ]; then
+	calls() { sed -n 's/^fuzz_ioctl: seed [0-9]*: \([0-9]*\) calls in.*/\1/p' "$1"; }
+	c0=$(calls f0.txt); c1=$(calls f1.txt)
+	expect_ge "$c0" 1000 "ioctl calls on device 0"
+	expect_ge "$c1" 1000 "ioctl calls on device 1"
+	echo "fuzz-ioctl: seed $seed: $((c0 + c1)) calls in ${took}s ($(( (c0 + c1) / (took > 0 ? took : 1) ))/s), no unexpected errno, none slower than 2000 ms"
+fi
+
+note "debugfs knobs: seeded garbage"
+# One case per line, "knob<TAB>string" with N standing for a newline.
+awk -v seed="$seed" 'BEGIN {
+	srand(seed);
+	split("owner_mismatch leak_shadow fault_loop_limit", knobs, " ");
+	alpha = "0123456789+- xa.N";
+	for (i = 0; i < 300; i++) {
+		k = knobs[1 + int(rand() * 3)];
+		r = rand();
+		if (r < 0.08) s = "";
+		else if (r < 0.25) {			# huge and boundary numbers
+			split("4294967295 4294967296 2147483647 2147483648 18446744073709551615 99999999999999999999 0000000000000001 00000000000000001 +2147483647 +0 1N 0N 2N 10000N", b, " ");
+			s = b[1 + int(rand() * 14)];
+		} else if (r < 0.45) {			# a number, maybe decorated
+			s = int(rand() * 3);
+			if (rand() < 0.3) s = int(rand() * 2147483647);
+			if (rand() < 0.2) s = "+" s;
+			if (rand() < 0.3) s = s "N";
+		} else {				# garbage
+			n = 1 + int(rand() * 20);
+			s = "";
+			for (j = 0; j < n; j++)
+				s = s substr(alpha, 1 + int(rand() * length(alpha)), 1);
+		}
+		print k "\t" s;
+	}
+}' > cases.txt
+# expected KNOB STRING: prints the value it must take, or "EINVAL"
+expected() {
+	printf '%s' "$2" | awk -v knob="$1" 'BEGIN { RS = "\001" } {
+		s = $0; len = length(s);
+		if (len == 0 || len > 16) { print "EINVAL"; exit }
+		if (substr(s, len) == "\n") s = substr(s, 1, len - 1);
+		if (substr(s, 1, 1) == "+") s = substr(s, 2);
+		if (s !~ /^[0-9]+$/) { print "EINVAL"; exit }
+		sub(/^0+/, "", s); if (s == "") s = "0";
+		max = (knob == "fault_loop_limit") ? "2147483647" : "1";
+		if (length(s) > length(max) || (length(s) == length(max) && s > max)) { print "EINVAL"; exit }
+		print s
+	} END { if (NR == 0) print "EINVAL" }'
+}
+n=0 accepted=0
+tab=$(printf '\t')
+while IFS="$tab" read -r knob enc; do
+	f=$DM_DEBUGFS/$knob
+	s=$(printf '%sX' "$enc" | tr N '\n'); s=${s%X}
+	before=$(cat $f)
+	want=$(expected "$knob" "$s")
+	got=$(dm_ioctl write "$f" "$s")
+	after=$(cat $f)
+	if [ "$want" = EINVAL ]; then
+		expect_eq "$got" EINVAL "write '$enc' to $knob (seed $seed)"
+		expect_eq "$after" "$before" "$knob after the refused write '$enc' (seed $seed)"
+	else
+		expect_eq "$got" ok "write '$enc' to $knob (seed $seed)"
+		expect_eq "$after" "$want" "$knob after writing '$enc' (seed $seed)"
+		accepted=$((accepted + 1))
+	fi
+	n=$((n + 1))
+done < cases.txt
+expect_eq "$n" 300 "knob writes made"
+expect_ge "$accepted" 20 "knob writes accepted"
+echo "knob fuzz: $n writes, $accepted accepted, $((n - accepted)) refused, every result as expected"
+for k in owner_mismatch leak_shadow; do
+	expect_eq "$(dm_ioctl write $DM_DEBUGFS/$k 0)" ok "reset $k"
+done
+expect_eq "$(dm_ioctl write $DM_DEBUGFS/fault_loop_limit 10000)" ok "reset fault_loop_limit"
+
+cat $DM_DEBUGFS/stats
+cat $DM_DEBUGFS/free_list
+for d in 0 1; do
+	expect_eq "$(dm_stat dev$d.pages_in_use)" 0 "dev$d.pages_in_use after fuzzing (seed $seed)"
+	expect_eq "$(dm_stat dev$d.shadow_live)" 0 "dev$d.shadow_live after fuzzing (seed $seed)"
+	expect_eq "$(dm_stat dev$d.shadow_allocated)" "$(dm_stat dev$d.shadow_freed)" \
+		"dev$d shadow_allocated == shadow_freed (seed $seed)"
+	expect_eq "$(awk -v k=dev$d.free '$1 == k { print $2 }' $DM_DEBUGFS/free_list)" \
+		"$(dm_stat dev$d.pages_total)" "dev$d: every device page on the free list (seed $seed)"
+done
+expect_eq "$(cat /sys/module/dmirror/refcnt)" 0 "module refcount after fuzzing"
+unload_dmirror
+load_dmirror
+workload -s 16 -q || fail "workload on a fresh module after fuzzing"
+unload_dmirror
+[ -z "$ioctl_failed" ] || fail "$ioctl_failed: replay with FUZZ_SEED=$seed"
+echo "fuzz OK, seed $seed"
