@@ -5,6 +5,8 @@
 #                        the kernel versions
 #   make kernels         build the cached test kernels (6.1, 6.12, newest)
 #   make check           host tests, then the guest suite on every kernel
+#                        (and on the newest one's debug build)
+#   make check-all       the same with the debug build of every kernel
 #   make demo            record + report a migration cycle, then each bug
 #   make bench           benchmarks (docs/performance.md)
 #   make install         analyzer and its man page (PREFIX, DESTDIR)
@@ -25,7 +27,7 @@ PROGS := $(patsubst tests/guest/progs/%.c,$(BIN)/%,$(wildcard tests/guest/progs/
 PROG_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -static -Iinclude
 
 .PHONY: all module analyzer workload guest-bins deps kernels check check-host \
-	check-guest demo bench install clean
+	check-all check-guest demo bench install clean
 
 all: module analyzer workload
 
@@ -61,6 +63,9 @@ kernels:
 # The whole suite; its last line is "N passed, N failed".
 check:
 	tests/check $(KERNELS)
+
+check-all:
+	DEBUG_KERNELS=all tests/check $(KERNELS)
 
 check-host:
 	tests/check --host-only
