@@ -43,13 +43,17 @@ if [ -z "$ioctl_failed" ]; then
 	echo "fuzz-ioctl: seed $seed: $((c0 + c1)) calls in ${took}s ($(( (c0 + c1) / (took > 0 ? took : 1) ))/s), no unexpected errno, none slower than 2000 ms"
 fi
 
-note "debugfs knobs: seeded garbage"
+# Each knob write costs a handful of processes: on a debug kernel (KASAN
+# under TCG) 300 of them take minutes, so it does fewer.
+nknob=300
+[ "$DM_FLAVOUR" = debug ] && nknob=80
+note "debugfs knobs: $nknob seeded garbage writes"
 # One case per line, "knob<TAB>string" with N standing for a newline.
-awk -v seed="$seed" 'BEGIN {
+awk -v seed="$seed" -v nknob="$nknob" 'BEGIN {
 	srand(seed);
 	split("owner_mismatch leak_shadow fault_loop_limit", knobs, " ");
 	alpha = "0123456789+- xa.N";
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < nknob; i++) {
 		k = knobs[1 + int(rand() * 3)];
 		r = rand();
 		if (r < 0.08) s = "";
@@ -103,8 +107,8 @@ while IFS="$tab" read -r knob enc; do
 	fi
 	n=$((n + 1))
 done < cases.txt
-expect_eq "$n" 300 "knob writes made"
-expect_ge "$accepted" 20 "knob writes accepted"
+expect_eq "$n" "$nknob" "knob writes made"
+expect_ge "$accepted" $((nknob / 15)) "knob writes accepted"
 echo "knob fuzz: $n writes, $accepted accepted, $((n - accepted)) refused, every result as expected"
 for k in owner_mismatch leak_shadow; do
 	expect_eq "$(dm_ioctl write $DM_DEBUGFS/$k 0)" ok "reset $k"
