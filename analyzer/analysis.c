@@ -3,9 +3,11 @@
  * The analysis engine: see analysis.h and docs/analyzer.md.
  *
  * State kept between events:
- *   pages: device pfn -> the page's shadow pfn, user address, owner,
- *          allocation time; an entry lives from the to_dev copy to the
- *          devmem_free.
+ *   pages: device folio -> its shadow pfn, user address, owner, order,
+ *          allocation time and pages still live; keyed by (first pfn,
+ *          order).  An entry lives from the to_dev copy until all its
+ *          pages are freed: a huge folio the kernel split is freed piece
+ *          by piece, each piece found by the aligned block holding it.
  *   procs: pid (tgid) -> name, open migration cycle, live page count.
  *          An exited process whose pages are still live stays allocated
  *          (out of the map) until they are freed or the trace ends.
@@ -22,9 +24,11 @@
 #include "hmap.h"
 
 struct page {
-	uint64_t dev_pfn, shadow_pfn, addr, alloc_ts;
+	uint64_t dev_pfn, shadow_pfn, addr, alloc_ts;	/* of the first page */
 	uint32_t proc;		/* index in a->procs */
 	uint32_t dev;
+	uint32_t live;		/* of its 1 << order pages, those not freed yet */
+	uint8_t order;
 	bool returning;		/* copied back to system memory: its free ends a migration */
 };
 
@@ -33,7 +37,7 @@ struct proc {
 	char comm[DM_COMM_LEN];
 	bool exited, detached, cycle_open;
 	uint64_t exit_ts;
-	uint32_t live_pages;
+	uint32_t live_pages;	/* live entries in a->pages (folios) */
 	uint32_t ncand;
 	struct dm_cycle *cycle;	/* allocated on the first cycle, reused */
 };
@@ -60,6 +64,7 @@ struct dm_analysis {
 	struct hmap page_map, proc_map, tid_map, cand_map;
 	struct pool pages, procs, tids, cands;
 	size_t loops_cap, leaks_cap;
+	uint64_t page_size;	/* bytes, learned from setup events; 4096 until then */
 	bool started, finished, failed;
 };
 
@@ -272,6 +277,7 @@ struct dm_analysis *dm_analysis_new(const struct dm_config *cfg)
 		a->cfg = *cfg;
 	if (!a->cfg.loop_threshold)
 		a->cfg.loop_threshold = DM_DEFAULT_LOOP_THRESHOLD;
+	a->page_size = 4096;
 	pool_init(&a->pages, sizeof(struct page));
 	pool_init(&a->procs, sizeof(struct proc));
 	pool_init(&a->tids, sizeof(struct tid));
@@ -606,6 +612,7 @@ static void cands_end_pid(struct dm_analysis *a, int32_t pid, uint64_t start, ui
 
 static void leak_add(struct dm_analysis *a, const struct dm_leak *l)
 {
+	a->res.leaked_pages += l->npages;
 	if (a->res.nleaks == a->leaks_cap) {
 		size_t ncap = a->leaks_cap ? a->leaks_cap * 2 : 16;
 		struct dm_leak *nl = realloc(a->res.leaks, ncap * sizeof(*nl));
@@ -632,6 +639,14 @@ static void ev_setup(struct dm_analysis *a, const struct dm_event *ev)
 	pi = proc_get(a, tgid_of(a, ev->tid), true);
 	if (ev->setup.ret)
 		BUMP(a, pi, setup_failed, 1);
+	/* npages = (end - start) >> PAGE_SHIFT: the page size */
+	if (ev->setup.npages && ev->setup.end > ev->setup.start &&
+	    (ev->setup.end - ev->setup.start) % ev->setup.npages == 0) {
+		uint64_t ps = (ev->setup.end - ev->setup.start) / ev->setup.npages;
+
+		if (ps >= 4096 && ps <= 65536 && !(ps & (ps - 1)))
+			a->page_size = ps;
+	}
 	t = tid_get(a, ev->tid, true);
 	if (!t)
 		return;
@@ -658,47 +673,80 @@ static uint64_t todev_start(struct dm_analysis *a, const struct dm_event *ev)
 	return ev->ts;
 }
 
+static unsigned int order_of(uint8_t order)
+{
+	return order > DM_MAX_ORDER ? DM_MAX_ORDER : order;
+}
+
+/*
+ * The live entry holding device pfn `pfn` (freed or copied as a folio of
+ * `order`): that folio's own entry, else the entry of the larger (huge)
+ * folio whose naturally aligned block holds it: a piece of a folio the
+ * kernel split.  HMAP_NONE when there is none.
+ */
+static uint32_t page_find(const struct dm_analysis *a, uint64_t pfn, unsigned int order)
+{
+	uint32_t gi = hmap_get(&a->page_map, pfn, order);
+
+	if (gi != HMAP_NONE)
+		return gi;
+	for (unsigned int o = order + 1; o <= DM_MAX_ORDER; o++) {
+		gi = hmap_get(&a->page_map, pfn & ~((1ull << o) - 1), o);
+		if (gi != HMAP_NONE)
+			return gi;
+	}
+	return HMAP_NONE;
+}
+
+static void page_drop(struct dm_analysis *a, uint32_t gi)
+{
+	struct page *pg = pool_at(&a->pages, gi);
+	uint32_t pi = pg->proc;
+
+	hmap_del(&a->page_map, pg->dev_pfn, pg->order);
+	pool_put(&a->pages, gi);
+	P(a, pi)->live_pages--;
+	proc_maybe_free(a, pi);
+}
+
 static void ev_copy(struct dm_analysis *a, const struct dm_event *ev)
 {
 	uint32_t pi = proc_get(a, tgid_of(a, ev->tid), true);
+	unsigned int order = order_of(ev->copy.order);
+	uint64_t n = 1ull << order;
 	uint32_t gi, old;
 	struct page *pg;
 
 	if (ev->copy.dir != DM_DIR_TO_DEV) {
 		uint32_t owner = pi;
 
-		gi = hmap_get(&a->page_map, ev->copy.src_pfn, 0);
+		gi = page_find(a, ev->copy.src_pfn, order);
 		if (gi != HMAP_NONE) {
 			struct page *p = pool_at(&a->pages, gi);
 
 			owner = p->proc;
 			p->returning = true;
 		}
-		BUMP(a, owner, copies_to_ram, 1);
+		BUMP(a, owner, copies_to_ram, n);
 		cycle_returned(a, owner);
 		return;
 	}
 	if (pi == HMAP_NONE)
 		return;
 	cycle_to_dev(a, pi, todev_start(a, ev));
-	BUMP(a, pi, copies_to_dev, 1);
+	BUMP(a, pi, copies_to_dev, n);
 
-	/* A device page allocated twice without a free in between: its
+	/* A device folio allocated twice without a free in between: its
 	 * free was lost.  Forget the old one. */
-	old = hmap_get(&a->page_map, ev->copy.dst_pfn, 0);
-	if (old != HMAP_NONE) {
-		pg = pool_at(&a->pages, old);
-		P(a, pg->proc)->live_pages--;
-		proc_maybe_free(a, pg->proc);
-		hmap_del(&a->page_map, ev->copy.dst_pfn, 0);
-		pool_put(&a->pages, old);
-	}
+	old = hmap_get(&a->page_map, ev->copy.dst_pfn, order);
+	if (old != HMAP_NONE)
+		page_drop(a, old);
 	gi = pool_alloc(&a->pages);
 	if (gi == HMAP_NONE) {
 		fail_oom(a);
 		return;
 	}
-	if (hmap_put(&a->page_map, ev->copy.dst_pfn, 0, gi)) {
+	if (hmap_put(&a->page_map, ev->copy.dst_pfn, order, gi)) {
 		pool_put(&a->pages, gi);
 		fail_oom(a);
 		return;
@@ -710,6 +758,8 @@ static void ev_copy(struct dm_analysis *a, const struct dm_event *ev)
 	pg->alloc_ts = ev->ts;
 	pg->proc = pi;
 	pg->dev = ev->copy.dev;
+	pg->order = (uint8_t)order;
+	pg->live = (uint32_t)n;
 	P(a, pi)->live_pages++;
 }
 
@@ -861,22 +911,46 @@ static void ev_guard(struct dm_analysis *a, const struct dm_event *ev)
 	loop_report(a, c);
 }
 
+/*
+ * Pages [pfn, pfn + n) of entry pg were freed: end the loop candidates
+ * of its owner on them (a candidate whose device page they are).
+ */
+static void free_ends_cands(struct dm_analysis *a, const struct page *pg, uint64_t pfn, uint64_t n,
+			    uint64_t ts)
+{
+	uint64_t first = pg->dev_pfn, last = pg->dev_pfn + (1ull << pg->order);
+
+	if (pfn < first)
+		pfn = first;
+	for (uint64_t p = pfn; p < pfn + n && p < last; p++) {
+		int32_t pid = P(a, pg->proc)->pid;
+		uint64_t addr = pg->addr + (p - first) * a->page_size;
+		uint32_t ci;
+
+		if (!P(a, pg->proc)->ncand)
+			return;
+		ci = cand_get(a, pid, addr, false);
+		if (ci != HMAP_NONE && ((struct cand *)pool_at(&a->cands, ci))->l.dev_pfn == p)
+			cand_end(a, ci, pg->returning ? DM_LOOP_MIGRATED : DM_LOOP_FREED, ts);
+	}
+}
+
 static void ev_free(struct dm_analysis *a, const struct dm_event *ev)
 {
-	uint32_t gi = hmap_get(&a->page_map, ev->free.dev_pfn, 0);
+	unsigned int order = order_of(ev->free.order);
+	uint64_t n = 1ull << order;
+	uint32_t gi = page_find(a, ev->free.dev_pfn, order);
 	struct page pg = { 0 };
 	uint32_t owner;
 
 	if (gi != HMAP_NONE) {
 		pg = *(struct page *)pool_at(&a->pages, gi);
-		hmap_del(&a->page_map, ev->free.dev_pfn, 0);
-		pool_put(&a->pages, gi);
 		owner = pg.proc;
 	} else {
 		owner = proc_get(a, tgid_of(a, ev->tid), true);
-		a->res.untracked_frees++;
+		a->res.untracked_frees += n;
 	}
-	BUMP(a, owner, frees, 1);
+	BUMP(a, owner, frees, n);
 
 	if (!ev->free.released && ev->free.shadow_pfn) {
 		struct dm_leak l = {
@@ -884,12 +958,14 @@ static void ev_free(struct dm_analysis *a, const struct dm_event *ev)
 			.dev = ev->free.dev,
 			.dev_pfn = ev->free.dev_pfn,
 			.shadow_pfn = ev->free.shadow_pfn,
+			.npages = n,
 			.free_ts = ev->ts,
 			.pid = -1,
 		};
 
 		if (gi != HMAP_NONE) {
-			l.addr = pg.addr;
+			/* a piece of a split folio: its own address */
+			l.addr = pg.addr + (ev->free.dev_pfn - pg.dev_pfn) * a->page_size;
 			l.alloc_known = true;
 			l.alloc_ts = pg.alloc_ts;
 			l.pid = P(a, owner)->pid;
@@ -897,20 +973,17 @@ static void ev_free(struct dm_analysis *a, const struct dm_event *ev)
 		} else {
 			set_comm(l.comm, "-");
 		}
-		BUMP(a, owner, leaks, 1);
+		BUMP(a, owner, leaks, n);
 		leak_add(a, &l);
 	}
 
 	if (gi != HMAP_NONE) {
-		struct proc *p = P(a, owner);
-		uint32_t ci = cand_get(a, p->pid, pg.addr, false);
-
-		if (ci != HMAP_NONE &&
-		    ((struct cand *)pool_at(&a->cands, ci))->l.dev_pfn == pg.dev_pfn)
-			cand_end(a, ci, pg.returning ? DM_LOOP_MIGRATED : DM_LOOP_FREED, ev->ts);
-		p = P(a, owner);
-		p->live_pages--;
-		proc_maybe_free(a, owner);
+		free_ends_cands(a, &pg, ev->free.dev_pfn, n, ev->ts);
+		/* the folio ends with its last page */
+		if (n >= pg.live)
+			page_drop(a, gi);
+		else
+			((struct page *)pool_at(&a->pages, gi))->live -= (uint32_t)n;
 	}
 }
 
@@ -1074,6 +1147,7 @@ void dm_analysis_finish(struct dm_analysis *a)
 				.dev = pg->dev,
 				.dev_pfn = pg->dev_pfn,
 				.shadow_pfn = pg->shadow_pfn,
+				.npages = pg->live,
 				.addr = pg->addr,
 				.pid = p->pid,
 				.alloc_known = true,
@@ -1082,12 +1156,12 @@ void dm_analysis_finish(struct dm_analysis *a)
 			};
 
 			proc_comm(a, p, l.comm);
-			r->total.c.leaks++;
+			r->total.c.leaks += pg->live;
 			leak_add(a, &l);
 		} else {
-			r->live_at_end++;
+			r->live_at_end += pg->live;
 			if (pg->shadow_pfn)
-				r->live_shadow_at_end++;
+				r->live_shadow_at_end += pg->live;
 		}
 	}
 	if (r->nloops)

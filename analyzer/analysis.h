@@ -21,6 +21,12 @@
 
 #define DM_DEFAULT_LOOP_THRESHOLD 8
 
+/*
+ * The largest folio order the engine believes (a PMD: 9 with 4 KiB pages,
+ * 13 with 64 KiB ones); larger orders in a trace are taken as this.
+ */
+#define DM_MAX_ORDER 13
+
 enum dm_ev_kind {
 	DM_EV_NONE = 0,
 	DM_EV_SETUP,		/* dmirror_migrate_setup */
@@ -55,6 +61,7 @@ struct dm_event {
 		struct {
 			uint32_t dev;
 			uint8_t dir, write;
+			uint8_t order;	/* the folio covers 1 << order pages; 0 in old traces */
 			uint64_t addr, src_pfn, dst_pfn, shadow_pfn;
 		} copy;
 		struct {
@@ -76,6 +83,7 @@ struct dm_event {
 		struct {
 			uint32_t dev;
 			uint8_t released;
+			uint8_t order;	/* the folio freed covers 1 << order pages */
 			uint64_t dev_pfn, shadow_pfn, free_pages;
 		} free;
 		struct {
@@ -118,13 +126,13 @@ struct dm_counts {
 	uint64_t to_dev;		/* pages really moved (finalize.migrated) */
 	uint64_t to_ram_fault;
 	uint64_t to_ram_ioctl;
-	uint64_t copies_to_dev;		/* alloc_and_copy events */
+	uint64_t copies_to_dev;		/* pages copied (alloc_and_copy, 1 << order each) */
 	uint64_t copies_to_ram;
 	uint64_t faults;		/* devmem_fault events */
 	uint64_t faults_no_progress;
 	uint64_t sigbus;
-	uint64_t frees;			/* devmem_free events */
-	uint64_t leaks;
+	uint64_t frees;			/* device pages freed (devmem_free, 1 << order each) */
+	uint64_t leaks;			/* leaked shadow pages */
 	uint64_t setup_failed;		/* migrate_vma_setup returned an error */
 	uint64_t guard;			/* fault_loop_guard events */
 };
@@ -189,7 +197,8 @@ enum dm_leak_kind {
 struct dm_leak {
 	enum dm_leak_kind kind;
 	uint32_t dev;
-	uint64_t dev_pfn, shadow_pfn, addr;
+	uint64_t dev_pfn, shadow_pfn, addr;	/* of the first page */
+	uint64_t npages;	/* shadow pages leaked: 1 << order, or what was left of a huge folio */
 	int32_t pid;		/* -1: allocated before the trace began */
 	char comm[DM_COMM_LEN];
 	bool alloc_known;
@@ -226,10 +235,11 @@ struct dm_result {
 	size_t nloops;
 	struct dm_leak *leaks;
 	size_t nleaks;
+	uint64_t leaked_pages;		/* the sum of the leaks' npages */
 
 	uint64_t live_at_end;		/* device pages still allocated, owner alive or unknown */
 	uint64_t live_shadow_at_end;	/* ... of which with a shadow page */
-	uint64_t untracked_frees;	/* frees of pages allocated before the trace */
+	uint64_t untracked_frees;	/* pages freed that were allocated before the trace */
 	uint64_t chunks, chunk_pages;
 
 	/* lost events, from the event stream (DM_EV_LOST) */

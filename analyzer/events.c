@@ -33,7 +33,7 @@ static const struct espec specs[] = {
 	    { "npages", 0 }, { "cpages", 0 }, { "owner_match", OPT }, { "ret", OPT } } },
 	{ DM_SYSTEM, "dmirror_alloc_and_copy", DM_EV_COPY,
 	  { { "dev", OPT }, { "dir", 0 }, { "addr", 0 }, { "src_pfn", 0 }, { "dst_pfn", 0 },
-	    { "shadow_pfn", 0 }, { "write", OPT } } },
+	    { "shadow_pfn", 0 }, { "write", OPT }, { "order", OPT } } },
 	{ DM_SYSTEM, "dmirror_migrate_finalize", DM_EV_FINALIZE,
 	  { { "dev", OPT }, { "dir", 0 }, { "fault", 0 }, { "start", OPT }, { "end", OPT },
 	    { "npages", OPT }, { "cpages", OPT }, { "migrated", 0 }, { "duration_ns", OPT } } },
@@ -45,7 +45,7 @@ static const struct espec specs[] = {
 	    { "limit", OPT } } },
 	{ DM_SYSTEM, "dmirror_devmem_free", DM_EV_FREE,
 	  { { "dev", OPT }, { "dev_pfn", 0 }, { "shadow_pfn", 0 }, { "released", 0 },
-	    { "free_pages", OPT } } },
+	    { "free_pages", OPT }, { "order", OPT } } },
 	{ DM_SYSTEM, "dmirror_chunk_add", DM_EV_CHUNK,
 	  { { "dev", OPT }, { "first_pfn", OPT }, { "npages", OPT }, { "total_pages", OPT } } },
 	/* 6.18 renamed parent_comm/parent_pid to comm/pid */
@@ -308,6 +308,7 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 		R(4, ev->copy.dst_pfn);
 		R(5, ev->copy.shadow_pfn);
 		R(6, ev->copy.write);
+		R(7, ev->copy.order);
 		break;
 	case DM_EV_FINALIZE:
 		R(0, ev->fin.dev);
@@ -344,6 +345,7 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 		R(2, ev->free.shadow_pfn);
 		R(3, ev->free.released);
 		R(4, ev->free.free_pages);
+		R(5, ev->free.order);
 		break;
 	case DM_EV_CHUNK:
 		R(0, ev->chunk.dev);

@@ -156,7 +156,8 @@ void dm_stats_check(const char *before, const char *after, const struct dm_resul
 	char k2[64];
 
 	memset(sc, 0, sizeof(*sc));
-	sc->expected = r->nleaks + r->live_shadow_at_end;
+	/* in pages: the driver counts shadow pages, a huge folio's are 512 */
+	sc->expected = r->leaked_pages + r->live_shadow_at_end;
 	if (dm_stats_shadow_live(before, &sc->before, sc->key, sizeof(sc->key)) ||
 	    dm_stats_shadow_live(after, &sc->after, k2, sizeof(k2)))
 		return;
@@ -180,12 +181,14 @@ void dm_print_live_loop(FILE *f, const struct dm_loop *l, uint64_t t0)
 
 void dm_print_live_leak(FILE *f, const struct dm_leak *l, uint64_t t0)
 {
-	char t[32];
+	char t[32], np[40] = "";
 
 	dm_fmt_rel(t, sizeof(t), l->free_ts, t0);
-	fprintf(f, "analyzer: LIVE %s: leaked shadow page: dev_pfn 0x%" PRIx64 " shadow_pfn 0x%" PRIx64
+	if (l->npages > 1)
+		snprintf(np, sizeof(np), " (%" PRIu64 " pages)", l->npages);
+	fprintf(f, "analyzer: LIVE %s: leaked shadow page%s: dev_pfn 0x%" PRIx64 " shadow_pfn 0x%" PRIx64
 		" addr 0x%" PRIx64 " pid %d (%s): %s\n",
-		t, l->dev_pfn, l->shadow_pfn, l->addr, l->pid, l->comm,
+		t, np, l->dev_pfn, l->shadow_pfn, l->addr, l->pid, l->comm,
 		l->kind == DM_LEAK_FREED_UNRELEASED ? "freed without releasing its shadow page"
 						    : "still allocated after its process exited");
 	fflush(f);

@@ -23,7 +23,7 @@ struct dm_stats_check {
 	bool have;		/* both snapshots had the counter */
 	char key[64];		/* the key used, or "sum of N *shadow_live keys" */
 	int64_t before, after, delta;
-	uint64_t expected;	/* leaked + still-live shadow pages */
+	uint64_t expected;	/* leaked + still-live shadow pages (pages, not leak records) */
 	bool agree;
 };
 

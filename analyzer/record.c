@@ -604,7 +604,7 @@ int cmd_record(int argc, char **argv)
 		dm_analysis_finish(r.a);
 		res = dm_analysis_result(r.a);
 		fprintf(stderr, "analyzer: record: live: %zu fault loop(s), %zu leaked shadow page(s)%s\n",
-			res->nloops, res->nleaks,
+			res->nloops, (size_t)res->leaked_pages,
 			res->incomplete ? " (incomplete: events were lost)" : "");
 	}
 	ret = exit_code(r.status);

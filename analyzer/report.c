@@ -250,8 +250,8 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	fputc('\n', f);
 
 	if (res->nloops || res->nleaks || v->stats_disagree)
-		fprintf(f, "PROBLEMS: %zu fault loop(s), %zu leaked shadow page(s)%s\n\n", res->nloops,
-			res->nleaks, v->stats_disagree ? ", leak count disagrees with the driver's stats" : "");
+		fprintf(f, "PROBLEMS: %zu fault loop(s), %" PRIu64 " leaked shadow page(s)%s\n\n", res->nloops,
+			res->leaked_pages, v->stats_disagree ? ", leak count disagrees with the driver's stats" : "");
 	else
 		fprintf(f, "No fault loops, no leaked shadow pages.\n\n");
 
@@ -286,12 +286,12 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	}
 
 	if (res->nleaks || v->sc.have) {
-		fprintf(f, "Leaked shadow pages: %zu", res->nleaks);
+		fprintf(f, "Leaked shadow pages: %" PRIu64, res->leaked_pages);
 		if (v->sc.have) {
 			fprintf(f, " (driver stats %s: %" PRId64 " -> %" PRId64 ", %+" PRId64 "; expected +%" PRIu64
-				" = %zu leaked + %" PRIu64 " still on the device: %s)",
+				" = %" PRIu64 " leaked + %" PRIu64 " still on the device: %s)",
 				v->sc.key, v->sc.before, v->sc.after, v->sc.delta, v->sc.expected,
-				res->nleaks, res->live_shadow_at_end,
+				res->leaked_pages, res->live_shadow_at_end,
 				v->sc.agree ? "agrees" : "DISAGREES");
 		} else if (info->stats_before || info->stats_after) {
 			fprintf(f, " (no shadow_live counter in the driver's stats: not cross-checked)");
@@ -305,7 +305,7 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		shown = 0;
 		for (size_t i = 0; i < res->nleaks; i++) {
 			const struct dm_leak *l = &res->leaks[i];
-			char a[24], addr[24], pid[16];
+			char a[24], addr[24], pid[16], np[40] = "";
 
 			if (r->limit && ++shown > r->limit) {
 				fprintf(f, "  ... %zu more (--limit 0 lists all)\n", res->nleaks - r->limit);
@@ -323,10 +323,12 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 				snprintf(pid, sizeof(pid), "%d", l->pid);
 			else
 				snprintf(pid, sizeof(pid), "?");
-			fprintf(f, "  0x%-10" PRIx64 " 0x%-10" PRIx64 " %-16s %7s %-15.15s %-13s %s\n",
+			if (l->npages > 1)
+				snprintf(np, sizeof(np), " (%" PRIu64 " pages)", l->npages);
+			fprintf(f, "  0x%-10" PRIx64 " 0x%-10" PRIx64 " %-16s %7s %-15.15s %-13s %s%s\n",
 				l->dev_pfn, l->shadow_pfn, addr, pid, l->comm, a,
 				l->kind == DM_LEAK_FREED_UNRELEASED ? "freed, shadow kept"
-								    : "never freed, owner exited");
+								    : "never freed, owner exited", np);
 		}
 		fputc('\n', f);
 	}
@@ -354,7 +356,7 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	    res->outside.c.faults || res->outside.c.frees || res->outside.c.leaks)
 		text_stats_row(f, "  outside any cycle", &res->outside);
 	fprintf(f, "  device: %" PRIu64 " chunk(s) added, %" PRIu64 " pages; %" PRIu64
-		" page(s) still on the device at the end; %" PRIu64 " free(s) of pages allocated before the trace\n",
+		" page(s) still on the device at the end; %" PRIu64 " page(s) freed that were allocated before the trace\n",
 		res->chunks, res->chunk_pages, res->live_at_end, res->untracked_frees);
 	if (res->total.lat.hist)
 		fprintf(f, "  latency quantiles over %d samples are from a histogram (within 1.6%%)\n",
@@ -493,13 +495,13 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 			fprintf(f, ", \"alloc_ns\": %" PRIu64, l->alloc_ts);
 		else
 			fprintf(f, ", \"alloc_ns\": null");
-		fprintf(f, ", \"free_ns\": %" PRIu64 "}", l->free_ts);
+		fprintf(f, ", \"free_ns\": %" PRIu64 ", \"pages\": %" PRIu64 "}", l->free_ts, l->npages);
 	}
 	fprintf(f, "%s],\n", res->nleaks ? "\n  " : "");
 
-	fprintf(f, "  \"leak_check\": {\"leaks\": %zu, \"live_at_end\": %" PRIu64
+	fprintf(f, "  \"leak_check\": {\"leaks\": %" PRIu64 ", \"live_at_end\": %" PRIu64
 		", \"live_shadow_at_end\": %" PRIu64 ", \"expected_delta\": %" PRIu64 ", ",
-		res->nleaks, res->live_at_end, res->live_shadow_at_end, v->sc.expected);
+		res->leaked_pages, res->live_at_end, res->live_shadow_at_end, v->sc.expected);
 	if (v->sc.have) {
 		fprintf(f, "\"stats_key\": ");
 		json_str(f, v->sc.key);

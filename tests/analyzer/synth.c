@@ -121,6 +121,20 @@ void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,
 	e->free.free_pages = 100;
 }
 
+void sc_copy_order(struct scen *s, uint64_t ts, int cpu, int tid, int dir, uint64_t addr,
+		   uint64_t src_pfn, uint64_t dst_pfn, uint64_t shadow_pfn, unsigned int order)
+{
+	sc_copy(s, ts, cpu, tid, dir, addr, src_pfn, dst_pfn, shadow_pfn);
+	s->ev[s->n - 1].copy.order = (uint8_t)order;
+}
+
+void sc_free_order(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,
+		   uint64_t shadow_pfn, int released, unsigned int order)
+{
+	sc_free_ev(s, ts, cpu, tid, dev_pfn, shadow_pfn, released);
+	s->ev[s->n - 1].free.order = (uint8_t)order;
+}
+
 void sc_chunk(struct scen *s, uint64_t ts, int cpu, uint64_t first_pfn, uint64_t npages)
 {
 	struct dm_event *e = add(s, DM_EV_CHUNK, ts, cpu, 0);
@@ -249,7 +263,8 @@ static struct fevent fevents[] = {
 	{ "dmirror", "dmirror_alloc_and_copy", 1502, DM_EV_COPY,
 	  { { "unsigned int", "dev", 4, 0 }, { "u8", "dir", 1, 0 }, { "unsigned long", "addr", 8, 0 },
 	    { "unsigned long", "src_pfn", 8, 0 }, { "unsigned long", "dst_pfn", 8, 0 },
-	    { "unsigned long", "shadow_pfn", 8, 0 }, { "u8", "write", 1, 0 } }, 7, 0 },
+	    { "unsigned long", "shadow_pfn", 8, 0 }, { "u8", "order", 1, 0 },
+	    { "u8", "write", 1, 0 } }, 8, 0 },
 	{ "dmirror", "dmirror_migrate_finalize", 1503, DM_EV_FINALIZE,
 	  { { "unsigned int", "dev", 4, 0 }, { "u8", "dir", 1, 0 }, { "u8", "fault", 1, 0 },
 	    { "unsigned long", "start", 8, 0 }, { "unsigned long", "end", 8, 0 },
@@ -266,8 +281,8 @@ static struct fevent fevents[] = {
 	    { "unsigned int", "count", 4, 0 }, { "unsigned int", "limit", 4, 0 } }, 6, 0 },
 	{ "dmirror", "dmirror_devmem_free", 1506, DM_EV_FREE,
 	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "dev_pfn", 8, 0 },
-	    { "unsigned long", "shadow_pfn", 8, 0 }, { "u8", "released", 1, 0 },
-	    { "unsigned long", "free_pages", 8, 0 } }, 5, 0 },
+	    { "u8", "order", 1, 0 }, { "unsigned long", "shadow_pfn", 8, 0 },
+	    { "u8", "released", 1, 0 }, { "unsigned long", "free_pages", 8, 0 } }, 6, 0 },
 	{ "dmirror", "dmirror_chunk_add", 1507, DM_EV_CHUNK,
 	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "first_pfn", 8, 0 },
 	    { "unsigned long", "npages", 8, 0 }, { "unsigned long", "total_pages", 8, 0 } }, 4, 0 },
@@ -375,6 +390,7 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 		F("dev", e->copy.dev); F("dir", e->copy.dir); F("addr", e->copy.addr);
 		F("src_pfn", e->copy.src_pfn); F("dst_pfn", e->copy.dst_pfn);
 		F("shadow_pfn", e->copy.shadow_pfn); F("write", e->copy.write);
+		F("order", e->copy.order);
 		break;
 	case DM_EV_FINALIZE:
 		F("dev", e->fin.dev); F("dir", e->fin.dir); F("fault", e->fin.fault);
@@ -394,7 +410,7 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 	case DM_EV_FREE:
 		F("dev", e->free.dev); F("dev_pfn", e->free.dev_pfn);
 		F("shadow_pfn", e->free.shadow_pfn); F("released", e->free.released);
-		F("free_pages", e->free.free_pages);
+		F("free_pages", e->free.free_pages); F("order", e->free.order);
 		break;
 	case DM_EV_CHUNK:
 		F("dev", e->chunk.dev); F("first_pfn", e->chunk.first_pfn);
@@ -628,7 +644,9 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 		if (!fevent_used(i))
 			continue;
 		t = format_text(&fevents[i],
-				o->drop_field_addr && fevents[i].kind == DM_EV_FAULT ? "addr" : NULL);
+				o->drop_field_addr && fevents[i].kind == DM_EV_FAULT ? "addr" :
+				o->no_order && (fevents[i].kind == DM_EV_COPY ||
+						fevents[i].kind == DM_EV_FREE) ? "order" : NULL);
 		dat_add_event_format(w, fevents[i].system, t, strlen(t));
 		free(t);
 	}

@@ -38,6 +38,11 @@ void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t a
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit);
 void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,
 		uint64_t shadow_pfn, int released);
+/* the same for a folio of 1 << order pages */
+void sc_copy_order(struct scen *s, uint64_t ts, int cpu, int tid, int dir, uint64_t addr,
+		   uint64_t src_pfn, uint64_t dst_pfn, uint64_t shadow_pfn, unsigned int order);
+void sc_free_order(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,
+		   uint64_t shadow_pfn, int released, unsigned int order);
 void sc_chunk(struct scen *s, uint64_t ts, int cpu, uint64_t first_pfn, uint64_t npages);
 void sc_fork(struct scen *s, uint64_t ts, int cpu, int parent, int child, const char *comm);
 void sc_exec(struct scen *s, uint64_t ts, int cpu, int pid, const char *filename);
@@ -64,6 +69,7 @@ struct sc_file_opts {
 	bool no_sched_formats;
 	bool no_dmirror_formats;
 	bool drop_field_addr;		/* devmem_fault without 'addr' */
+	bool no_order;			/* alloc_and_copy and devmem_free without 'order' (old driver) */
 	const char *stats_before, *stats_after;
 	const char *cpustats[4];	/* CPUSTAT text per CPU */
 	const char *meta;

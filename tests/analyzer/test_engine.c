@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "output.h"
 #include "synth.h"
 #include "t.h"
 
@@ -657,6 +658,207 @@ static void t_hmap(void)
 	hmap_free(&h);
 }
 
+/* ------------------------------------------------------- huge folios */
+
+#define HUGEPFN 0x200000ull	/* naturally aligned: % 512 == 0 */
+#define HUGESH 0x80000ull
+#define HPAGES 512
+
+/* a to_dev migration of one PMD-sized folio (order 9) */
+static void huge_to_dev(struct scen *s, uint64_t *ts, int pid)
+{
+	sc_setup(s, (*ts)++, 0, pid, DM_DIR_TO_DEV, 0, A0, HPAGES, 1, 1, 0);
+	sc_copy_order(s, (*ts)++, 0, pid, DM_DIR_TO_DEV, A0, 0x400000, HUGEPFN, HUGESH, 9);
+	sc_finalize(s, (*ts)++, 0, pid, DM_DIR_TO_DEV, 0, A0, HPAGES, 1, HPAGES, 9000);
+}
+
+static void t_huge_round_trip(void)
+{
+	struct scen s;
+	struct cyc_log log;
+	uint64_t ts = 1;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+	size_t pages, procs, tids, cands;
+
+	sc_init(&s);
+	sc_fork(&s, ts++, 0, 1, 60, "huge");
+	huge_to_dev(&s, &ts, 60);
+	/* a CPU fault on the PMD brings the whole folio back */
+	sc_setup(&s, ts++, 1, 60, DM_DIR_TO_RAM, 1, A0, HPAGES, 1, 1, 0);
+	sc_copy_order(&s, ts++, 1, 60, DM_DIR_TO_RAM, A0, HUGEPFN, 0x600000, HUGESH, 9);
+	sc_free_order(&s, ts++, 1, 60, HUGEPFN, HUGESH, 1, 9);
+	sc_finalize(&s, ts++, 1, 60, DM_DIR_TO_RAM, 1, A0, HPAGES, 1, HPAGES, 20000);
+	sc_fault(&s, ts++, 1, 60, 60, A0, HUGEPFN, 0, HPAGES, 0);
+	sc_exit(&s, ts++, 0, 60, "huge");
+	a = run(&s, &log, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nloops, 0);
+	CHECK_EQ(r->nleaks, 0);
+	CHECK_EQ(r->leaked_pages, 0);
+	CHECK_EQ(r->total.c.to_dev, HPAGES);
+	CHECK_EQ(r->total.c.to_ram_fault, HPAGES);
+	CHECK_EQ(r->total.c.copies_to_dev, HPAGES);
+	CHECK_EQ(r->total.c.copies_to_ram, HPAGES);
+	CHECK_EQ(r->total.c.frees, HPAGES);
+	CHECK_EQ(r->untracked_frees, 0);
+	CHECK_EQ(r->live_at_end, 0);
+	CHECK_EQ(r->live_shadow_at_end, 0);
+	CHECK_EQ(r->cycles, 1);
+	CHECK_EQ(log.n, 1);
+	if (log.n == 1) {
+		CHECK_EQ(log.c[0].s.c.copies_to_dev, HPAGES);
+		CHECK_EQ(log.c[0].s.c.copies_to_ram, HPAGES);
+		CHECK_EQ(log.c[0].s.c.frees, HPAGES);
+		CHECK_EQ(log.c[0].s.c.to_ram_fault, HPAGES);
+	}
+	CHECK_EQ(r->outside.c.frees, 0);
+	dm_analysis_footprint(a, &pages, &procs, &tids, &cands);
+	CHECK_EQ(pages, 0);
+	CHECK_EQ(procs, 0);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+/*
+ * The kernel splits the huge device folio (a partial munmap, say): one
+ * piece comes back by a CPU fault (order 0, inside the block), a fault
+ * loop runs on another, and the 512 pieces are freed one by one.
+ */
+static void huge_split(struct scen *s, uint64_t *ts, int npieces, uint64_t *loop_free_ts)
+{
+	sc_fork(s, (*ts)++, 0, 1, 61, "split");
+	huge_to_dev(s, ts, 61);
+	for (unsigned int i = 1; i <= 9; i++)
+		sc_fault_mismatch(s, ts, 1, 61, A0 + 7 * PAGE, HUGEPFN + 7, i);
+	sc_setup(s, (*ts)++, 1, 61, DM_DIR_TO_RAM, 1, A0 + 3 * PAGE, 1, 1, 1, 0);
+	sc_copy(s, (*ts)++, 1, 61, DM_DIR_TO_RAM, A0 + 3 * PAGE, HUGEPFN + 3, 0x9000, HUGESH + 3);
+	sc_finalize(s, (*ts)++, 1, 61, DM_DIR_TO_RAM, 1, A0 + 3 * PAGE, 1, 1, 1, 3000);
+	sc_fault(s, (*ts)++, 1, 61, 61, A0 + 3 * PAGE, HUGEPFN + 3, 0, 1, 0);
+	for (int i = 0; i < npieces; i++) {
+		if (i == 7)
+			*loop_free_ts = *ts;
+		sc_free_ev(s, (*ts)++, i & 1, 61, HUGEPFN + (uint64_t)i, HUGESH + (uint64_t)i, 1);
+	}
+	sc_exit(s, (*ts)++, 0, 61, "split");
+}
+
+static void t_huge_split_then_freed(void)
+{
+	struct scen s;
+	uint64_t ts = 1, loop_free_ts = 0;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+	struct dm_stats_check sc;
+
+	sc_init(&s);
+	huge_split(&s, &ts, HPAGES, &loop_free_ts);
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nleaks, 0);
+	CHECK_EQ(r->leaked_pages, 0);
+	CHECK_EQ(r->total.c.frees, HPAGES);
+	CHECK_EQ(r->untracked_frees, 0);
+	CHECK_EQ(r->live_at_end, 0);
+	CHECK_EQ(r->total.c.copies_to_dev, HPAGES);
+	CHECK_EQ(r->total.c.copies_to_ram, 1);
+	/* the pieces' events are the process's, in its cycle */
+	CHECK_EQ(r->outside.c.frees, 0);
+	CHECK_EQ(r->outside.c.copies_to_ram, 0);
+	CHECK_EQ(r->nloops, 1);
+	if (r->nloops) {
+		CHECK(r->loops[0].dev_pfn == HUGEPFN + 7, "dev_pfn 0x%" PRIx64, r->loops[0].dev_pfn);
+		/* ended by the free of its piece, not by the exit */
+		CHECK_EQ(r->loops[0].end_ts, loop_free_ts);
+		CHECK(r->loops[0].end != DM_LOOP_EXITED, "end %s", dm_loop_end_name(r->loops[0].end));
+	}
+	dm_stats_check("total.shadow_live 40\n", "total.shadow_live 40\n", r, &sc);
+	CHECK(sc.have && sc.agree, "expected %" PRIu64, sc.expected);
+	dm_analysis_free(a);
+	sc_free(&s);
+
+	/* one piece never freed before the exit: a leak of that one page only */
+	sc_init(&s);
+	ts = 1;
+	huge_split(&s, &ts, HPAGES - 1, &loop_free_ts);
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nleaks, 1);
+	if (r->nleaks) {
+		CHECK_EQ(r->leaks[0].kind, DM_LEAK_LIVE_AFTER_EXIT);
+		CHECK_EQ(r->leaks[0].npages, 1);
+		CHECK(r->leaks[0].dev_pfn == HUGEPFN, "dev_pfn 0x%" PRIx64, r->leaks[0].dev_pfn);
+	}
+	CHECK_EQ(r->leaked_pages, 1);
+	CHECK_EQ(r->total.c.leaks, 1);
+	CHECK_EQ(r->untracked_frees, 0);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
+static void t_huge_leak_unreleased(void)
+{
+	struct scen s;
+	struct cyc_log log;
+	uint64_t ts = 1, alloc_ts, free_ts;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+	struct dm_stats_check sc;
+
+	sc_init(&s);
+	sc_fork(&s, ts++, 0, 1, 62, "leaky");
+	alloc_ts = ts + 1;	/* after the setup */
+	huge_to_dev(&s, &ts, 62);
+	free_ts = ts;
+	sc_free_order(&s, ts++, 0, 62, HUGEPFN, HUGESH, 0, 9);
+	sc_exit(&s, ts++, 0, 62, "leaky");
+	a = run(&s, &log, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nleaks, 1);
+	CHECK_EQ(log.leaks_live, 1);
+	if (r->nleaks) {
+		const struct dm_leak *l = &r->leaks[0];
+
+		CHECK_EQ(l->kind, DM_LEAK_FREED_UNRELEASED);
+		CHECK_EQ(l->npages, HPAGES);
+		CHECK(l->dev_pfn == HUGEPFN, "dev_pfn 0x%" PRIx64, l->dev_pfn);
+		CHECK(l->shadow_pfn == HUGESH, "shadow 0x%" PRIx64, l->shadow_pfn);
+		CHECK(l->addr == A0, "addr 0x%" PRIx64, l->addr);
+		CHECK_EQ(l->alloc_ts, alloc_ts);
+		CHECK_EQ(l->free_ts, free_ts);
+		CHECK_EQ(l->pid, 62);
+	}
+	CHECK_EQ(r->leaked_pages, HPAGES);
+	CHECK_EQ(r->total.c.leaks, HPAGES);
+	CHECK_EQ(r->total.c.frees, HPAGES);
+	CHECK_EQ(r->live_at_end, 0);
+	/* the driver counts pages: shadow_live grew by 512 */
+	dm_stats_check("total.shadow_live 100\n", "total.shadow_live 612\n", r, &sc);
+	CHECK_EQ(sc.have, 1);
+	CHECK_EQ(sc.expected, HPAGES);
+	CHECK_EQ(sc.delta, HPAGES);
+	CHECK_EQ(sc.agree, 1);
+	/* one leak record is not one page */
+	dm_stats_check("total.shadow_live 100\n", "total.shadow_live 101\n", r, &sc);
+	CHECK_EQ(sc.agree, 0);
+	dm_analysis_free(a);
+	sc_free(&s);
+
+	/* a huge folio still live at the end, owner alive: 512 pages on the device */
+	sc_init(&s);
+	ts = 1;
+	huge_to_dev(&s, &ts, 63);
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->nleaks, 0);
+	CHECK_EQ(r->live_at_end, HPAGES);
+	CHECK_EQ(r->live_shadow_at_end, HPAGES);
+	dm_stats_check("total.shadow_live 0\n", "total.shadow_live 512\n", r, &sc);
+	CHECK_EQ(sc.agree, 1);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
 const struct t_case engine_tests[] = {
 	{ "engine: healthy cycles, no problem", t_clean_no_problem },
 	{ "engine: owner-mismatch loop at the right address and count", t_loop_owner_mismatch },
@@ -674,5 +876,8 @@ const struct t_case engine_tests[] = {
 	{ "engine: frees of pages from before the trace", t_free_of_unknown_page },
 	{ "engine: state stays bounded over 1M+ events", t_bounded_state },
 	{ "engine: hash map against a reference", t_hmap },
+	{ "engine: huge folio to the device, faulted back and freed whole", t_huge_round_trip },
+	{ "engine: huge folio split, freed in 512 pieces: no leak", t_huge_split_then_freed },
+	{ "engine: huge folio freed with released=0: one leak of 512 pages", t_huge_leak_unreleased },
 	{ NULL, NULL },
 };

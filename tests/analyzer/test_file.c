@@ -890,6 +890,132 @@ static void t_usage_errors(void)
 	free(er);
 }
 
+/* ------------------------------------------------------- huge folios */
+
+#define HUGEPFN 0x400000ull	/* % 512 == 0 */
+#define HUGESH 0x90000ull
+
+/* one huge folio to the device, and freed without releasing its shadow */
+static void huge_leak(struct scen *s)
+{
+	uint64_t ts = 1000;
+
+	sc_init(s);
+	sc_fork(s, ts++, 0, 1, 70, "huge");
+	sc_setup(s, ts++, 0, 70, DM_DIR_TO_DEV, 0, A0, 512, 1, 1, 0);
+	sc_copy_order(s, ts++, 0, 70, DM_DIR_TO_DEV, A0, 0x700000, HUGEPFN, HUGESH, 9);
+	sc_finalize(s, ts++, 0, 70, DM_DIR_TO_DEV, 0, A0, 512, 1, 512, 9000);
+	sc_free_order(s, ts++, 1, 70, HUGEPFN, HUGESH, 0, 9);
+	sc_exit(s, ts++, 0, 70, "huge");
+}
+
+static void t_old_format_without_order(void)
+{
+	struct scen s;
+	struct dm_analysis *direct, *viafile;
+	struct dm_reader *rd = NULL;
+	struct cyc_count cc = { 0 };
+	char err[256] = "";
+	const char *p = path_of("old.dat");
+	const struct dm_result *x, *y;
+
+	/* the mixed trace of a driver without 'order': read, same result */
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){ .no_order = true }), 0);
+	direct = dm_analysis_new(&(struct dm_config){ .loop_threshold = 8 });
+	sc_feed(&s, direct);
+	dm_analysis_finish(direct);
+	viafile = read_file(p, &rd, &cc, err, sizeof(err));
+	CHECK(viafile != NULL, "read: %s", err);
+	if (viafile) {
+		x = dm_analysis_result(direct);
+		y = dm_analysis_result(viafile);
+		CHECK_EQ(y->dmirror_events, sc_count_dmirror(&s));
+		CHECK_EQ(y->total.c.copies_to_dev, x->total.c.copies_to_dev);
+		CHECK_EQ(y->total.c.frees, x->total.c.frees);
+		CHECK_EQ(y->nleaks, 2);
+		CHECK_EQ(y->leaked_pages, 2);
+		CHECK_EQ(y->nloops, 1);
+	}
+	dm_analysis_free(viafile);
+	dm_analysis_free(direct);
+	dm_reader_close(rd);
+	sc_free(&s);
+
+	/* order is decoded when the format has it ... */
+	huge_leak(&s);
+	CHECK_EQ(sc_write_dat(&s, p, NULL), 0);
+	viafile = read_file(p, &rd, &cc, err, sizeof(err));
+	CHECK(viafile != NULL, "read: %s", err);
+	if (viafile) {
+		y = dm_analysis_result(viafile);
+		CHECK_EQ(y->total.c.copies_to_dev, 512);
+		CHECK_EQ(y->total.c.frees, 512);
+		CHECK_EQ(y->leaked_pages, 512);
+	}
+	dm_analysis_free(viafile);
+	dm_reader_close(rd);
+	/* ... and is 0 when it does not */
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){ .no_order = true }), 0);
+	viafile = read_file(p, &rd, &cc, err, sizeof(err));
+	CHECK(viafile != NULL, "read: %s", err);
+	if (viafile) {
+		y = dm_analysis_result(viafile);
+		CHECK_EQ(y->total.c.copies_to_dev, 1);
+		CHECK_EQ(y->total.c.frees, 1);
+		CHECK_EQ(y->leaked_pages, 1);
+	}
+	dm_analysis_free(viafile);
+	dm_reader_close(rd);
+	sc_free(&s);
+}
+
+static void t_cli_huge_leak(void)
+{
+	struct scen s;
+	char cmd[2048], *out = NULL, *er = NULL;
+	const char *p = path_of("huge.dat");
+	int rc;
+
+	huge_leak(&s);
+	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){
+		.stats_before = "total.shadow_live 3\n", .stats_after = "total.shadow_live 515\n" }), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' report '%s'", t_analyzer, p);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "1 leaked shadow page") == NULL, "records counted as pages:\n%s", out);
+	CHECK(strstr(out, "512 leaked shadow page(s)") != NULL, "problems line:\n%s", out);
+	CHECK(strstr(out, "Leaked shadow pages: 512") != NULL, "leaks:\n%s", out);
+	CHECK(strstr(out, "+512; expected +512") != NULL && strstr(out, "agrees") != NULL,
+	      "cross-check:\n%s", out);
+	CHECK(strstr(out, "freed, shadow kept (512 pages)") != NULL, "table:\n%s", out);
+	free(out);
+	free(er);
+
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' report --json '%s' > '%s/h.json'; echo rc=$?; python3 -c '"
+		 "import json,sys\n"
+		 "d=json.load(open(sys.argv[1]))\n"
+		 "assert len(d[\"leaks\"])==1, d[\"leaks\"]\n"
+		 "assert d[\"leaks\"][0][\"pages\"]==512, d[\"leaks\"][0]\n"
+		 "assert d[\"leaks\"][0][\"kind\"]==\"freed_unreleased\"\n"
+		 "c=d[\"leak_check\"]\n"
+		 "assert c[\"leaks\"]==512 and c[\"expected_delta\"]==512 and c[\"stats_delta\"]==512, c\n"
+		 "assert c[\"agree\"] is True\n"
+		 "assert d[\"total\"][\"copies_to_dev\"]==512 and d[\"total\"][\"frees\"]==512\n"
+		 "assert d[\"total\"][\"pages_to_dev\"]==512\n"
+		 "print(\"json-ok\")\n"
+		 "' '%s/h.json'",
+		 t_analyzer, p, t_dir, t_dir);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "rc=1") != NULL, "analyzer exit: %s", out);
+	CHECK(strstr(out, "json-ok") != NULL, "json check: %s %s", out, er);
+	free(out);
+	free(er);
+	sc_free(&s);
+}
+
 const struct t_case file_tests[] = {
 	{ "file: writer -> libtracecmd -> engine equals the engine fed directly", t_roundtrip },
 	{ "file: many pages, 4 CPUs, 8K pages, time extends, trace_clock", t_many_pages },
@@ -906,5 +1032,7 @@ const struct t_case file_tests[] = {
 	{ "live reader (record --live) on the pages we write", t_live_reader },
 	{ "writer: errors and no partial files", t_writer_errors },
 	{ "cli: usage errors exit 2", t_usage_errors },
+	{ "file: old format without 'order' reads as order 0", t_old_format_without_order },
+	{ "cli: huge folio leak: pages in the table, JSON and the cross-check", t_cli_huge_leak },
 	{ NULL, NULL },
 };
