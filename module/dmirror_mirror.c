@@ -419,7 +419,30 @@ int dmirror_write(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 /*
  * After MIGRATE_TO_DEV: maps the device's own pages of the range, as the
  * CPU page tables now show them, and copies their data to cmd->ptr.  Any
- * page not in this device's memory is -ENOENT.
+ * page not in this device's memory is -ENOENT, as in upstream test_hmm
+ * (its dmirror_do_read() after the migration).
+ *
+ * Migration is best effort, and one case is certain to leave pages behind:
+ * pages another device holds.  migrate_vma_setup() with
+ * MIGRATE_VMA_SELECT_SYSTEM skips every device-private entry, and
+ * MIGRATE_VMA_SELECT_DEVICE_PRIVATE only collects those whose pgmap owner
+ * is ours, so a page on /dev/dmirror1 is never collected by /dev/dmirror0
+ * (setup's cpages is 0 for it) and MIGRATE_TO_DEV fails with -ENOENT every
+ * time until something brings the page back to system memory (a CPU
+ * access, or MIGRATE_TO_SYS through the device that holds it).  This is
+ * not visible from here: hmm_range_fault() without a fault request
+ * reports another owner's device-private page as not present, so SNAPSHOT
+ * through this device shows it as HMM_DMIRROR_PROT_NONE, exactly like
+ * never-touched memory (upstream hmm-tests hmm2.snapshot requires that);
+ * SNAPSHOT through the holding device shows DEV_PRIVATE_LOCAL.
+ *
+ * Pages setup could not lock or isolate at once are left behind too, but
+ * only for a while: migrate_vma_collect_pmd() gives up on a folio whose
+ * trylock fails, and migrate_device_unmap() on one it cannot isolate or
+ * that has extra references, e.g. a page a fork child shares
+ * copy-on-write while the child migrates, faults or unmaps it.  The
+ * driver does not retry: it cannot know when the other party is done, and
+ * userspace sees what happened (SNAPSHOT) and may try again.
  */
 int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 {
@@ -503,6 +526,12 @@ static u8 dmirror_snapshot_code(struct dmirror_file *df, unsigned long hmm_pfn)
 		return HMM_DMIRROR_PROT_NONE;
 
 	page = hmm_pfn_to_page(hmm_pfn);
+	/*
+	 * REMOTE is kept for the ABI, but without a fault request
+	 * hmm_range_fault() only reports the device-private pages of the
+	 * owner it is given (ours): another device's page is not valid here
+	 * and reads as HMM_DMIRROR_PROT_NONE, as in upstream test_hmm.
+	 */
 	if (is_device_private_page(page))
 		code = dmirror_page_is_ours(df->mdev, page) ?
 		       HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL :

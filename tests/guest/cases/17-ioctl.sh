@@ -10,6 +10,13 @@ for t in validate exclusive snapshot unlocked cow; do
 	dm_ioctl $t || fail "dm_ioctl $t"
 done
 
+# A page on device 0 is invisible to device 1 (SNAPSHOT NONE, MIGRATE_TO_DEV
+# ENOENT) until it comes back; WRITE to read-only device pages ends.
+for t in other-device ro-write; do
+	note "dm_repro_enoent $t"
+	dm_repro_enoent $t || fail "dm_repro_enoent $t"
+done
+
 note "dm_ioctl release"
 trace_reset
 trace_enable dmirror:dmirror_evict dmirror:dmirror_chunk_remove

@@ -65,7 +65,7 @@ enum op {
 	OP_CPU_VERIFY, OP_DEV_READ, OP_DEV_WRITE, OP_SNAPSHOT, OP_FORK,
 	OP_MUNMAP, OP_MPROTECT, OP_DONTNEED, OP_PAGES_VERIFIED,
 	OP_PROC_EXIT, OP_PROC_EXIT_ABRUPT, OP_PROC_KILLED, OP_MONITOR_READS,
-	OP_TO_DEV_UNMOVED, OP_NR,
+	OP_TO_DEV_UNMOVED, OP_TO_DEV_RETRIED, OP_NR,
 };
 
 static const char *const op_names[OP_NR] = {
@@ -79,6 +79,7 @@ static const char *const op_names[OP_NR] = {
 	[OP_PROC_EXIT_ABRUPT] = "proc_exit_threads_running", [OP_PROC_KILLED] = "proc_sigkilled",
 	[OP_MONITOR_READS] = "monitor_reads",
 	[OP_TO_DEV_UNMOVED] = "FAILED_migrate_to_dev_left_pages_behind",
+	[OP_TO_DEV_RETRIED] = "migrate_to_dev_retried",
 };
 
 /* Shared by every process of the run. */
@@ -344,7 +345,38 @@ static void op_to_dev(struct thread *t, struct region *r, unsigned long first, u
 
 	snapshot(t, d, r, first, n, &local, &remote);
 	memcpy(pre, t->codes, n);
+	if (ndev > 1) {
+		unsigned long l_other, r_other;
+
+		/*
+		 * Through device d a page the other device holds reads as
+		 * 0x00 (PROT_NONE), like untouched memory: hmm_range_fault()
+		 * shows a device-private page only to its owner (upstream
+		 * hmm-tests hmm2.snapshot).  Only the other device sees it,
+		 * as LOCAL.
+		 */
+		snapshot(t, 1 - d, r, first, n, &l_other, &r_other);
+		remote += l_other;
+	}
 	e = dev_cmd(t->fd[d], HMM_DMIRROR_MIGRATE_TO_DEV, page_addr(r, first), t->buf, n, &c);
+	if (e == ENOENT && !remote) {
+		/*
+		 * Migration is best effort: migrate_vma_setup() skips a page
+		 * it cannot lock or isolate at once, e.g. one a fork child of
+		 * another thread shares copy-on-write and is migrating or
+		 * unmapping right now.  That passes in milliseconds; a page
+		 * that stays behind for 100 ms is a failure.
+		 */
+		int k;
+
+		for (k = 0; k < 50 && e == ENOENT; k++) {
+			usleep(2000);
+			e = dev_cmd(t->fd[d], HMM_DMIRROR_MIGRATE_TO_DEV, page_addr(r, first),
+				    t->buf, n, &c);
+		}
+		if (e != ENOENT)
+			count(OP_TO_DEV_RETRIED, 1);
+	}
 	if (e == ENOENT && !remote) {
 		/* say which pages did not move, and whether a second try moves them */
 		unsigned long l2, r2, i, o = 0;
