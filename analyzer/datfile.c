@@ -727,26 +727,92 @@ static void parse_header_page(const char *hp, int long_size, unsigned int *commi
  * libtracecmd stops reading a CPU at the first page that does not, and
  * the events after it would be silently missing.
  */
+static uint32_t page_u32(const struct scan *s, const unsigned char *p)
+{
+	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		     (uint32_t)p[3] << 24;
+
+	return s->swap ? (uint32_t)bswap_n(v, 4) : v;
+}
+
+/*
+ * Walks the events of one ring-buffer page the way libtraceevent's
+ * kbuffer does, and refuses a page where the next event would not lie
+ * after the current one: kbuffer trusts the length words, and a negative
+ * one sends it round the same bytes for ever (a fuzzed file kept
+ * "analyzer report" and "trace-cmd report" busy for minutes).  Only a
+ * little-endian layout is walked; a big-endian file is left to kbuffer.
+ */
+static int check_events(struct scan *s, const unsigned char *data, uint64_t commit)
+{
+	uint64_t curr = 0;
+
+	if (s->swap)
+		return 0;
+	while (curr + 8 <= commit) {
+		uint32_t hdr = page_u32(s, data + curr);
+		unsigned int type_len = hdr & 0x1f;
+		int64_t next;
+		int32_t len;
+
+		switch (type_len) {
+		case 29:	/* padding: its length in the next word */
+			next = (int64_t)curr + 4 + (int32_t)page_u32(s, data + curr + 4);
+			break;
+		case 30:	/* time extend */
+		case 31:	/* absolute time stamp */
+			next = (int64_t)curr + 8;
+			break;
+		case 0:		/* data, its length in the next word */
+			len = (int32_t)(page_u32(s, data + curr + 4) - 4);
+			len = (len + 3) & ~3;
+			next = (int64_t)curr + 8 + len;
+			break;
+		default:	/* data of type_len words */
+			next = (int64_t)curr + 4 + type_len * 4;
+			break;
+		}
+		if (next <= (int64_t)curr)
+			return sc_fail(s, "corrupt %s: an event's length word points back into its page",
+				       "CPU data");
+		curr = (uint64_t)next;
+	}
+	return 0;
+}
+
 static int check_pages(struct scan *s, struct dat_info *info, uint64_t off, uint64_t size,
 		       unsigned int commit_size, unsigned int data_off)
 {
-	unsigned char b[8];
+	unsigned char *page = malloc(info->page_size);
+	int ret = 0;
 
-	for (uint64_t p = 0; p < size; p += info->page_size) {
+	if (!page)
+		return sc_fail(s, "out of memory reading the %s", "CPU data");
+	for (uint64_t p = 0; p < size && !ret; p += info->page_size) {
 		uint64_t commit = 0;
+		size_t want = size - p < info->page_size ? (size_t)(size - p) : info->page_size;
 
-		if (fseek(s->f, (long)(off + p + 8), SEEK_SET) || fread(b, 1, commit_size, s->f) != commit_size)
-			return sc_fail(s, "truncated in the %s", "CPU data");
+		if (want < data_off || fseek(s->f, (long)(off + p), SEEK_SET) ||
+		    fread(page, 1, want, s->f) != want) {
+			ret = sc_fail(s, "truncated in the %s", "CPU data");
+			break;
+		}
 		for (int i = (int)commit_size - 1; i >= 0; i--)
-			commit = (commit << 8) | b[i];
+			commit = (commit << 8) | page[8 + i];
 		if (s->swap)
 			commit = bswap_n(commit, (int)commit_size);
 		commit &= (1u << 27) - 1;
-		if (commit + data_off > info->page_size)
-			return sc_fail(s, "corrupt %s: a ring-buffer page claims more data than a page holds",
-				       "CPU data");
+		if (commit + data_off > info->page_size) {
+			ret = sc_fail(s, "corrupt %s: a ring-buffer page claims more data than a page holds",
+				      "CPU data");
+			break;
+		}
+		if (commit + data_off > want)
+			commit = want - data_off;
+		ret = check_events(s, page + data_off, commit);
 	}
-	return 0;
+	free(page);
+	return ret;
 }
 
 static int scan_v6(struct scan *s, struct dat_info *info)

@@ -448,6 +448,10 @@ static void t_bad_inputs(void)
 	char *hp;
 
 	expect_exit2(path_of("does-not-exist.dat"), "missing", "No such file");
+	/* found by the fuzzer: a padding event whose length word is negative
+	 * kept libtracecmd going round one page for ever */
+	expect_exit2("../tests/fuzz/regressions/negative-padding-length.dat",
+		     "negative padding length", "points back into its page");
 	write_bytes(bad, "", 0);
 	expect_exit2(bad, "empty", "empty");
 	write_bytes(bad, "hello, this is text\nnot a trace\n", 32);
