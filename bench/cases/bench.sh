@@ -130,7 +130,9 @@ note "analyzer speed: recording $iters cycles of $pages pages"
 analyzer record -b 65536 -o big.dat -- workload -q -s $pages -i $iters || fail "recording the big trace failed"
 table "analyzer|trace|dmirror events|analyzer report s|analyzer peak RSS KiB|analyzer peak anon KiB|trace-cmd report s|trace-cmd peak RSS KiB|trace-cmd peak anon KiB|speed-up"
 speed big.dat 1x "$rounds"
-rm -f rec.dat
+# The 10x trace and the recorder's per-CPU spill files need the room.
+rm -f rec.dat big.dat
+mount -o remount,size=90% /tmp
 note "analyzer speed: recording $((iters * 10)) cycles"
 analyzer record -b 65536 -o big10.dat -- workload -q -s $pages -i $((iters * 10)) || fail "recording the 10x trace failed"
 # One round: trace-cmd takes minutes on it under TCG.
