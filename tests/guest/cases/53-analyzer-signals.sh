@@ -5,9 +5,17 @@
 
 load_dmirror
 for sig in INT TERM; do
+	before=$(dm_stat total.pages_to_dev)
 	analyzer record -o sig.dat -- workload -q -s 64 -i 100000 &
 	pid=$!
-	sleep 3
+	# Signal it mid-run: once the workload has migrated (a debug kernel
+	# can take seconds to get there), then a little later.
+	i=0
+	while [ "$(dm_stat total.pages_to_dev)" -le "$before" ]; do
+		i=$((i + 1)); [ $i -lt 600 ] || fail "SIG$sig: the workload never migrated"
+		sleep 0.1
+	done
+	sleep 1
 	kill -$sig $pid
 	wait $pid
 	rc=$?
