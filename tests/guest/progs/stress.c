@@ -307,20 +307,32 @@ static int dev_cmd(int fd, unsigned long req, uint64_t addr, void *ptr, uint64_t
 	return ret ? errno : 0;
 }
 
+/*
+ * A device command that must cover all of [first, first+n): any error, or
+ * fewer pages done, ends the run with what happened.
+ */
+static void dev_cmd_all(struct thread *t, int d, unsigned long req, const char *name,
+			struct region *r, unsigned long first, void *buf, unsigned long n)
+{
+	struct hmm_dmirror_cmd c;
+	int e;
+
+	e = dev_cmd(t->fd[d], req, page_addr(r, first), buf, n, &c);
+	if (e)
+		die("thread %u: %s of %lu pages through device %d: %s", t->idx, name, n, d,
+		    strerror(e));
+	if (c.cpages != n)
+		die("thread %u: %s cpages %llu, expected %lu", t->idx, name,
+		    (unsigned long long)c.cpages, n);
+}
+
 /* SNAPSHOT of [first, first+n) seen from device d: counts LOCAL and REMOTE pages. */
 static void snapshot(struct thread *t, int d, struct region *r, unsigned long first,
 		     unsigned long n, unsigned long *local, unsigned long *remote)
 {
-	struct hmm_dmirror_cmd c;
 	unsigned long i;
-	int e;
 
-	e = dev_cmd(t->fd[d], HMM_DMIRROR_SNAPSHOT, page_addr(r, first), t->codes, n, &c);
-	if (e)
-		die("thread %u: SNAPSHOT of %lu pages on device %d: %s", t->idx, n, d, strerror(e));
-	if (c.cpages != n)
-		die("thread %u: SNAPSHOT cpages %llu, expected %lu", t->idx,
-		    (unsigned long long)c.cpages, n);
+	dev_cmd_all(t, d, HMM_DMIRROR_SNAPSHOT, "SNAPSHOT", r, first, t->codes, n);
 	*local = *remote = 0;
 	for (i = 0; i < n; i++) {
 		unsigned char kind = t->codes[i] & 0xf0;
@@ -464,15 +476,8 @@ static void op_cpu_write(struct thread *t, struct region *r, unsigned long first
 static void op_dev_read(struct thread *t, struct region *r, unsigned long first, unsigned long n)
 {
 	int d = ndev > 1 && below(&t->rng, 2) ? 1 : 0;
-	struct hmm_dmirror_cmd c;
-	int e;
 
-	e = dev_cmd(t->fd[d], HMM_DMIRROR_READ, page_addr(r, first), t->buf, n, &c);
-	if (e)
-		die("thread %u: READ of %lu pages through device %d: %s", t->idx, n, d, strerror(e));
-	if (c.cpages != n)
-		die("thread %u: READ cpages %llu, expected %lu", t->idx,
-		    (unsigned long long)c.cpages, n);
+	dev_cmd_all(t, d, HMM_DMIRROR_READ, "READ", r, first, t->buf, n);
 	verify_buf(t, r, first, n, "READ");
 	count(OP_DEV_READ, 1);
 }
@@ -480,10 +485,8 @@ static void op_dev_read(struct thread *t, struct region *r, unsigned long first,
 static void op_dev_write(struct thread *t, struct region *r, unsigned long first, unsigned long n)
 {
 	int d = ndev > 1 && below(&t->rng, 2) ? 1 : 0;
-	struct hmm_dmirror_cmd c;
 	uint32_t gens[256];
 	unsigned long i;
-	int e;
 
 	if (r->ro || n > 256)
 		return;
@@ -491,12 +494,7 @@ static void op_dev_write(struct thread *t, struct region *r, unsigned long first
 		gens[i] = ++t->next_gen;
 		fill((uint64_t *)((unsigned char *)t->buf + i * psize), page_addr(r, first + i), gens[i]);
 	}
-	e = dev_cmd(t->fd[d], HMM_DMIRROR_WRITE, page_addr(r, first), t->buf, n, &c);
-	if (e)
-		die("thread %u: WRITE of %lu pages through device %d: %s", t->idx, n, d, strerror(e));
-	if (c.cpages != n)
-		die("thread %u: WRITE cpages %llu, expected %lu", t->idx,
-		    (unsigned long long)c.cpages, n);
+	dev_cmd_all(t, d, HMM_DMIRROR_WRITE, "WRITE", r, first, t->buf, n);
 	memcpy(r->gen + first, gens, n * sizeof(*gens));
 	count(OP_DEV_WRITE, 1);
 }
