@@ -1,0 +1,67 @@
+# timeout: 900
+# Systematic fault injection, the way the kernel's own fuzzers do it: for
+# every operation of the driver (open, mmap of the device, each ioctl, the
+# CPU faulting device pages back) and for loading the module, failnth
+# (tests/guest/progs/failnth.c) makes the 1st, 2nd, ... Nth fault point
+# fail (a slab or page allocation, or a user copy), until the operation
+# runs through without meeting one more.  Each time: only ENOMEM or EFAULT
+# comes back, and only if a fault was injected; no data is lost or torn
+# (device and CPU views checked); nothing is left in use once the range is
+# unmapped; a failed load leaves nothing behind.  The guest log must stay
+# clean, and on the debug kernel kmemleak must find nothing at the end.
+#
+# Needs CONFIG_FAULT_INJECTION (kconfig/debug.config has it); on kernels
+# without it the case skips.
+. /opt/dmirror/lib.sh
+
+[ -e /proc/self/fail-nth ] ||
+	skip "this kernel has no fault injection (/proc/self/fail-nth): the debug flavour has it"
+fi=/sys/kernel/debug
+for a in failslab fail_page_alloc fail_usercopy; do
+	[ -d $fi/$a ] || fail "no $fi/$a: the kernel lacks FAILSLAB, FAIL_PAGE_ALLOC or FAULT_INJECTION_USERCOPY"
+	# An injected failure is expected here: no report of it on the console.
+	echo 0 > $fi/$a/verbose
+done
+# By default only allocations that cannot sleep are failed, and no order-0
+# page: the driver's allocations are GFP_KERNEL and mostly single pages.
+echo N > $fi/failslab/ignore-gfp-wait
+echo N > $fi/fail_page_alloc/ignore-gfp-wait
+echo N > $fi/fail_page_alloc/ignore-gfp-highmem
+echo 0 > $fi/fail_page_alloc/min-order
+
+params="chunk_pages=512 max_chunks=2"
+note "loading dmirror.ko with each fault point of dmirror_init() failing"
+failnth -L $DM_MODULES/dmirror.ko "$params" || fail "module load under fault injection"
+
+load_dmirror $params
+note "every operation, 16 small pages"
+failnth all || fail "fault injection into the driver's operations (small pages)"
+# The range operations again on one THP (open and mmap of the device do
+# not depend on it).  6.1's and 6.12's make_device_exclusive_range()
+# refuses a THP (EBUSY) whatever the driver does: there exclusive access
+# is tried on small pages only.
+huge_ops="to-dev to-sys fault read read-dev write write-dev snapshot exclusive release"
+case $DM_SERIES in
+6.*) huge_ops=${huge_ops% exclusive release}" release" ;;
+esac
+note "one transparent huge page: $huge_ops"
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+echo madvise > $thp
+failnth -H $huge_ops || fail "fault injection into the driver's operations (huge page)"
+echo "$thp_was" > $thp
+
+cat $DM_DEBUGFS/stats
+for d in 0 1; do
+	expect_eq "$(dm_stat dev$d.pages_in_use)" 0 "dev$d.pages_in_use after fault injection"
+	expect_eq "$(dm_stat dev$d.shadow_live)" 0 "dev$d.shadow_live after fault injection"
+	expect_eq "$(dm_stat dev$d.shadow_leaked)" 0 "dev$d.shadow_leaked after fault injection"
+	expect_eq "$(awk -v k=dev$d.free '$1 == k { print $2 }' $DM_DEBUGFS/free_list)" \
+		"$(dm_stat dev$d.pages_total)" "dev$d: every device page on the free list"
+done
+expect_eq "$(cat /sys/module/dmirror/refcnt)" 0 "module refcount after fault injection"
+unload_dmirror
+load_dmirror
+workload -s 16 -q || fail "workload on a fresh module after fault injection"
+unload_dmirror
+echo "fail-nth OK"
