@@ -1,7 +1,8 @@
 # timeout: 300
 # Argument validation of every ioctl (bad ranges, pointers, commands), and
 # the commands hmm-tests cannot check on every kernel: EXCLUSIVE on 4 KiB
-# pages, SNAPSHOT codes, RELEASE, READ_UNLOCKED.
+# pages, SNAPSHOT codes, RELEASE, READ_UNLOCKED; and that the longest call
+# of each command ends within 2 s of SIGKILL.
 . /opt/dmirror/lib.sh
 
 load_dmirror chunk_pages=512 max_chunks=2
@@ -30,5 +31,8 @@ expect_eq "$(grep -c 'dmirror_chunk_remove: dev=0 ' $DM_TRACEFS/trace)" 1 "chunk
 expect_eq "$(dm_stat total.shadow_live)" 0 "shadow_live"
 workload -s 8 -q > /dev/null || fail "workload after RELEASE (the device grows again)"
 expect_eq "$(dm_stat dev0.chunks)" 1 "chunks after growing again"
+
+note "dm_ioctl killable"
+dm_ioctl killable || fail "dm_ioctl killable"
 unload_dmirror
 echo "ioctls OK"

@@ -12,6 +12,8 @@
  *   dm_ioctl cow           WRITE to device pages that fork() made
  *                          copy-on-write: the writer gets its own copy,
  *                          the child keeps the old data
+ *   dm_ioctl killable      the longest call of each command (DMIRROR_MAX_NPAGES
+ *                          pages) ends within 2 s of SIGKILL
  *   dm_ioctl write FILE STRING   one write(2) of exactly STRING (maybe
  *                          empty) to FILE; prints "ok" or the errno name
  */
@@ -25,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dmirror_uapi.h"
@@ -267,6 +270,89 @@ static void cow(int fd)
 	       WEXITSTATUS(status) == 0, "the child still reads the old data");
 }
 
+static int open_dev(int n);
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A child makes the longest call dmirror accepts: DMIRROR_MAX_NPAGES
+ * pages (1 GiB) of untouched anonymous memory, read into or written from
+ * a buffer as large.  300 ms in, the parent SIGKILLs it and times how
+ * long it takes to be reaped: every loop over a range checks for a fatal
+ * signal, so it must be quick.  A call that ends on its own before the
+ * kill is bounded anyway, and says so.
+ */
+static void killable_one(unsigned long req, const char *name)
+{
+	size_t len = DMIRROR_MAX_NPAGES * psize;
+	int go[2], status;
+	long t0, dt;
+	char what[160], c;
+	pid_t pid;
+
+	if (pipe(go)) {
+		expect(0, "pipe");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int fd = open_dev(0);
+		void *range = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (range == MAP_FAILED || buf == MAP_FAILED)
+			_exit(3);
+		madvise(range, len, MADV_NOHUGEPAGE);
+		if (write(go[1], "g", 1) != 1)
+			_exit(3);
+		_exit(cmd(fd, req, (uintptr_t)range, (uintptr_t)buf,
+			  DMIRROR_MAX_NPAGES, NULL) ? 1 : 0);
+	}
+	close(go[1]);
+	if (read(go[0], &c, 1) != 1) {
+		close(go[0]);
+		waitpid(pid, &status, 0);
+		expect(0, "the child could not set up its 1 GiB mappings");
+		return;
+	}
+	close(go[0]);
+	t0 = now_ms();
+	usleep(300000);
+	if (waitpid(pid, &status, WNOHANG) == pid) {
+		snprintf(what, sizeof(what), "%s of %llu pages ended on its own within %ld ms",
+			 name, DMIRROR_MAX_NPAGES, now_ms() - t0);
+		expect(WIFEXITED(status) && WEXITSTATUS(status) != 3, what);
+		return;
+	}
+	kill(pid, SIGKILL);
+	t0 = now_ms();
+	waitpid(pid, &status, 0);
+	dt = now_ms() - t0;
+	snprintf(what, sizeof(what), "%s of %llu pages, SIGKILLed 300 ms in: gone after %ld ms",
+		 name, DMIRROR_MAX_NPAGES, dt);
+	expect(WIFSIGNALED(status) && dt < 2000, what);
+}
+
+static void killable(void)
+{
+	killable_one(HMM_DMIRROR_READ, "READ");
+	killable_one(HMM_DMIRROR_WRITE, "WRITE");
+	killable_one(HMM_DMIRROR_SNAPSHOT, "SNAPSHOT");
+	killable_one(HMM_DMIRROR_EXCLUSIVE, "EXCLUSIVE");
+	killable_one(HMM_DMIRROR_CHECK_EXCLUSIVE, "CHECK_EXCLUSIVE");
+	killable_one(HMM_DMIRROR_MIGRATE_TO_DEV, "MIGRATE_TO_DEV");
+	killable_one(HMM_DMIRROR_MIGRATE_TO_SYS, "MIGRATE_TO_SYS");
+	killable_one(HMM_DMIRROR_READ_UNLOCKED, "READ_UNLOCKED");
+}
+
 static int open_dev(int n)
 {
 	char path[32];
@@ -296,7 +382,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: dm_ioctl validate|exclusive|snapshot|release|unlocked|cow\n");
+		fprintf(stderr, "usage: dm_ioctl validate|exclusive|snapshot|release|unlocked|cow|killable\n");
 		return 2;
 	}
 	fd = open_dev(0);
@@ -312,6 +398,8 @@ int main(int argc, char **argv)
 		unlocked(fd);
 	else if (!strcmp(argv[1], "cow"))
 		cow(fd);
+	else if (!strcmp(argv[1], "killable"))
+		killable();
 	else
 		return 2;
 	printf("%d failure(s)\n", failures);
