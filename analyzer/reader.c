@@ -90,7 +90,10 @@ static void restore_stdout(int save)
  * libtracecmd 3.1 can crash on some corrupt headers (e.g. in the clean-up
  * of a failed tracecmd_open).  The headers were checked already, but a
  * crash must never be what a user sees: try the open in a child first.
- * 0 ok, 1 libtracecmd refused the file, 2 it crashed.
+ * 0 ok, 1 libtracecmd refused the file, 2 it crashed.  The fuzz build
+ * (DM_PROBE_STDERR) lets the child's sanitizer reports through: a memory
+ * error that does not crash would otherwise go unseen here, and happen
+ * again in the parent's own open.
  */
 static int probe_open(const char *path)
 {
@@ -108,7 +111,9 @@ static int probe_open(const char *path)
 
 		if (null >= 0) {
 			dup2(null, STDOUT_FILENO);
+#ifndef DM_PROBE_STDERR
 			dup2(null, STDERR_FILENO);
+#endif
 		}
 		h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 		if (!h)
