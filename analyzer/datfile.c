@@ -815,6 +815,39 @@ static int check_pages(struct scan *s, struct dat_info *info, uint64_t off, uint
 	return ret;
 }
 
+/*
+ * libtraceevent 1.7's tep_parse_printk_formats() takes each line as
+ * "ADDR : FORMAT" and copies what follows the colon and one more byte;
+ * a line that ends at its colon, or has none, makes it read past the end
+ * of its buffer (found by the trace fuzzer, under ASan).  Every line the
+ * kernel writes has that shape: insist on it.  The section ends at its
+ * first NUL byte, as it does for libtraceevent.
+ */
+static int scan_printk(struct scan *s, uint64_t len)
+{
+	const char *line, *end;
+	char *b;
+	int ret = 0;
+
+	if (sc_blob(s, len, &b))
+		return -1;
+	for (line = b; *line; line = *end ? end + 1 : end) {
+		const char *colon;
+
+		end = line + strcspn(line, "\n");
+		if (end == line)
+			continue;
+		colon = memchr(line, ':', (size_t)(end - line));
+		if (!colon || colon + 1 >= end) {
+			ret = sc_fail(s, "corrupt %s: a line that is not 'ADDRESS : FORMAT'",
+				      s->what);
+			break;
+		}
+	}
+	free(b);
+	return ret;
+}
+
 static int scan_v6(struct scan *s, struct dat_info *info)
 {
 	char buf[256];
@@ -890,7 +923,7 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 	if (sc_num(s, 4, &len) || sc_skip(s, len))
 		return -1;
 	s->what = "printk formats";
-	if (sc_num(s, 4, &len) || sc_skip(s, len))
+	if (sc_num(s, 4, &len) || scan_printk(s, len))
 		return -1;
 	s->what = "saved cmdlines";
 	if (sc_num(s, 8, &len) || sc_skip(s, len))

@@ -667,6 +667,8 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 		dat_set_kallsyms(w, ks, sizeof(ks) - 1);
 		dat_set_printk(w, pk, sizeof(pk) - 1);
 	}
+	if (o->printk)
+		dat_set_printk(w, o->printk, strlen(o->printk));
 	if (o->trace_clock)
 		dat_set_trace_clock(w, "[local] global counter uptime perf mono mono_raw boot\n",
 				    strlen("[local] global counter uptime perf mono mono_raw boot\n"));

@@ -76,6 +76,7 @@ struct sc_file_opts {
 	bool trace_clock;
 	bool sched_618;			/* sched_process_fork's 6.18 field names */
 	bool kallsyms;			/* small kallsyms and printk sections */
+	const char *printk;		/* this printk formats section instead */
 };
 
 /* 0 on success */

@@ -538,6 +538,32 @@ static void t_bad_inputs(void)
 	CHECK_EQ(sc_write_dat(&s, bad, NULL), 0);
 	expect_exit2(bad, "no dmirror event happened", "no dmirror event");
 	sc_free(&s);
+	/* found by the fuzzer: a printk formats line with no text after its
+	 * colon, or no colon, made libtraceevent read past its buffer */
+	for (int i = 0; i < 3; i++) {
+		static const char *const pk[] = {
+			"0xffffffff82000000 : \"ok %d\\n\"\n0xffffffff82000010",
+			"0xffffffff82000000 : \"ok %d\\n\"\n0xffffffff82000010 :",
+			"0xffffffff82000000 :\n0xffffffff82000010 : \"ok\"\n",
+		};
+
+		small_scen(&s);
+		CHECK_EQ(sc_write_dat(&s, bad, &(struct sc_file_opts){ .printk = pk[i] }), 0);
+		expect_exit2(bad, "printk line without a format", "printk formats");
+		sc_free(&s);
+	}
+	small_scen(&s);
+	CHECK_EQ(sc_write_dat(&s, good, &(struct sc_file_opts){
+		.printk = "\n0xffffffff82000000 : \"a\"\n\n0xffffffff82000010 : \"b %d\\n\"\n" }), 0);
+	{
+		struct dat_info info;
+		char err[256] = "";
+
+		CHECK(dat_scan(good, &info, err, sizeof(err)) == 0,
+		      "printk formats with empty lines: %s", err);
+		dat_info_free(&info);
+	}
+	sc_free(&s);
 	/* a format without a field the analysis needs */
 	small_scen(&s);
 	sc_fault(&s, 100, 0, 10, 10, A0, DEVPFN, 0, 0, 1);
