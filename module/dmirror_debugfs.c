@@ -220,17 +220,22 @@ static ssize_t dmirror_knob_read(struct file *file, char __user *ubuf,
 
 /*
  * Takes one decimal number, optionally newline-terminated, in range.
- * Anything else, an empty write included, is -EINVAL.
+ * Anything else, an empty write included, is -EINVAL; a buffer that
+ * cannot be read is -EFAULT.
  */
 static ssize_t dmirror_knob_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
 	struct dmirror_knob *knob = file->private_data;
 	unsigned int val;
+	int ret;
 
 	if (*ppos || !count || count > 16)
 		return -EINVAL;
-	if (kstrtouint_from_user(ubuf, count, 10, &val) || val > knob->max)
+	ret = kstrtouint_from_user(ubuf, count, 10, &val);
+	if (ret == -EFAULT)
+		return ret;
+	if (ret || val > knob->max)
 		return -EINVAL;
 	WRITE_ONCE(*knob->value, val);
 	return count;

@@ -1,7 +1,8 @@
 # timeout: 120
 # The debugfs knobs take exactly their documented values: owner_mismatch
 # and leak_shadow 0 or 1, fault_loop_limit 0..2147483647.  Anything else,
-# an empty write included, is EINVAL and leaves the value alone.
+# an empty write included, is EINVAL and leaves the value alone; a buffer
+# the kernel cannot read is EFAULT.
 . /opt/dmirror/lib.sh
 
 load_dmirror
@@ -28,6 +29,8 @@ for bad in "" "-1" "abc" "2147483648" "4294967296" "99999999999999999999" "10 ";
 	try $f "$bad" EINVAL
 done
 expect_eq "$(cat $f)" 10000 "fault_loop_limit after the bad writes"
+expect_eq "$(dm_ioctl write-unmapped $f)" EFAULT "write from an unmapped buffer to fault_loop_limit"
+expect_eq "$(cat $f)" 10000 "fault_loop_limit after the write from an unmapped buffer"
 for good in 0 1 5 2147483647 10000; do
 	try $f "$good" ok
 	expect_eq "$(cat $f)" "$good" "fault_loop_limit after writing $good"

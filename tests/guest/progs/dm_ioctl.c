@@ -16,6 +16,8 @@
  *                          pages) ends within 2 s of SIGKILL
  *   dm_ioctl write FILE STRING   one write(2) of exactly STRING (maybe
  *                          empty) to FILE; prints "ok" or the errno name
+ *   dm_ioctl write-unmapped FILE  one write(2) of 2 bytes from an
+ *                          unmapped address; prints "ok" or the errno name
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -375,6 +377,18 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "write")) {
 		fd = open(argv[2], O_WRONLY);
 		if (fd < 0 || write(fd, argv[3], strlen(argv[3])) < 0) {
+			printf("%s\n", strerrorname_np(errno));
+			return 1;
+		}
+		printf("ok\n");
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "write-unmapped")) {
+		void *hole = mmap(NULL, psize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		fd = open(argv[2], O_WRONLY);
+		if (hole == MAP_FAILED || munmap(hole, psize) || fd < 0 ||
+		    write(fd, hole, 2) < 0) {
 			printf("%s\n", strerrorname_np(errno));
 			return 1;
 		}
