@@ -30,26 +30,41 @@ echo N > $fi/fail_page_alloc/ignore-gfp-highmem
 echo 0 > $fi/fail_page_alloc/min-order
 
 params="chunk_pages=512 max_chunks=2"
-note "loading dmirror.ko with each fault point of dmirror_init() failing"
-failnth -L $DM_MODULES/dmirror.ko "$params" || fail "module load under fault injection"
+# 6.1's kset_register() leaks its kobject's name when it fails (later
+# kernels free it), so a fault injected there into class_register(), from
+# dmirror_init(), is bound to end in a kmemleak report that is not the
+# driver's.
+case $DM_SERIES in
+6.1)
+	note "no module-load run: 6.1's kset_register() leaks on failure"
+	;;
+*)
+	note "loading dmirror.ko with each fault point of dmirror_init() failing"
+	failnth -L $DM_MODULES/dmirror.ko "$params" || fail "module load under fault injection"
+	;;
+esac
 
 load_dmirror $params
 note "every operation, 16 small pages"
 failnth all || fail "fault injection into the driver's operations (small pages)"
-# The range operations again on one THP (open and mmap of the device do
-# not depend on it).  6.1's and 6.12's make_device_exclusive_range()
-# refuses a THP (EBUSY) whatever the driver does: there exclusive access
-# is tried on small pages only.
-huge_ops="to-dev to-sys fault read read-dev write write-dev snapshot exclusive release"
+# The range operations again on one THP, where the driver migrates huge
+# folios whole (7.x): other kernels split a THP and move it as 512 small
+# pages, the paths the small-page run took, 512 times over.  open, mmap
+# and the debugfs files do not depend on the range.
 case $DM_SERIES in
-6.*) huge_ops=${huge_ops% exclusive release}" release" ;;
+6.*)
+	note "no huge-page run: $DM_SERIES migrates a THP as 512 small pages"
+	;;
+*)
+	note "one transparent huge page"
+	thp=/sys/kernel/mm/transparent_hugepage/enabled
+	thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+	echo madvise > $thp
+	failnth -H to-dev to-sys fault read read-dev write write-dev snapshot exclusive release ||
+		fail "fault injection into the driver's operations (huge page)"
+	echo "$thp_was" > $thp
+	;;
 esac
-note "one transparent huge page: $huge_ops"
-thp=/sys/kernel/mm/transparent_hugepage/enabled
-thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
-echo madvise > $thp
-failnth -H $huge_ops || fail "fault injection into the driver's operations (huge page)"
-echo "$thp_was" > $thp
 
 cat $DM_DEBUGFS/stats
 for d in 0 1; do

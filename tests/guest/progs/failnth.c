@@ -25,8 +25,9 @@
  * (512 pages, 2 MiB aligned) instead of NPAGES (default 16) small pages.
  *
  * OPs: open, mmap, to-dev, to-sys, fault (the CPU reads device pages),
- * read, read-dev, write, write-dev, snapshot, exclusive, release; "all"
- * is every one of them.
+ * read, read-dev, write, write-dev, snapshot, exclusive, release, stats and
+ * free-list (reading those debugfs files), knob (writing fault_loop_limit);
+ * "all" is every one of them.
  *
  * -L loads MODULE with PARAMS with each fault point of its init function
  * failing in turn (kprobes find them: see load_module()): a load that
@@ -384,6 +385,73 @@ static int run_mmap(int fd, struct range *r)
 	return 0;
 }
 
+/* A debugfs file read whole, as a monitor would. */
+static int read_debugfs(const char *name)
+{
+	char path[64], buf[4096];
+	ssize_t r;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (r < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int run_stats(int fd, struct range *r)
+{
+	(void)fd;
+	(void)r;
+	return read_debugfs("stats");
+}
+
+static int run_free_list(int fd, struct range *r)
+{
+	(void)fd;
+	(void)r;
+	return read_debugfs("free_list");
+}
+
+/*
+ * A knob write: the knob then holds the new value or, if the write
+ * failed, what it held before.
+ */
+static int run_knob(int fd, struct range *r)
+{
+	static const char *const values[] = { "9999", "10000" };
+	static unsigned int flip;
+	static long held = -1;		/* -1: not known yet */
+	const char *want = values[flip++ % 2];
+	char got[32] = "";
+	int kfd, err = 0, len = (int)strlen(want);
+	long now;
+
+	(void)fd;
+	(void)r;
+	kfd = open(DEBUGFS "/fault_loop_limit", O_RDWR | O_CLOEXEC);
+	if (kfd >= 0 && write(kfd, want, len) != len)
+		err = -errno;
+	else if (kfd < 0)
+		return -errno;
+	nth_disarm();
+	if (pread(kfd, got, sizeof(got) - 1, 0) <= 0)
+		die("reading fault_loop_limit back: %s", strerror(errno));
+	close(kfd);
+	now = strtol(got, NULL, 10);
+	if (!err && now != strtol(want, NULL, 10))
+		die("fault_loop_limit holds %ld after writing %s", now, want);
+	if (err && held >= 0 && now != held)
+		die("fault_loop_limit holds %ld after a failed write; it held %ld", now, held);
+	held = now;
+	return err;
+}
+
 static const struct op ops[] = {
 	{ "open",	false, false, run_open },
 	{ "mmap",	false, false, run_mmap },
@@ -397,6 +465,9 @@ static const struct op ops[] = {
 	{ "snapshot",	true,  false, run_snapshot },
 	{ "exclusive",	false, false, run_exclusive },
 	{ "release",	true,  false, run_release },
+	{ "stats",	false, false, run_stats },
+	{ "free-list",	false, false, run_free_list },
+	{ "knob",	false, false, run_knob },
 };
 
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
@@ -568,10 +639,10 @@ static void check_loaded_module(void)
 static const char *const probes[] = {
 	"p:failnth/point_slab should_failslab",
 	"p:failnth/point_page should_fail_alloc_page",
-	"r:failnth/failed_slab should_failslab ret=$retval:s32",
-	"r:failnth/failed_page should_fail_alloc_page ret=$retval:u8",
+	"r64:failnth/failed_slab should_failslab ret=$retval:s32",
+	"r64:failnth/failed_page should_fail_alloc_page ret=$retval:u8",
 	"p:failnth/init_enter do_one_initcall",
-	"r:failnth/init_exit do_one_initcall ret=$retval:s32",
+	"r64:failnth/init_exit do_one_initcall ret=$retval:s32",
 };
 
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
@@ -590,14 +661,16 @@ static void probes_remove(void)
 	char line[64];
 	size_t i;
 
+	/* Also the exit handler of a failed run: complain, do not die. */
 	if (path_exists(INSTANCE) && rmdir(INSTANCE))
-		die("rmdir " INSTANCE ": %s", strerror(errno));
+		fprintf(stderr, "failnth: rmdir " INSTANCE ": %s\n", strerror(errno));
 	for (i = 0; i < NPROBES; i++) {
 		int fd = open(TRACEFS "/kprobe_events", O_WRONLY | O_APPEND);
 
 		/* "-:failnth/NAME"; absent after a clean run: nothing to say. */
 		snprintf(line, sizeof(line), "-:%.*s\n",
-			 (int)strcspn(probes[i] + 2, " "), probes[i] + 2);
+			 (int)strcspn(strchr(probes[i], ':') + 1, " "),
+			 strchr(probes[i], ':') + 1);
 		if (fd >= 0) {
 			(void)!write(fd, line, strlen(line));
 			close(fd);
@@ -611,6 +684,7 @@ static void probes_add(void)
 	size_t i;
 
 	probes_remove();
+	atexit(probes_remove);
 	for (i = 0; i < NPROBES; i++)
 		write_file(TRACEFS "/kprobe_events", probes[i], O_APPEND);
 	if (mkdir(INSTANCE, 0700))
@@ -625,13 +699,31 @@ static void probes_add(void)
 	write_file(INSTANCE "/events/failnth/enable", "1", O_TRUNC);
 }
 
+/* Events our kprobes missed (kprobe_profile's third column). */
+static long probes_missed(void)
+{
+	FILE *f = fopen(TRACEFS "/kprobe_profile", "r");
+	char name[128];
+	long hits, missed, total = 0;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%127s %ld %ld", name, &hits, &missed) == 3)
+		if (!strncmp(name, "failnth/", 8))
+			total += missed;
+	fclose(f);
+	return total;
+}
+
 /*
  * One load's trace, in allocation fault points (the only ones init has):
  * how many came before init was entered and before it returned (-1: it
- * was not / did not), and which one failed (0: none did).
+ * was not / did not), and which one failed (0: none did); and whether
+ * fail-nth says a fault was injected at all.
  */
 struct load_trace {
 	long enter_at, exit_at, failed;
+	bool injected;
 };
 
 enum landing { LANDED_NONE, LANDED_BEFORE, LANDED_INSIDE, LANDED_AFTER };
@@ -711,6 +803,7 @@ static int load_once(const char *path, const char *params, unsigned long n,
 	injected = nth_disarm() && n;
 	close(mfd);
 	trace_read(t);
+	t->injected = injected;
 
 	if (ret && !injected)
 		die("finit_module failed with %s although no fault was injected",
@@ -783,7 +876,11 @@ static void load_module(const char *path, const char *params)
 		n = (long)n > j - 1 ? n - (j - 1) : 1;
 	}
 
-	/* Then every one of them, until a fault lands past init. */
+	/*
+	 * Then every one of them, until a fault lands past init.  Init's
+	 * count varies by a few from load to load (slab refills): a walk that
+	 * ends well short of the dry run's count lost probe events.
+	 */
 	for (;;) {
 		t.points++;
 		tally_add(&t, ret);
@@ -794,9 +891,11 @@ static void load_module(const char *path, const char *params)
 		if (landing(&lt) != LANDED_INSIDE)
 			break;
 	}
-	probes_remove();
-	printf("failnth: load: %lu fault points inside dmirror_init(): %lu succeeded anyway, %lu ENOMEM, %lu EFAULT; %lu tries landed outside it\n",
-	       t.points, t.ok, t.enomem, t.efault, outside);
+	if (t.points + 16 < (unsigned long)(dry.exit_at - dry.enter_at))
+		die("the walk ended after %lu of init's %ld fault points (kprobe events missed: %ld)",
+		    t.points, dry.exit_at - dry.enter_at, probes_missed());
+	printf("failnth: load: %lu fault points inside dmirror_init(): %lu succeeded anyway, %lu ENOMEM, %lu EFAULT; %lu tries landed outside it; kprobe events missed: %ld\n",
+	       t.points, t.ok, t.enomem, t.efault, outside, probes_missed());
 }
 
 static void usage(void)
