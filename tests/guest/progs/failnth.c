@@ -723,6 +723,7 @@ static long probes_missed(void)
  */
 struct load_trace {
 	long enter_at, exit_at, failed;
+	long init_ret;		/* what init returned, if it did */
 	bool injected;
 };
 
@@ -753,6 +754,7 @@ static void trace_read(struct load_trace *t)
 	if (!f)
 		die("open " INSTANCE "/trace: %s", strerror(errno));
 	t->enter_at = t->exit_at = -1;
+	t->init_ret = -1;
 	t->failed = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *flags = strchr(line, ']');
@@ -763,10 +765,14 @@ static void trace_read(struct load_trace *t)
 			;
 		if (strlen(flags) < 4 || flags[2] != '.')
 			continue;
-		if (strstr(line, " init_enter: "))
+		if (strstr(line, " init_enter: ")) {
 			t->enter_at = points;
-		else if (strstr(line, " init_exit: "))
+		} else if (strstr(line, " init_exit: ")) {
+			char *r = strstr(line, " ret=");
+
 			t->exit_at = points;
+			t->init_ret = r ? strtol(r + 5, NULL, 0) : -1;
+		}
 		else if (strstr(line, " point_slab: ") || strstr(line, " point_page: "))
 			points++;
 		else if (strstr(line, " failed_slab: ") || strstr(line, " failed_page: "))
@@ -829,11 +835,24 @@ static int load_once(const char *path, const char *params, unsigned long n,
 	return ret;
 }
 
+#define MAX_INIT_POINTS 4096
+
+/*
+ * Fails each of init's fault points in turn.  Fault point N of a load is
+ * init's J-th when the loader met N - J before calling init; that count
+ * varies by a few from load to load (slab refills), so every load's trace
+ * re-anchors the guess for the next (base = N - J), and the walk goes by
+ * init's positions until each one of them, as far as init reached in the
+ * latest load, has failed once.  A position two loads in a row skip was
+ * an allocation that cannot fail (__GFP_NOFAIL): it counts as skipped.
+ */
 static void load_module(const char *path, const char *params)
 {
+	static bool covered[MAX_INIT_POINTS + 1];
 	struct tally t = { 0 };
 	struct load_trace dry, lt;
-	unsigned long n, tries = 0, outside = 0;
+	unsigned long tries = 0, outside = 0, skipped = 0;
+	long base, m, p, j, n, last_p = 0, p_missed = 0;
 	int ret;
 
 	cur_op = "load";
@@ -842,60 +861,54 @@ static void load_module(const char *path, const char *params)
 	probes_add();
 
 	load_once(path, params, 0, &dry);
-	if (dry.enter_at < 0 || dry.exit_at <= dry.enter_at)
+	m = dry.exit_at - dry.enter_at;
+	if (dry.enter_at < 0 || m <= 0 || m > MAX_INIT_POINTS)
 		die("the kprobes saw no fault point inside dmirror_init() (before it %ld, by its return %ld)",
 		    dry.enter_at, dry.exit_at);
+	base = dry.enter_at;
 
-	/* Home in on init's first fault point. */
-	n = dry.enter_at + 1;
 	for (;;) {
-		long j;
-
-		cur_n = n;
-		if (++tries > 64)
-			die("cannot find dmirror_init()'s first fault point");
-		ret = load_once(path, params, n, &lt);
-		switch (landing(&lt)) {
-		case LANDED_NONE:	/* a user copy, in the loader */
-		case LANDED_BEFORE:
-			outside++;
-			n += lt.failed && dry.enter_at > lt.failed ?
-			     dry.enter_at - lt.failed + 1 : 1;
-			continue;
-		case LANDED_AFTER:
-			outside++;
-			j = lt.failed - lt.exit_at + (dry.exit_at - dry.enter_at);
-			n = (long)n > j ? n - j : 1;
-			continue;
-		case LANDED_INSIDE:
+		for (p = 1; p <= m && covered[p]; p++)
+			;
+		if (p > m)
 			break;
+		if (++tries > 4 * (unsigned long)m + 64)
+			die("cannot fail every one of init's %ld fault points (position %ld)", m, p);
+		n = base + p > 0 ? base + p : 1;
+		cur_n = (unsigned long)n;
+		ret = load_once(path, params, (unsigned long)n, &lt);
+		/* Only an init that ran to success says how far it goes. */
+		if (lt.enter_at >= 0 && lt.exit_at >= lt.enter_at && !lt.init_ret &&
+		    lt.exit_at - lt.enter_at <= MAX_INIT_POINTS)
+			m = lt.exit_at - lt.enter_at;
+		if (!lt.failed || lt.enter_at < 0) {
+			/* a load that failed before init, or nothing failed */
+			outside++;
+			base += lt.injected ? 1 : -1;
+			continue;
 		}
 		j = lt.failed - lt.enter_at;
-		if (j == 1)
-			break;
-		n = (long)n > j - 1 ? n - (j - 1) : 1;
+		base = n - j;
+		if (j < 1 || j > m) {
+			outside++;
+			continue;
+		}
+		if (!covered[j]) {
+			covered[j] = true;
+			t.points++;
+			tally_add(&t, ret);
+		}
+		if (j > p) {
+			p_missed = p == last_p ? p_missed + 1 : 1;
+			last_p = p;
+			if (p_missed >= 2) {
+				covered[p] = true;
+				skipped++;
+			}
+		}
 	}
-
-	/*
-	 * Then every one of them, until a fault lands past init.  Init's
-	 * count varies by a few from load to load (slab refills): a walk that
-	 * ends well short of the dry run's count lost probe events.
-	 */
-	for (;;) {
-		t.points++;
-		tally_add(&t, ret);
-		if (t.points > 10000)
-			die("no end to dmirror_init()'s fault points");
-		cur_n = ++n;
-		ret = load_once(path, params, n, &lt);
-		if (landing(&lt) != LANDED_INSIDE)
-			break;
-	}
-	if (t.points + 16 < (unsigned long)(dry.exit_at - dry.enter_at))
-		die("the walk ended after %lu of init's %ld fault points (kprobe events missed: %ld)",
-		    t.points, dry.exit_at - dry.enter_at, probes_missed());
-	printf("failnth: load: %lu fault points inside dmirror_init(): %lu succeeded anyway, %lu ENOMEM, %lu EFAULT; %lu tries landed outside it; kprobe events missed: %ld\n",
-	       t.points, t.ok, t.enomem, t.efault, outside, probes_missed());
+	printf("failnth: load: %lu fault points inside dmirror_init() failed, %lu positions unfailable: %lu succeeded anyway, %lu ENOMEM, %lu EFAULT; %lu tries landed outside it; kprobe events missed: %ld\n",
+	       t.points, skipped, t.ok, t.enomem, t.efault, outside, probes_missed());
 }
 
 static void usage(void)
