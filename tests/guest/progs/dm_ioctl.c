@@ -338,9 +338,12 @@ static void killable_one(unsigned long req, const char *name)
 	t0 = now_ms();
 	waitpid(pid, &status, 0);
 	dt = now_ms() - t0;
-	snprintf(what, sizeof(what), "%s of %llu pages, SIGKILLed 300 ms in: gone after %ld ms",
-		 name, DMIRROR_MAX_NPAGES, dt);
-	expect(WIFSIGNALED(status) && dt < 2000, what);
+	/* It may have ended on its own just before the signal. */
+	snprintf(what, sizeof(what), "%s of %llu pages, SIGKILLed 300 ms in: gone after %ld ms%s",
+		 name, DMIRROR_MAX_NPAGES, dt,
+		 WIFSIGNALED(status) ? "" : " (it had just ended on its own)");
+	expect((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 3)) &&
+	       dt < 2000, what);
 }
 
 static void killable(void)
