@@ -848,6 +848,42 @@ static int scan_printk(struct scan *s, uint64_t len)
 	return ret;
 }
 
+/*
+ * libtraceevent's tokenizer returns no token at all for a byte outside a
+ * quoted string that is neither printable nor white space, and its field
+ * parser hands that to strcmp(): a NULL dereference (an array size
+ * "[\xcf\xbf]", found by the trace fuzzer; trace-cmd report crashes on
+ * it as well).  The kernel writes its formats in ASCII: refuse such a byte
+ * outside quotes, and control characters anywhere.
+ */
+static int scan_format(struct scan *s, uint64_t len)
+{
+	bool quoted = false;
+	char *b;
+	int ret = 0;
+
+	if (sc_blob(s, len, &b))
+		return -1;
+	for (uint64_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)b[i];
+		bool space = c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+
+		if (quoted && c == '\\' && i + 1 < len) {
+			i++;
+			continue;
+		}
+		if (c == '"')
+			quoted = !quoted;
+		if ((c < 0x20 && !space) || c == 0x7f || (c >= 0x80 && !quoted)) {
+			ret = sc_fail(s, "corrupt %s: a format with a byte that is not text",
+				      s->what);
+			break;
+		}
+	}
+	free(b);
+	return ret;
+}
+
 static int scan_v6(struct scan *s, struct dat_info *info)
 {
 	char buf[256];
@@ -896,7 +932,7 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 	if (count > 100000)
 		return sc_fail(s, "corrupt %s: implausible count", s->what);
 	for (n = 0; n < count; n++)
-		if (sc_num(s, 8, &len) || sc_skip(s, len))
+		if (sc_num(s, 8, &len) || scan_format(s, len))
 			return -1;
 
 	s->what = "event formats";
@@ -916,7 +952,7 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 		if (events > 100000)
 			return sc_fail(s, "corrupt %s: implausible count", s->what);
 		for (uint64_t e = 0; e < events; e++)
-			if (sc_num(s, 8, &len) || sc_skip(s, len))
+			if (sc_num(s, 8, &len) || scan_format(s, len))
 				return -1;
 	}
 	s->what = "kallsyms section";

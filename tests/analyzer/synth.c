@@ -374,6 +374,19 @@ static char *format_text(const struct fevent *e, const char *skip_field)
 	return buf;
 }
 
+/* t with its first "from" replaced by "to" (a new string either way) */
+static char *replace_once(char *t, const char *from, const char *to)
+{
+	char *at = from ? strstr(t, from) : NULL, *r;
+
+	if (!at)
+		return t;
+	if (asprintf(&r, "%.*s%s%s", (int)(at - t), t, to, at + strlen(from)) < 0)
+		return t;
+	free(t);
+	return r;
+}
+
 /* value of a field of e by the field's name */
 static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 {
@@ -647,6 +660,7 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 				o->drop_field_addr && fevents[i].kind == DM_EV_FAULT ? "addr" :
 				o->no_order && (fevents[i].kind == DM_EV_COPY ||
 						fevents[i].kind == DM_EV_FREE) ? "order" : NULL);
+		t = replace_once(t, o->format_from, o->format_to);
 		dat_add_event_format(w, fevents[i].system, t, strlen(t));
 		free(t);
 	}

@@ -77,6 +77,7 @@ struct sc_file_opts {
 	bool sched_618;			/* sched_process_fork's 6.18 field names */
 	bool kallsyms;			/* small kallsyms and printk sections */
 	const char *printk;		/* this printk formats section instead */
+	const char *format_from, *format_to; /* replaced in every event format */
 };
 
 /* 0 on success */

@@ -564,6 +564,35 @@ static void t_bad_inputs(void)
 		dat_info_free(&info);
 	}
 	sc_free(&s);
+	/* found by the fuzzer: a byte that is not text outside a quoted
+	 * string made libtraceevent pass NULL to strcmp() */
+	for (int i = 0; i < 3; i++) {
+		static const char *const to[] = {
+			"child_comm[\xcf\xbf]", "print fmt: \x01\"", "print fmt: \"\x7f",
+		};
+
+		small_scen(&s);
+		sc_fork(&s, 1, 0, 1, 2, "x");
+		CHECK_EQ(sc_write_dat(&s, bad, &(struct sc_file_opts){
+			.format_from = i ? "print fmt: \"" : "child_comm[16]", .format_to = to[i] }), 0);
+		expect_exit2(bad, "format byte that is not text", "event formats: a format with a byte");
+		sc_free(&s);
+	}
+	/* UTF-8 in a quoted print format is text */
+	small_scen(&s);
+	CHECK_EQ(sc_write_dat(&s, good, &(struct sc_file_opts){
+		.format_from = "print fmt: \"", .format_to = "print fmt: \"\xc2\xb5s \\\" " }), 0);
+	{
+		char cmd[1024], *out = NULL, *er = NULL;
+		int rc;
+
+		snprintf(cmd, sizeof(cmd), "'%s' report '%s'", t_analyzer, good);
+		rc = t_run(cmd, &out, &er);
+		CHECK(rc == 0, "UTF-8 in a print format: exit %d, stderr: %s", rc, er);
+		free(out);
+		free(er);
+	}
+	sc_free(&s);
 	/* a format without a field the analysis needs */
 	small_scen(&s);
 	sc_fault(&s, 100, 0, 10, 10, A0, DEVPFN, 0, 0, 1);
