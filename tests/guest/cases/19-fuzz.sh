@@ -1,4 +1,4 @@
-# timeout: 240
+# timeout: 480
 # ioctl fuzzing: fuzz_ioctl (tests/guest/progs/fuzz_ioctl.c) on both
 # devices at once, seeded, 40 s: every ioctl and unknown ones with hostile
 # arguments, a thread closing the descriptor under it, children exiting
