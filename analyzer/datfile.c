@@ -854,12 +854,12 @@ static int scan_printk(struct scan *s, uint64_t len)
  * parser hands that to strcmp(): a NULL dereference (an array size
  * "[\xcf\xbf]", found by the trace fuzzer; trace-cmd report crashes on
  * it as well).  The kernel writes its formats in ASCII: refuse such a byte
- * outside quotes, and control characters anywhere.
+ * outside quoted strings (single or double quotes, with backslash escapes,
+ * as libtraceevent reads them), and control characters anywhere.
  */
 static int scan_format(struct scan *s, uint64_t len)
 {
-	bool quoted = false;
-	char *b;
+	char *b, quote = 0;	/* the quote of the string we are in, if any */
 	int ret = 0;
 
 	if (sc_blob(s, len, &b))
@@ -868,13 +868,15 @@ static int scan_format(struct scan *s, uint64_t len)
 		unsigned char c = (unsigned char)b[i];
 		bool space = c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 
-		if (quoted && c == '\\' && i + 1 < len) {
+		if (quote && c == '\\' && i + 1 < len) {
 			i++;
 			continue;
 		}
-		if (c == '"')
-			quoted = !quoted;
-		if ((c < 0x20 && !space) || c == 0x7f || (c >= 0x80 && !quoted)) {
+		if (quote && c == (unsigned char)quote)
+			quote = 0;
+		else if (!quote && (c == '"' || c == '\''))
+			quote = (char)c;
+		if ((c < 0x20 && !space) || c == 0x7f || (c >= 0x80 && !quote)) {
 			ret = sc_fail(s, "corrupt %s: a format with a byte that is not text",
 				      s->what);
 			break;

@@ -566,9 +566,10 @@ static void t_bad_inputs(void)
 	sc_free(&s);
 	/* found by the fuzzer: a byte that is not text outside a quoted
 	 * string made libtraceevent pass NULL to strcmp() */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		static const char *const to[] = {
 			"child_comm[\xcf\xbf]", "print fmt: \x01\"", "print fmt: \"\x7f",
+			"print fmt: '\"' \xcf \"",
 		};
 
 		small_scen(&s);
