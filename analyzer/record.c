@@ -39,28 +39,66 @@
 #define POLL_MS 10
 #define GRACE_SECS 5
 
-struct rec {
+/* What the command line asked for. */
+struct rec_opts {
 	const char *out;
 	unsigned int buffer_kb;
 	bool live, stop_on_loop;
 	uint32_t loop_threshold;
 	char **cmd;
+};
 
-	struct dm_trace t;
-	struct dat_writer *w;
-	pid_t child;
+/* What was streamed from one CPU's ring buffer. */
+struct rec_cpu {
+	uint64_t pages;
+	uint64_t missed_pages;		/* pages flagged "events lost before me" */
+	uint64_t missed_events;		/* the counts they stored */
+	uint64_t missed_unknown;	/* flagged without a count */
+};
+
+/* CMD: forked at once, held on the go pipe until tracing is on. */
+struct rec_child {
+	pid_t pid;
 	int status;
-	bool child_done;
+	bool done;
+	int go[2];		/* the recorder writes one byte: exec now */
+	int xerr[2];		/* the child writes execvp's errno */
+};
 
-	/* per CPU */
-	uint64_t *pages, *missed_pages, *missed_events, *missed_unknown;
+/*
+ * SIGINT, SIGTERM and SIGHUP are forwarded to CMD (a second one, or
+ * GRACE_SECS without an exit, kills it); SIGCHLD wakes the loop.  All
+ * arrive through a signalfd, read in the loop.
+ */
+struct rec_signals {
+	int fd;
+	bool blocked;
+	sigset_t orig;
+	bool interrupted, killed, stop_sent;
+	struct timespec int_at;
+};
 
-	/* live */
+/* --live: the engine fed from the pages as they are streamed. */
+struct rec_live {
 	struct tep_handle *tep;
 	struct dm_analysis *a;
 	struct dm_live *lv;
 	bool loop_found;
 	pid_t loop_pid;
+};
+
+/* One recording, from parsing to clean-up. */
+struct rec {
+	struct rec_opts o;
+	struct dm_trace t;
+	struct dat_writer *w;
+	struct rec_child child;
+	struct rec_signals sig;
+	struct rec_cpu *cpu;		/* t.ncpus of them */
+	void *buf;			/* one sub-buffer */
+	struct rec_live live;
+	char *stats_before, *stats_after;
+	char err[512];
 };
 
 static void usage(FILE *f)
@@ -112,10 +150,10 @@ static void on_live_loop(void *ctx, const struct dm_loop *l)
 {
 	struct rec *r = ctx;
 
-	dm_print_live_loop(stderr, l, dm_analysis_result(r->a)->first_ts);
-	if (!r->loop_found) {
-		r->loop_found = true;
-		r->loop_pid = l->pid;
+	dm_print_live_loop(stderr, l, dm_analysis_result(r->live.a)->first_ts);
+	if (!r->live.loop_found) {
+		r->live.loop_found = true;
+		r->live.loop_pid = l->pid;
 	}
 }
 
@@ -123,11 +161,34 @@ static void on_live_leak(void *ctx, const struct dm_leak *l)
 {
 	struct rec *r = ctx;
 
-	dm_print_live_leak(stderr, l, dm_analysis_result(r->a)->first_ts);
+	dm_print_live_leak(stderr, l, dm_analysis_result(r->live.a)->first_ts);
+}
+
+/* ------------------------------------------------------------- the file */
+
+/* kallsyms, as trace-cmd stores it (some trace-cmd commands, e.g.
+ * convert, want the section not to be empty) */
+static void write_kallsyms(struct rec *r)
+{
+	FILE *k = fopen("/proc/kallsyms", "r"), *m;
+	char *ks = NULL, chunk[65536];
+	size_t kl = 0, n;
+
+	m = k ? open_memstream(&ks, &kl) : NULL;
+	if (m) {
+		while ((n = fread(chunk, 1, sizeof(chunk), k)) > 0)
+			fwrite(chunk, 1, n, m);
+		fclose(m);
+		if (kl)
+			dat_set_kallsyms(r->w, ks, kl);
+		free(ks);
+	}
+	if (k)
+		fclose(k);
 }
 
 /* Everything that describes the trace: headers and event formats. */
-static int write_headers(struct rec *r, char *err, size_t errlen)
+static int write_headers(struct rec *r)
 {
 	static const char *const systems[] = { "dmirror", "sched", "ftrace" };
 	static const char *const sched_keep[] = {
@@ -138,14 +199,14 @@ static int write_headers(struct rec *r, char *err, size_t errlen)
 
 	s = dm_trace_file(&r->t, false, "events/header_page", &len);
 	if (!s) {
-		snprintf(err, errlen, "cannot read events/header_page");
+		snprintf(r->err, sizeof(r->err), "cannot read events/header_page");
 		return -1;
 	}
 	dat_set_header_page(r->w, s, len);
 	free(s);
 	s = dm_trace_file(&r->t, false, "events/header_event", &len);
 	if (!s) {
-		snprintf(err, errlen, "cannot read events/header_event");
+		snprintf(r->err, sizeof(r->err), "cannot read events/header_event");
 		return -1;
 	}
 	dat_set_header_event(r->w, s, len);
@@ -172,25 +233,7 @@ static int write_headers(struct rec *r, char *err, size_t errlen)
 		}
 		dm_trace_free_list(evs);
 	}
-	/* kallsyms, as trace-cmd stores it (some trace-cmd commands, e.g.
-	 * convert, want the section not to be empty) */
-	{
-		FILE *k = fopen("/proc/kallsyms", "r"), *m;
-		char *ks = NULL, chunk[65536];
-		size_t kl = 0, n;
-
-		m = k ? open_memstream(&ks, &kl) : NULL;
-		if (m) {
-			while ((n = fread(chunk, 1, sizeof(chunk), k)) > 0)
-				fwrite(chunk, 1, n, m);
-			fclose(m);
-			if (kl)
-				dat_set_kallsyms(r->w, ks, kl);
-			free(ks);
-		}
-		if (k)
-			fclose(k);
-	}
+	write_kallsyms(r);
 	s = dm_trace_file(&r->t, false, "printk_formats", &len);
 	if (s) {
 		dat_set_printk(r->w, s, len);
@@ -215,37 +258,39 @@ static int write_headers(struct rec *r, char *err, size_t errlen)
 	return 0;
 }
 
-static int write_page(struct rec *r, int cpu, void *buf, int len, char *err, size_t errlen)
+static int write_page(struct rec *r, int cpu, int len)
 {
-	long long m = dm_page_missed(buf);
+	struct rec_cpu *c = &r->cpu[cpu];
+	long long m = dm_page_missed(r->buf);
 
 	if (m) {
-		r->missed_pages[cpu]++;
+		c->missed_pages++;
 		if (m > 0)
-			r->missed_events[cpu] += (uint64_t)m;
+			c->missed_events += (uint64_t)m;
 		else
-			r->missed_unknown[cpu]++;
+			c->missed_unknown++;
 	}
-	if (dat_write_page(r->w, cpu, buf, (size_t)len)) {
-		snprintf(err, errlen, "cannot write the CPU %d data: %s", cpu, strerror(errno));
+	if (dat_write_page(r->w, cpu, r->buf, (size_t)len)) {
+		snprintf(r->err, sizeof(r->err), "cannot write the CPU %d data: %s", cpu,
+			 strerror(errno));
 		return -1;
 	}
-	r->pages[cpu]++;
-	if (r->lv)
-		dm_live_page(r->lv, cpu, buf);
+	c->pages++;
+	if (r->live.lv)
+		dm_live_page(r->live.lv, cpu, r->buf);
 	return 0;
 }
 
 /* Reads what the CPUs have; *more when a CPU had more than one round's worth. */
-static int drain(struct rec *r, void *buf, bool flush, bool *more, char *err, size_t errlen)
+static int drain(struct rec *r, bool flush, bool *more)
 {
 	if (more)
 		*more = false;
 	for (int c = 0; c < r->t.ncpus; c++) {
 		int n, guard = 0;
 
-		while ((n = flush ? dm_trace_flush(&r->t, c, buf) : dm_trace_read(&r->t, c, buf)) > 0) {
-			if (write_page(r, c, buf, n, err, errlen))
+		while ((n = flush ? dm_trace_flush(&r->t, c, r->buf) : dm_trace_read(&r->t, c, r->buf)) > 0) {
+			if (write_page(r, c, n))
 				return -1;
 			/* let other CPUs and signals in on a flood */
 			if (!flush && ++guard >= 256) {
@@ -255,12 +300,13 @@ static int drain(struct rec *r, void *buf, bool flush, bool *more, char *err, si
 			}
 		}
 		if (n < 0) {
-			snprintf(err, errlen, "cannot read the CPU %d buffer: %s", c, strerror(errno));
+			snprintf(r->err, sizeof(r->err), "cannot read the CPU %d buffer: %s", c,
+				 strerror(errno));
 			return -1;
 		}
 	}
-	if (r->lv)
-		dm_live_flush(r->lv);
+	if (r->live.lv)
+		dm_live_flush(r->live.lv);
 	return 0;
 }
 
@@ -289,33 +335,17 @@ static char *cmdline_text(char **cmd)
 	return s;
 }
 
-static int write_trailer(struct rec *r, const char *stats_before, const char *stats_after,
-			 char *err, size_t errlen)
+/* The names of the tasks that ran, now that they have, and the per-CPU
+ * ring-buffer stats, where trace-cmd keeps them. */
+static void write_cmdlines_and_cpustats(struct rec *r)
 {
-	char *cmd = cmdline_text(r->cmd), *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	uint64_t tot_pages = 0;
+	size_t len;
+	char *cl = dm_trace_file(&r->t, false, "saved_cmdlines", &len);
 
-	if (!m || !cmd) {
-		free(cmd);
-		if (m)
-			fclose(m);
-		free(buf);
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	if (cl) {
+		dat_set_cmdlines(r->w, cl, len);
+		free(cl);
 	}
-	/* the names of the tasks that ran, now that they have */
-	{
-		char *cl = dm_trace_file(&r->t, false, "saved_cmdlines", &len);
-
-		if (cl) {
-			dat_set_cmdlines(r->w, cl, len);
-			free(cl);
-		}
-		len = 0;
-	}
-	/* per-CPU ring-buffer stats, where trace-cmd keeps them */
 	for (int c = 0; c < r->t.ncpus; c++) {
 		char file[64], *st, *opt;
 		size_t sl;
@@ -330,41 +360,75 @@ static int write_trailer(struct rec *r, const char *stats_before, const char *st
 		}
 		free(st);
 	}
+}
+
+static int write_meta(struct rec *r)
+{
+	char *cmd = cmdline_text(r->o.cmd), *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int status = r->child.status;
+
+	if (!m || !cmd) {
+		free(cmd);
+		if (m)
+			fclose(m);
+		free(buf);
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return -1;
+	}
 	fprintf(m, "command: %s\n", cmd);
 	fprintf(m, "instance: %s\n", r->t.name);
-	fprintf(m, "buffer_kb: %u\n", r->buffer_kb);
+	fprintf(m, "buffer_kb: %u\n", r->o.buffer_kb);
 	fprintf(m, "cpus: %d\n", r->t.ncpus);
 	fprintf(m, "subbuf_size: %u\n", r->t.subbuf_size);
-	if (WIFEXITED(r->status))
-		fprintf(m, "exit_status: %d\n", WEXITSTATUS(r->status));
-	else if (WIFSIGNALED(r->status))
-		fprintf(m, "exit_signal: %d\n", WTERMSIG(r->status));
+	if (WIFEXITED(status))
+		fprintf(m, "exit_status: %d\n", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		fprintf(m, "exit_signal: %d\n", WTERMSIG(status));
 	fprintf(m, "analyzer_version: %s\n", ANALYZER_VERSION);
 	fclose(m);
 	dat_add_dm_option(r->w, DAT_OPT_DM_META, buf);
 	free(buf);
 	free(cmd);
-	if (stats_before)
-		dat_add_dm_option(r->w, DAT_OPT_DM_STATS_BEFORE, stats_before);
-	if (stats_after)
-		dat_add_dm_option(r->w, DAT_OPT_DM_STATS_AFTER, stats_after);
+	return 0;
+}
 
-	buf = NULL;
-	len = 0;
-	m = open_memstream(&buf, &len);
-	if (!m)
+static int write_lost(struct rec *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
 		return -1;
-	for (int c = 0; c < r->t.ncpus; c++) {
-		tot_pages += r->pages[c];
+	}
+	for (int i = 0; i < r->t.ncpus; i++) {
+		const struct rec_cpu *c = &r->cpu[i];
+
 		fprintf(m, "cpu%d pages=%" PRIu64 " missed_pages=%" PRIu64 " missed_events=%" PRIu64
 			" missed_unknown=%" PRIu64 "\n",
-			c, r->pages[c], r->missed_pages[c], r->missed_events[c], r->missed_unknown[c]);
+			i, c->pages, c->missed_pages, c->missed_events, c->missed_unknown);
 	}
 	fclose(m);
 	dat_add_dm_option(r->w, DAT_OPT_DM_LOST, buf);
 	free(buf);
-	(void)tot_pages;
-	return dat_finish(r->w, err, errlen);
+	return 0;
+}
+
+static int write_trailer(struct rec *r)
+{
+	write_cmdlines_and_cpustats(r);
+	if (write_meta(r))
+		return -1;
+	if (r->stats_before)
+		dat_add_dm_option(r->w, DAT_OPT_DM_STATS_BEFORE, r->stats_before);
+	if (r->stats_after)
+		dat_add_dm_option(r->w, DAT_OPT_DM_STATS_AFTER, r->stats_after);
+	if (write_lost(r))
+		return -1;
+	return dat_finish(r->w, r->err, sizeof(r->err));
 }
 
 static int exit_code(int status)
@@ -376,7 +440,20 @@ static int exit_code(int status)
 	return 2;
 }
 
-int cmd_record(int argc, char **argv)
+/* ------------------------------------------------------------ lifecycle */
+
+static void rec_init(struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->o.out = "trace.dat";
+	r->o.buffer_kb = DEFAULT_BUFFER_KB;
+	r->o.loop_threshold = DM_DEFAULT_LOOP_THRESHOLD;
+	r->child.go[0] = r->child.go[1] = r->child.xerr[0] = r->child.xerr[1] = -1;
+	r->sig.fd = -1;
+}
+
+/* -1 to go on, else the exit status (help, bad usage). */
+static int rec_parse(struct rec *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -387,36 +464,28 @@ int cmd_record(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rec r = { .out = "trace.dat", .buffer_kb = DEFAULT_BUFFER_KB,
-			 .loop_threshold = DM_DEFAULT_LOOP_THRESHOLD };
-	char err[512] = "", *stats_before = NULL, *stats_after = NULL;
-	int go[2] = { -1, -1 }, xerr[2] = { -1, -1 }, sfd = -1, c, ret = 2;
-	sigset_t mask, orig;
-	void *buf = NULL;
-	bool interrupted = false, killed = false, stop_sent = false, more = false;
-	struct timespec int_at = { 0 };
-	int child_errno = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "+o:b:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			r.out = optarg;
+			r->o.out = optarg;
 			break;
 		case 'b':
-			if (parse_uint(optarg, 4, 4u << 20, &r.buffer_kb)) {
+			if (parse_uint(optarg, 4, 4u << 20, &r->o.buffer_kb)) {
 				fprintf(stderr, "analyzer: record: bad --buffer-kb '%s' (4 to %u)\n",
 					optarg, 4u << 20);
 				return 2;
 			}
 			break;
 		case 'l':
-			r.live = true;
+			r->o.live = true;
 			break;
 		case 'S':
-			r.live = r.stop_on_loop = true;
+			r->o.live = r->o.stop_on_loop = true;
 			break;
 		case 't':
-			if (parse_uint(optarg, 1, 1u << 30, &r.loop_threshold)) {
+			if (parse_uint(optarg, 1, 1u << 30, &r->o.loop_threshold)) {
 				fprintf(stderr, "analyzer: record: bad --loop-threshold '%s'\n", optarg);
 				return 2;
 			}
@@ -433,214 +502,309 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "analyzer: record: no command to run (analyzer record --help)\n");
 		return 2;
 	}
-	r.cmd = argv + optind;
-	if (geteuid() != 0) {
-		fprintf(stderr, "analyzer: record: must be run as root (tracefs and the driver's debugfs need it)\n");
-		return 2;
-	}
-	if (!find_cmd(r.cmd[0])) {
-		fprintf(stderr, "analyzer: record: %s: command not found\n", r.cmd[0]);
-		return 2;
-	}
-	if (dm_trace_prepare(&r.t, err, sizeof(err))) {
-		fprintf(stderr, "analyzer: record: %s\n", err);
-		return 2;
-	}
-	dm_trace_remove_stale();
+	r->o.cmd = argv + optind;
+	return -1;
+}
 
-	/* signals arrive through a signalfd, handled in the loop */
+/* What must hold before anything is changed: root, CMD, tracefs. */
+static int rec_check(struct rec *r)
+{
+	if (geteuid() != 0) {
+		snprintf(r->err, sizeof(r->err),
+			 "must be run as root (tracefs and the driver's debugfs need it)");
+		return -1;
+	}
+	if (!find_cmd(r->o.cmd[0])) {
+		snprintf(r->err, sizeof(r->err), "%s: command not found", r->o.cmd[0]);
+		return -1;
+	}
+	if (dm_trace_prepare(&r->t, r->err, sizeof(r->err)))
+		return -1;
+	dm_trace_remove_stale();
+	return 0;
+}
+
+static int rec_block_signals(struct rec *r)
+{
+	sigset_t mask;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, &orig);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || pipe2(go, O_CLOEXEC) || pipe2(xerr, O_CLOEXEC)) {
-		snprintf(err, sizeof(err), "cannot set up signals and pipes: %s", strerror(errno));
-		goto fail;
+	sigprocmask(SIG_BLOCK, &mask, &r->sig.orig);
+	r->sig.blocked = true;
+	r->sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sig.fd < 0) {
+		snprintf(r->err, sizeof(r->err), "cannot set up signals: %s", strerror(errno));
+		return -1;
 	}
+	return 0;
+}
 
-	r.child = fork();
-	if (r.child < 0) {
-		snprintf(err, sizeof(err), "fork: %s", strerror(errno));
-		goto fail;
-	}
-	if (r.child == 0) {
-		char b;
-		int e;
+/* The child: waits until tracing is on (EOF: the recorder gave up), then
+ * execs CMD, reporting execvp's errno on the xerr pipe. */
+static void __attribute__((noreturn)) child_run(struct rec *r)
+{
+	char b;
+	int e;
 
-		sigprocmask(SIG_SETMASK, &orig, NULL);
-		close(go[1]);
-		close(xerr[0]);
-		/* wait until tracing is on; EOF means the recorder gave up */
-		if (read(go[0], &b, 1) != 1)
-			_exit(127);
-		close(go[0]);
-		execvp(r.cmd[0], r.cmd);
-		e = errno;
-		if (write(xerr[1], &e, sizeof(e)) < 0)
-			_exit(127);
+	sigprocmask(SIG_SETMASK, &r->sig.orig, NULL);
+	close(r->child.go[1]);
+	close(r->child.xerr[0]);
+	if (read(r->child.go[0], &b, 1) != 1)
 		_exit(127);
-	}
-	close(go[0]);
-	go[0] = -1;
-	close(xerr[1]);
-	xerr[1] = -1;
+	close(r->child.go[0]);
+	execvp(r->o.cmd[0], r->o.cmd);
+	e = errno;
+	if (write(r->child.xerr[1], &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
 
-	if (dm_trace_setup(&r.t, r.buffer_kb, r.child, err, sizeof(err)))
-		goto fail_child;
-	r.w = dat_writer_new(r.out, r.t.ncpus, r.t.subbuf_size, (int)sizeof(long), err, sizeof(err));
-	if (!r.w)
-		goto fail_child;
-	r.pages = calloc((size_t)r.t.ncpus, sizeof(uint64_t));
-	r.missed_pages = calloc((size_t)r.t.ncpus, sizeof(uint64_t));
-	r.missed_events = calloc((size_t)r.t.ncpus, sizeof(uint64_t));
-	r.missed_unknown = calloc((size_t)r.t.ncpus, sizeof(uint64_t));
-	if (posix_memalign(&buf, 4096, r.t.subbuf_size < 4096 ? 4096 : r.t.subbuf_size))
-		buf = NULL;
-	if (!r.pages || !r.missed_pages || !r.missed_events || !r.missed_unknown || !buf) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto fail_child;
-	}
-	if (write_headers(&r, err, sizeof(err)))
-		goto fail_child;
-	if (r.live) {
-		struct dm_config cfg = { .loop_threshold = r.loop_threshold, .ctx = &r,
-					 .on_loop = on_live_loop, .on_leak = on_live_leak };
+static int rec_spawn(struct rec *r)
+{
+	struct rec_child *ch = &r->child;
 
-		r.tep = dm_trace_local_tep();
-		r.a = r.tep ? dm_analysis_new(&cfg) : NULL;
-		if (!r.a) {
-			snprintf(err, sizeof(err), "cannot read the local event formats for --live");
-			goto fail_child;
+	if (rec_block_signals(r))
+		return -1;
+	if (pipe2(ch->go, O_CLOEXEC) || pipe2(ch->xerr, O_CLOEXEC)) {
+		snprintf(r->err, sizeof(r->err), "cannot set up pipes: %s", strerror(errno));
+		return -1;
+	}
+	ch->pid = fork();
+	if (ch->pid < 0) {
+		snprintf(r->err, sizeof(r->err), "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (ch->pid == 0)
+		child_run(r);
+	close(ch->go[0]);
+	ch->go[0] = -1;
+	close(ch->xerr[1]);
+	ch->xerr[1] = -1;
+	return 0;
+}
+
+static int rec_setup_live(struct rec *r)
+{
+	struct dm_config cfg = { .loop_threshold = r->o.loop_threshold, .ctx = r,
+				 .on_loop = on_live_loop, .on_leak = on_live_leak };
+
+	r->live.tep = dm_trace_local_tep();
+	r->live.a = r->live.tep ? dm_analysis_new(&cfg) : NULL;
+	if (!r->live.a) {
+		snprintf(r->err, sizeof(r->err), "cannot read the local event formats for --live");
+		return -1;
+	}
+	r->live.lv = dm_live_new(r->live.tep, r->live.a, r->err, sizeof(r->err));
+	return r->live.lv ? 0 : -1;
+}
+
+/* Our instance, the output file, and what the loop needs. */
+static int rec_setup(struct rec *r)
+{
+	unsigned int bufsz;
+
+	if (dm_trace_setup(&r->t, r->o.buffer_kb, r->child.pid, r->err, sizeof(r->err)))
+		return -1;
+	r->w = dat_writer_new(r->o.out, r->t.ncpus, r->t.subbuf_size, (int)sizeof(long), r->err,
+			      sizeof(r->err));
+	if (!r->w)
+		return -1;
+	r->cpu = calloc((size_t)r->t.ncpus, sizeof(*r->cpu));
+	bufsz = r->t.subbuf_size < 4096 ? 4096 : r->t.subbuf_size;
+	if (posix_memalign(&r->buf, 4096, bufsz))
+		r->buf = NULL;
+	if (!r->cpu || !r->buf) {
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return -1;
+	}
+	if (write_headers(r))
+		return -1;
+	if (r->o.live && rec_setup_live(r))
+		return -1;
+	return 0;
+}
+
+/* Tracing on, then let CMD exec. */
+static int rec_start(struct rec *r)
+{
+	r->stats_before = dm_trace_driver_stats();
+	if (dm_trace_start(&r->t)) {
+		snprintf(r->err, sizeof(r->err), "cannot turn tracing on in %s", r->t.name);
+		return -1;
+	}
+	if (write(r->child.go[1], "g", 1) != 1) {
+		snprintf(r->err, sizeof(r->err), "cannot start %s: %s", r->o.cmd[0], strerror(errno));
+		return -1;
+	}
+	close(r->child.go[1]);
+	r->child.go[1] = -1;
+	return 0;
+}
+
+/* SIGINT, SIGTERM, SIGHUP: pass it on; a second one kills. */
+static void handle_signals(struct rec *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (!r->sig.interrupted) {
+			r->sig.interrupted = true;
+			clock_gettime(CLOCK_MONOTONIC, &r->sig.int_at);
+			kill(r->child.pid, (int)si.ssi_signo);
+		} else if (!r->sig.killed) {
+			r->sig.killed = true;
+			kill(r->child.pid, SIGKILL);
 		}
-		r.lv = dm_live_new(r.tep, r.a, err, sizeof(err));
-		if (!r.lv)
-			goto fail_child;
 	}
-	stats_before = dm_trace_driver_stats();
-	if (dm_trace_start(&r.t)) {
-		snprintf(err, sizeof(err), "cannot turn tracing on in %s", r.t.name);
-		goto fail_child;
-	}
-	/* tracing is on: let CMD exec */
-	if (write(go[1], "g", 1) != 1) {
-		snprintf(err, sizeof(err), "cannot start %s: %s", r.cmd[0], strerror(errno));
-		goto fail_child;
-	}
-	close(go[1]);
-	go[1] = -1;
+}
 
-	while (!r.child_done) {
-		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
-		struct signalfd_siginfo si;
+static void enforce_stop_and_grace(struct rec *r)
+{
+	if (r->o.stop_on_loop && r->live.loop_found && !r->sig.stop_sent) {
+		r->sig.stop_sent = true;
+		fprintf(stderr, "analyzer: record: --stop-on-loop: killing %s (pid %d)\n",
+			r->o.cmd[0], (int)r->child.pid);
+		if (r->live.loop_pid > 0 && r->live.loop_pid != r->child.pid)
+			kill(r->live.loop_pid, SIGKILL);
+		kill(r->child.pid, SIGKILL);
+	}
+	if (r->sig.interrupted && !r->sig.killed) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - r->sig.int_at.tv_sec >= GRACE_SECS) {
+			r->sig.killed = true;
+			kill(r->child.pid, SIGKILL);
+		}
+	}
+}
+
+/* Streams the buffers until CMD has exited. */
+static int rec_loop(struct rec *r)
+{
+	bool more = false;
+	int child_errno = 0;
+
+	while (!r->child.done) {
+		struct pollfd pfd = { .fd = r->sig.fd, .events = POLLIN };
 
 		poll(&pfd, 1, more ? 0 : POLL_MS);
-		if (drain(&r, buf, false, &more, err, sizeof(err)))
-			goto fail_child;
-		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGCHLD)
-				continue;
-			/* SIGINT, SIGTERM, SIGHUP: pass it on; a second one kills */
-			if (!interrupted) {
-				interrupted = true;
-				clock_gettime(CLOCK_MONOTONIC, &int_at);
-				kill(r.child, (int)si.ssi_signo);
-			} else if (!killed) {
-				killed = true;
-				kill(r.child, SIGKILL);
-			}
-		}
-		if (r.stop_on_loop && r.loop_found && !stop_sent) {
-			stop_sent = true;
-			fprintf(stderr, "analyzer: record: --stop-on-loop: killing %s (pid %d)\n",
-				r.cmd[0], (int)r.child);
-			if (r.loop_pid > 0 && r.loop_pid != r.child)
-				kill(r.loop_pid, SIGKILL);
-			kill(r.child, SIGKILL);
-		}
-		if (interrupted && !killed) {
-			struct timespec now;
-
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec - int_at.tv_sec >= GRACE_SECS) {
-				killed = true;
-				kill(r.child, SIGKILL);
-			}
-		}
-		if (waitpid(r.child, &r.status, WNOHANG) == r.child)
-			r.child_done = true;
+		if (drain(r, false, &more))
+			return -1;
+		handle_signals(r);
+		enforce_stop_and_grace(r);
+		if (waitpid(r->child.pid, &r->child.status, WNOHANG) == r->child.pid)
+			r->child.done = true;
 	}
-	if (read(xerr[0], &child_errno, sizeof(child_errno)) == sizeof(child_errno))
-		fprintf(stderr, "analyzer: record: cannot execute %s: %s\n", r.cmd[0],
+	if (read(r->child.xerr[0], &child_errno, sizeof(child_errno)) == sizeof(child_errno))
+		fprintf(stderr, "analyzer: record: cannot execute %s: %s\n", r->o.cmd[0],
 			strerror(child_errno));
+	return 0;
+}
 
-	/* the workload is gone: take the rest and write the file */
-	stats_after = dm_trace_driver_stats();
-	dm_trace_stop(&r.t);
-	if (drain(&r, buf, false, NULL, err, sizeof(err)) || drain(&r, buf, true, NULL, err, sizeof(err)))
-		goto fail;
-	if (write_trailer(&r, stats_before, stats_after, err, sizeof(err)))
-		goto fail;
-	{
-		uint64_t pages = 0, lost = 0, unknown = 0;
+static void print_summary(struct rec *r)
+{
+	uint64_t pages = 0, lost = 0, unknown = 0;
 
-		for (int i = 0; i < r.t.ncpus; i++) {
-			pages += r.pages[i];
-			lost += r.missed_events[i];
-			unknown += r.missed_unknown[i];
-		}
-		fprintf(stderr, "analyzer: record: %" PRIu64 " pages (%" PRIu64 " KB) written to %s",
-			pages, pages * r.t.subbuf_size / 1024, r.out);
-		if (lost || unknown)
-			fprintf(stderr, "; WARNING: events were lost (%" PRIu64 " counted, %" PRIu64
-				" pages with an unknown number): use a bigger -b", lost, unknown);
-		fprintf(stderr, "\n");
+	for (int i = 0; i < r->t.ncpus; i++) {
+		pages += r->cpu[i].pages;
+		lost += r->cpu[i].missed_events;
+		unknown += r->cpu[i].missed_unknown;
 	}
-	if (r.a) {
+	fprintf(stderr, "analyzer: record: %" PRIu64 " pages (%" PRIu64 " KB) written to %s",
+		pages, pages * r->t.subbuf_size / 1024, r->o.out);
+	if (lost || unknown)
+		fprintf(stderr, "; WARNING: events were lost (%" PRIu64 " counted, %" PRIu64
+			" pages with an unknown number): use a bigger -b", lost, unknown);
+	fprintf(stderr, "\n");
+	if (r->live.a) {
 		const struct dm_result *res;
 
-		dm_analysis_finish(r.a);
-		res = dm_analysis_result(r.a);
+		dm_analysis_finish(r->live.a);
+		res = dm_analysis_result(r->live.a);
 		fprintf(stderr, "analyzer: record: live: %zu fault loop(s), %zu leaked shadow page(s)%s\n",
 			res->nloops, (size_t)res->leaked_pages,
 			res->incomplete ? " (incomplete: events were lost)" : "");
 	}
-	ret = exit_code(r.status);
-	goto out;
+}
 
-fail_child:
-	if (r.child > 0 && !r.child_done) {
-		kill(r.child, SIGKILL);
-		while (waitpid(r.child, &r.status, 0) < 0 && errno == EINTR)
-			;
-	}
-fail:
-	fprintf(stderr, "analyzer: record: %s\n", err);
-	ret = 2;
-out:
-	dm_live_free(r.lv);
-	dm_analysis_free(r.a);
-	if (r.tep)
-		tep_free(r.tep);
-	dat_writer_free(r.w);
-	dm_trace_cleanup(&r.t);
-	free(stats_before);
-	free(stats_after);
-	free(buf);
-	free(r.pages);
-	free(r.missed_pages);
-	free(r.missed_events);
-	free(r.missed_unknown);
+/* The workload is gone: take the rest and write the file. */
+static int rec_collect(struct rec *r)
+{
+	r->stats_after = dm_trace_driver_stats();
+	dm_trace_stop(&r->t);
+	if (drain(r, false, NULL) || drain(r, true, NULL))
+		return -1;
+	if (write_trailer(r))
+		return -1;
+	print_summary(r);
+	return 0;
+}
+
+/* After a failure: CMD must not outlive the recording. */
+static void rec_kill_child(struct rec *r)
+{
+	if (r->child.pid <= 0 || r->child.done)
+		return;
+	kill(r->child.pid, SIGKILL);
+	while (waitpid(r->child.pid, &r->child.status, 0) < 0 && errno == EINTR)
+		;
+	r->child.done = true;
+}
+
+static void rec_free(struct rec *r)
+{
+	dm_live_free(r->live.lv);
+	dm_analysis_free(r->live.a);
+	if (r->live.tep)
+		tep_free(r->live.tep);
+	dat_writer_free(r->w);
+	dm_trace_cleanup(&r->t);
+	free(r->stats_before);
+	free(r->stats_after);
+	free(r->buf);
+	free(r->cpu);
 	for (int i = 0; i < 2; i++) {
-		if (go[i] >= 0)
-			close(go[i]);
-		if (xerr[i] >= 0)
-			close(xerr[i]);
+		if (r->child.go[i] >= 0)
+			close(r->child.go[i]);
+		if (r->child.xerr[i] >= 0)
+			close(r->child.xerr[i]);
 	}
-	if (sfd >= 0)
-		close(sfd);
-	sigprocmask(SIG_SETMASK, &orig, NULL);
+	if (r->sig.fd >= 0)
+		close(r->sig.fd);
+	if (r->sig.blocked)
+		sigprocmask(SIG_SETMASK, &r->sig.orig, NULL);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec r;
+	int ret;
+
+	rec_init(&r);
+	ret = rec_parse(&r, argc, argv);
+	if (ret >= 0)
+		return ret;
+	ret = 2;
+	if (rec_check(&r))
+		goto fail;
+	if (rec_spawn(&r) || rec_setup(&r) || rec_start(&r) || rec_loop(&r)) {
+		rec_kill_child(&r);
+		goto fail;
+	}
+	if (rec_collect(&r))
+		goto fail;
+	ret = exit_code(r.child.status);
+	goto out;
+fail:
+	fprintf(stderr, "analyzer: record: %s\n", r.err);
+out:
+	rec_free(&r);
 	return ret;
 }
