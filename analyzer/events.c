@@ -5,6 +5,7 @@
  * decoder is made; decoding a record is then a type lookup and a few
  * bounded reads, with no allocation.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,53 +13,82 @@
 #include "events.h"
 
 #define MAXF 10
-#define OPT 1	/* the field may be missing: reads as 0 */
 
+/* field flags */
+#define OPT	(1u << 0)	/* the field may be missing: reads as 0 */
+#define STR	(1u << 1)	/* char[] or __data_loc char[]: copied, bounded */
+#define BASE	(1u << 2)	/* STR: only what follows the last '/' */
+#define HAS	(1u << 3)	/* sets the bool at .has when the format has it */
+
+/*
+ * One field: its name in the format ("a|b": the first of those the event
+ * has), and where its value goes in struct dm_event.
+ */
 struct fspec {
 	const char *name;
-	int flags;
+	unsigned int flags;
+	unsigned short off, size;	/* the member of struct dm_event */
+	unsigned short has;		/* HAS: the bool member saying it was there */
 };
+
+#define M_OFF(m) ((unsigned short)offsetof(struct dm_event, m))
+#define M_SIZE(m) ((unsigned short)sizeof(((struct dm_event *)0)->m))
+#define FLD(n, fl, m) { n, fl, M_OFF(m), M_SIZE(m), 0 }
+#define FLD_HAS(n, m, h) { n, OPT | HAS, M_OFF(m), M_SIZE(m), M_OFF(h) }
 
 struct espec {
 	const char *system;
 	const char *name;
 	enum dm_ev_kind kind;
+	bool optional;		/* an event we do without if a field is missing */
 	struct fspec f[MAXF];
 };
 
-/* Field order here is the index used by the decode functions below. */
 static const struct espec specs[] = {
-	{ DM_SYSTEM, "dmirror_migrate_setup", DM_EV_SETUP,
-	  { { "dev", OPT }, { "dir", 0 }, { "fault", 0 }, { "start", 0 }, { "end", 0 },
-	    { "npages", 0 }, { "cpages", 0 }, { "owner_match", OPT }, { "ret", OPT } } },
-	{ DM_SYSTEM, "dmirror_alloc_and_copy", DM_EV_COPY,
-	  { { "dev", OPT }, { "dir", 0 }, { "addr", 0 }, { "src_pfn", 0 }, { "dst_pfn", 0 },
-	    { "shadow_pfn", 0 }, { "write", OPT }, { "order", OPT } } },
-	{ DM_SYSTEM, "dmirror_migrate_finalize", DM_EV_FINALIZE,
-	  { { "dev", OPT }, { "dir", 0 }, { "fault", 0 }, { "start", OPT }, { "end", OPT },
-	    { "npages", OPT }, { "cpages", OPT }, { "migrated", 0 }, { "duration_ns", OPT } } },
-	{ DM_SYSTEM, "dmirror_devmem_fault", DM_EV_FAULT,
-	  { { "dev", OPT }, { "addr", 0 }, { "dev_pfn", 0 }, { "pid", 0 }, { "result", 0 },
-	    { "migrated", 0 }, { "no_progress", OPT } } },
-	{ DM_SYSTEM, "dmirror_fault_loop_guard", DM_EV_GUARD,
-	  { { "dev", OPT }, { "addr", 0 }, { "dev_pfn", 0 }, { "pid", 0 }, { "count", OPT },
-	    { "limit", OPT } } },
-	{ DM_SYSTEM, "dmirror_devmem_free", DM_EV_FREE,
-	  { { "dev", OPT }, { "dev_pfn", 0 }, { "shadow_pfn", 0 }, { "released", 0 },
-	    { "free_pages", OPT }, { "order", OPT } } },
-	{ DM_SYSTEM, "dmirror_chunk_add", DM_EV_CHUNK,
-	  { { "dev", OPT }, { "first_pfn", OPT }, { "npages", OPT }, { "total_pages", OPT } } },
+	{ DM_SYSTEM, "dmirror_migrate_setup", DM_EV_SETUP, false, {
+		FLD("dev", OPT, setup.dev), FLD("dir", 0, setup.dir), FLD("fault", 0, setup.fault),
+		FLD("start", 0, setup.start), FLD("end", 0, setup.end),
+		FLD("npages", 0, setup.npages), FLD("cpages", 0, setup.cpages),
+		FLD_HAS("owner_match", setup.owner_match, setup.has_owner_match),
+		FLD("ret", OPT, setup.ret) } },
+	{ DM_SYSTEM, "dmirror_alloc_and_copy", DM_EV_COPY, false, {
+		FLD("dev", OPT, copy.dev), FLD("dir", 0, copy.dir), FLD("addr", 0, copy.addr),
+		FLD("src_pfn", 0, copy.src_pfn), FLD("dst_pfn", 0, copy.dst_pfn),
+		FLD("shadow_pfn", 0, copy.shadow_pfn), FLD("write", OPT, copy.write),
+		FLD("order", OPT, copy.order) } },
+	{ DM_SYSTEM, "dmirror_migrate_finalize", DM_EV_FINALIZE, false, {
+		FLD("dev", OPT, fin.dev), FLD("dir", 0, fin.dir), FLD("fault", 0, fin.fault),
+		FLD("start", OPT, fin.start), FLD("end", OPT, fin.end),
+		FLD("npages", OPT, fin.npages), FLD("cpages", OPT, fin.cpages),
+		FLD("migrated", 0, fin.migrated),
+		FLD_HAS("duration_ns", fin.duration_ns, fin.has_duration) } },
+	{ DM_SYSTEM, "dmirror_devmem_fault", DM_EV_FAULT, false, {
+		FLD("dev", OPT, fault.dev), FLD("addr", 0, fault.addr),
+		FLD("dev_pfn", 0, fault.dev_pfn), FLD("pid", 0, fault.pid),
+		FLD("result", 0, fault.result), FLD("migrated", 0, fault.migrated),
+		FLD("no_progress", OPT, fault.no_progress) } },
+	{ DM_SYSTEM, "dmirror_fault_loop_guard", DM_EV_GUARD, false, {
+		FLD("dev", OPT, guard.dev), FLD("addr", 0, guard.addr),
+		FLD("dev_pfn", 0, guard.dev_pfn), FLD("pid", 0, guard.pid),
+		FLD("count", OPT, guard.count), FLD("limit", OPT, guard.limit) } },
+	{ DM_SYSTEM, "dmirror_devmem_free", DM_EV_FREE, false, {
+		FLD("dev", OPT, free.dev), FLD("dev_pfn", 0, free.dev_pfn),
+		FLD("shadow_pfn", 0, free.shadow_pfn), FLD("released", 0, free.released),
+		FLD("free_pages", OPT, free.free_pages), FLD("order", OPT, free.order) } },
+	{ DM_SYSTEM, "dmirror_chunk_add", DM_EV_CHUNK, false, {
+		FLD("dev", OPT, chunk.dev), FLD("first_pfn", OPT, chunk.first_pfn),
+		FLD("npages", OPT, chunk.npages), FLD("total_pages", OPT, chunk.total_pages) } },
 	/* 6.18 renamed parent_comm/parent_pid to comm/pid */
-	{ "sched", "sched_process_fork", DM_EV_FORK,
-	  { { "parent_pid|pid", OPT }, { "child_pid", 0 }, { "child_comm", OPT } } },
-	{ "sched", "sched_process_exec", DM_EV_EXEC,
-	  { { "pid", 0 }, { "old_pid", OPT }, { "filename", OPT } } },
-	{ "sched", "sched_process_exit", DM_EV_EXIT,
-	  { { "pid", 0 }, { "comm", OPT } } },
+	{ "sched", "sched_process_fork", DM_EV_FORK, true, {
+		FLD("parent_pid|pid", OPT, fork.parent), FLD("child_pid", 0, fork.child),
+		FLD("child_comm", OPT | STR, fork.comm) } },
+	{ "sched", "sched_process_exec", DM_EV_EXEC, true, {
+		FLD("pid", 0, exec.pid), FLD("filename", OPT | STR | BASE, exec.comm) } },
+	{ "sched", "sched_process_exit", DM_EV_EXIT, true, {
+		FLD("pid", 0, exit.pid), FLD("comm", OPT | STR, exit.comm) } },
 };
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
-#define NDMIRROR 7
 
 struct edesc {
 	int id;			/* -1: not in this trace */
@@ -114,23 +144,24 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 		bool usable = true;
 
 		for (int j = 0; j < MAXF && specs[i].f[j].name; j++) {
-			struct tep_format_field *f = find_field(ev, specs[i].f[j].name);
+			const struct fspec *fs = &specs[i].f[j];
+			struct tep_format_field *f = find_field(ev, fs->name);
 
-			if (!f && !(specs[i].f[j].flags & OPT) && i >= NDMIRROR) {
-				/* a sched event we cannot use: do without it */
+			if (!f && !(fs->flags & OPT) && specs[i].optional) {
+				/* an event we can do without */
 				usable = false;
 				break;
 			}
-			if (!f && !(specs[i].f[j].flags & OPT)) {
+			if (!f && !(fs->flags & OPT)) {
 				snprintf(err, errlen, "event %s:%s has no field '%s' (see docs/tracepoints.md)",
-					 specs[i].system, specs[i].name, specs[i].f[j].name);
+					 specs[i].system, specs[i].name, fs->name);
 				free(d);
 				return NULL;
 			}
-			if (f && !(f->flags & (TEP_FIELD_IS_STRING | TEP_FIELD_IS_DYNAMIC)) &&
+			if (f && !(fs->flags & STR) &&
 			    f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8) {
 				snprintf(err, errlen, "event %s:%s field '%s' has an unexpected size %d",
-					 specs[i].system, specs[i].name, specs[i].f[j].name, f->size);
+					 specs[i].system, specs[i].name, fs->name, f->size);
 				free(d);
 				return NULL;
 			}
@@ -145,7 +176,7 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 			d->min_id = ev->id;
 		if (ev->id > d->max_id)
 			d->max_id = ev->id;
-		if (i < NDMIRROR)
+		if (!strcmp(specs[i].system, DM_SYSTEM))
 			d->ndmirror++;
 		else
 			d->nsched++;
@@ -255,22 +286,36 @@ static int rd_str(struct dm_decoder *d, struct tep_record *rec,
 	return 0;
 }
 
-#define R(i, dst) do { uint64_t v_; if (rd(d, rec, e->f[i], &v_)) return -1; (dst) = v_; } while (0)
+/* Stores v in the member at off, of size bytes (the low bytes of v:
+ * two's complement keeps a sign-extended value right). */
+static void store(struct dm_event *ev, unsigned short off, unsigned short size, uint64_t v)
+{
+	char *dst = (char *)ev + off;
+
+	switch (size) {
+	case 8: { uint64_t x = v; memcpy(dst, &x, 8); break; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(dst, &x, 4); break; }
+	case 2: { uint16_t x = (uint16_t)v; memcpy(dst, &x, 2); break; }
+	default: *(uint8_t *)dst = (uint8_t)v; break;
+	}
+}
 
 int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 {
-	int type, i;
+	const struct espec *sp = NULL;
 	struct edesc *e = NULL;
-	uint64_t tid;
+	int type;
+	uint64_t v;
 
 	if (rec->size < 8)
 		return 0;
 	type = tep_data_type(d->tep, rec);
 	if (type < d->min_id || type > d->max_id)
 		return 0;
-	for (i = 0; i < (int)NSPECS; i++) {
+	for (size_t i = 0; i < NSPECS; i++) {
 		if (d->e[i].id == type) {
 			e = &d->e[i];
+			sp = &specs[i];
 			break;
 		}
 	}
@@ -281,96 +326,24 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 	ev->ts = rec->ts;
 	ev->cpu = rec->cpu;
 	if (d->common_pid) {
-		if (rd(d, rec, d->common_pid, &tid))
+		if (rd(d, rec, d->common_pid, &v))
 			return -1;
-		ev->tid = (int32_t)tid;
+		ev->tid = (int32_t)v;
 	}
-	ev->kind = specs[i].kind;
+	ev->kind = sp->kind;
+	for (int j = 0; j < MAXF && sp->f[j].name; j++) {
+		const struct fspec *fs = &sp->f[j];
 
-	switch (ev->kind) {
-	case DM_EV_SETUP:
-		R(0, ev->setup.dev);
-		R(1, ev->setup.dir);
-		R(2, ev->setup.fault);
-		R(3, ev->setup.start);
-		R(4, ev->setup.end);
-		R(5, ev->setup.npages);
-		R(6, ev->setup.cpages);
-		R(7, ev->setup.owner_match);
-		ev->setup.has_owner_match = e->f[7] != NULL;
-		R(8, ev->setup.ret);
-		break;
-	case DM_EV_COPY:
-		R(0, ev->copy.dev);
-		R(1, ev->copy.dir);
-		R(2, ev->copy.addr);
-		R(3, ev->copy.src_pfn);
-		R(4, ev->copy.dst_pfn);
-		R(5, ev->copy.shadow_pfn);
-		R(6, ev->copy.write);
-		R(7, ev->copy.order);
-		break;
-	case DM_EV_FINALIZE:
-		R(0, ev->fin.dev);
-		R(1, ev->fin.dir);
-		R(2, ev->fin.fault);
-		R(3, ev->fin.start);
-		R(4, ev->fin.end);
-		R(5, ev->fin.npages);
-		R(6, ev->fin.cpages);
-		R(7, ev->fin.migrated);
-		R(8, ev->fin.duration_ns);
-		ev->fin.has_duration = e->f[8] != NULL;
-		break;
-	case DM_EV_FAULT:
-		R(0, ev->fault.dev);
-		R(1, ev->fault.addr);
-		R(2, ev->fault.dev_pfn);
-		R(3, ev->fault.pid);
-		R(4, ev->fault.result);
-		R(5, ev->fault.migrated);
-		R(6, ev->fault.no_progress);
-		break;
-	case DM_EV_GUARD:
-		R(0, ev->guard.dev);
-		R(1, ev->guard.addr);
-		R(2, ev->guard.dev_pfn);
-		R(3, ev->guard.pid);
-		R(4, ev->guard.count);
-		R(5, ev->guard.limit);
-		break;
-	case DM_EV_FREE:
-		R(0, ev->free.dev);
-		R(1, ev->free.dev_pfn);
-		R(2, ev->free.shadow_pfn);
-		R(3, ev->free.released);
-		R(4, ev->free.free_pages);
-		R(5, ev->free.order);
-		break;
-	case DM_EV_CHUNK:
-		R(0, ev->chunk.dev);
-		R(1, ev->chunk.first_pfn);
-		R(2, ev->chunk.npages);
-		R(3, ev->chunk.total_pages);
-		break;
-	case DM_EV_FORK:
-		R(0, ev->fork.parent);
-		R(1, ev->fork.child);
-		if (rd_str(d, rec, e->f[2], ev->fork.comm, sizeof(ev->fork.comm), false))
+		if (fs->flags & STR) {
+			if (rd_str(d, rec, e->f[j], (char *)ev + fs->off, fs->size, fs->flags & BASE))
+				return -1;
+			continue;
+		}
+		if (rd(d, rec, e->f[j], &v))
 			return -1;
-		break;
-	case DM_EV_EXEC:
-		R(0, ev->exec.pid);
-		if (rd_str(d, rec, e->f[2], ev->exec.comm, sizeof(ev->exec.comm), true))
-			return -1;
-		break;
-	case DM_EV_EXIT:
-		R(0, ev->exit.pid);
-		if (rd_str(d, rec, e->f[1], ev->exit.comm, sizeof(ev->exit.comm), false))
-			return -1;
-		break;
-	default:
-		return 0;
+		store(ev, fs->off, fs->size, v);
+		if (fs->flags & HAS)
+			*(bool *)((char *)ev + fs->has) = e->f[j] != NULL;
 	}
 	return 1;
 }

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <event-parse.h>
+#include <trace-cmd.h>
 
 #include "datfile.h"
+#include "events.h"
 #include "live.h"
 #include "reader.h"
 #include "synth.h"
@@ -1076,6 +1078,85 @@ static void t_cli_huge_leak(void)
 	sc_free(&s);
 }
 
+
+/*
+ * Every field of every event lands in its own member of struct dm_event:
+ * each field gets a value no other field has, the file is decoded record
+ * by record, and each decoded event must equal the one written, byte for
+ * byte.  A table entry pointing at the wrong member, or a value stored
+ * with the wrong size, fails here.
+ */
+struct decoded {
+	struct dm_decoder *dec;
+	struct dm_event ev[64];
+	size_t n;
+	int bad;
+};
+
+static int decode_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+{
+	struct decoded *d = data;
+	struct dm_event ev;
+	int k;
+
+	(void)h;
+	(void)cpu;
+	k = dm_decode(d->dec, rec, &ev);
+	if (k < 0)
+		d->bad++;
+	else if (k > 0 && d->n < 64)
+		d->ev[d->n++] = ev;
+	return 0;
+}
+
+static void t_decode_every_field(void)
+{
+	struct scen s;
+	struct decoded d = { 0 };
+	struct tracecmd_input *h;
+	char err[256] = "";
+	const char *p = path_of("fields.dat");
+	uint64_t ts = 1000;
+
+	sc_init(&s);
+	sc_setup(&s, ts++, 0, 11, DM_DIR_TO_RAM, 1, 0x7000, 3, 2, 1, -12);
+	s.ev[s.n - 1].setup.dev = 5;
+	sc_copy_order(&s, ts++, 0, 11, DM_DIR_TO_DEV, 0x8000, 0x1234, 0x5678, 0x9abc, 9);
+	s.ev[s.n - 1].copy.dev = 6;
+	sc_finalize(&s, ts++, 0, 11, DM_DIR_TO_RAM, 1, 0xa000, 7, 6, 5, 4321);
+	s.ev[s.n - 1].fin.dev = 7;
+	sc_fault(&s, ts++, 0, 12, 13, 0xb000, 0xc0de, 0x402, 1, 77);
+	s.ev[s.n - 1].fault.dev = 8;
+	sc_guard(&s, ts++, 0, 14, 15, 0xd000, 0xbeef, 50, 51);
+	s.ev[s.n - 1].guard.dev = 9;
+	sc_free_order(&s, ts++, 0, 16, 0xf00d, 0xfeed, 1, 3);
+	s.ev[s.n - 1].free.dev = 10;
+	s.ev[s.n - 1].free.free_pages = 4242;
+	sc_chunk(&s, ts++, 0, 0x100000, 0x2000);
+	s.ev[s.n - 1].chunk.dev = 11;
+	s.ev[s.n - 1].chunk.total_pages = 0x4000;
+	sc_fork(&s, ts++, 0, 17, 18, "child");
+	sc_exec(&s, ts++, 0, 19, "/bin/prog");
+	sc_exit(&s, ts++, 0, 20, "gone");
+	CHECK_EQ(sc_write_dat(&s, p, NULL), 0);
+	h = tracecmd_open(p, TRACECMD_FL_LOAD_NO_PLUGINS);
+	CHECK(h != NULL, "libtracecmd cannot open %s", p);
+	if (h) {
+		d.dec = dm_decoder_new(tracecmd_get_tep(h), err, sizeof(err));
+		CHECK(d.dec != NULL, "decoder: %s", err);
+		if (d.dec)
+			tracecmd_iterate_events(h, NULL, 0, decode_cb, &d);
+		CHECK_EQ(d.bad, 0);
+		CHECK_EQ(d.n, s.n);
+		for (size_t i = 0; i < d.n && i < s.n; i++)
+			CHECK(!memcmp(&d.ev[i], &s.ev[i], sizeof(d.ev[i])),
+			      "event %zu (%s) decodes differently", i, dm_ev_kind_name(s.ev[i].kind));
+		dm_decoder_free(d.dec);
+		tracecmd_close(h);
+	}
+	sc_free(&s);
+}
+
 const struct t_case file_tests[] = {
 	{ "file: writer -> libtracecmd -> engine equals the engine fed directly", t_roundtrip },
 	{ "file: many pages, 4 CPUs, 8K pages, time extends, trace_clock", t_many_pages },
@@ -1094,5 +1175,6 @@ const struct t_case file_tests[] = {
 	{ "cli: usage errors exit 2", t_usage_errors },
 	{ "file: old format without 'order' reads as order 0", t_old_format_without_order },
 	{ "cli: huge folio leak: pages in the table, JSON and the cross-check", t_cli_huge_leak },
+	{ "file: every field of every event decodes into its own member", t_decode_every_field },
 	{ NULL, NULL },
 };
