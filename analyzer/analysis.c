@@ -15,6 +15,10 @@
  *          migrate_vma_setup of the fault it is serving.
  *   cands: (pid, address) -> faults in a row that moved nothing: a fault
  *          loop candidate, reported once it reaches the threshold.
+ *   forks: pid -> its parent, for every fork seen: a device page outlives
+ *          its owner in the children that inherited the mapping.
+ * The kernel-probe source's raw events go through kmode.c first, which
+ * hands this engine the same kinds of events dmirror's tracepoints give.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 
 #include "analysis.h"
 #include "hmap.h"
+#include "kmode.h"
 
 struct page {
 	uint64_t dev_pfn, shadow_pfn, addr, alloc_ts;	/* of the first page */
@@ -30,6 +35,8 @@ struct page {
 	uint32_t live;		/* of its 1 << order pages, those not freed yet */
 	uint8_t order;
 	bool returning;		/* copied back to system memory: its free ends a migration */
+	bool devpage;		/* a device page of the kernel-probe source (no shadow) */
+	uint64_t pgmap, driver;	/* ... its tokens */
 };
 
 struct proc {
@@ -51,6 +58,10 @@ struct tid {
 	uint64_t fsetup_ts, fsetup_npages, fsetup_cpages;
 	bool tsetup_valid;	/* the last to_dev migrate_vma_setup */
 	uint64_t tsetup_ts;
+	/* the kernel-probe source's view of the fault-path setup */
+	bool fsetup_kernel, fsetup_cpages_inferred;
+	uint8_t fsetup_basis;
+	uint64_t fsetup_owner, fsetup_page_owner;
 };
 
 struct cand {
@@ -61,7 +72,8 @@ struct cand {
 struct dm_analysis {
 	struct dm_config cfg;
 	struct dm_result res;
-	struct hmap page_map, proc_map, tid_map, cand_map;
+	struct dm_kmode *km;
+	struct hmap page_map, proc_map, tid_map, cand_map, fork_map;
 	struct pool pages, procs, tids, cands;
 	size_t loops_cap, leaks_cap;
 	uint64_t page_size;	/* bytes, learned from setup events; 4096 until then */
@@ -193,6 +205,24 @@ const char *dm_ev_kind_name(enum dm_ev_kind k)
 		[DM_EV_EXEC] = "sched_process_exec",
 		[DM_EV_EXIT] = "sched_process_exit",
 		[DM_EV_LOST] = "lost",
+		[DM_EV_DEVPAGE] = "device_page_init",
+		[DM_EV_THREAD] = "thread",
+		[DM_EV_HMM] = "hmm_range_fault",
+		[DM_EV_KP_SETUP] = "mv_setup",
+		[DM_EV_KP_SETUP_FPAGE] = "mv_setup_fpage",
+		[DM_EV_KP_SETUP_RET] = "mv_setup_ret",
+		[DM_EV_KP_PAGES] = "mv_pages",
+		[DM_EV_KP_FINAL] = "mv_final",
+		[DM_EV_KP_FINAL_RET] = "mv_final_ret",
+		[DM_EV_KP_PAGE_INIT] = "dev_page_init",
+		[DM_EV_KP_PAGE_FREE] = "dev_page_free",
+		[DM_EV_KP_SWAP] = "swap_fault",
+		[DM_EV_KP_SWAP_RET] = "swap_fault_ret",
+		[DM_EV_KP_SWAP_MTR] = "swap_fault_mtr",
+		[DM_EV_KP_LOCK_WAIT] = "lock_wait",
+		[DM_EV_KP_HMM_RET] = "hmm_fault_ret",
+		[DM_EV_USER_FAULT] = "page_fault_user",
+		[DM_EV_NEWTASK] = "task_newtask",
 	};
 	return k < DM_EV_MAX ? names[k] : "?";
 }
@@ -205,6 +235,7 @@ const char *dm_cause_name(enum dm_cause c)
 	case DM_CAUSE_NOT_COLLECTED: return "not_collected";
 	case DM_CAUSE_NOT_MIGRATED: return "not_migrated";
 	case DM_CAUSE_NO_SETUP: return "no_setup";
+	case DM_CAUSE_NOT_REACHED: return "not_reached";
 	default: return "unknown";
 	}
 }
@@ -222,6 +253,8 @@ const char *dm_cause_text(enum dm_cause c)
 		return "the page was collected but not migrated";
 	case DM_CAUSE_NO_SETUP:
 		return "the fault handler returned before migrate_vma_setup()";
+	case DM_CAUSE_NOT_REACHED:
+		return "the fault did not reach the driver: the device page was locked";
 	default:
 		return "unknown";
 	}
@@ -240,7 +273,12 @@ const char *dm_loop_end_name(enum dm_loop_end e)
 
 const char *dm_leak_kind_name(enum dm_leak_kind k)
 {
-	return k == DM_LEAK_FREED_UNRELEASED ? "freed_unreleased" : "live_after_exit";
+	switch (k) {
+	case DM_LEAK_FREED_UNRELEASED: return "freed_unreleased";
+	case DM_LEAK_LIVE_AFTER_EXIT: return "live_after_exit";
+	case DM_LEAK_DEVPAGE: return "device_page_live_after_exit";
+	}
+	return "?";
 }
 
 enum dm_cause dm_loop_cause(const struct dm_loop *l)
@@ -283,7 +321,13 @@ struct dm_analysis *dm_analysis_new(const struct dm_config *cfg)
 	pool_init(&a->tids, sizeof(struct tid));
 	pool_init(&a->cands, sizeof(struct cand));
 	if (hmap_init(&a->page_map, 1024) || hmap_init(&a->proc_map, 64) ||
-	    hmap_init(&a->tid_map, 64) || hmap_init(&a->cand_map, 64)) {
+	    hmap_init(&a->tid_map, 64) || hmap_init(&a->cand_map, 64) ||
+	    hmap_init(&a->fork_map, 64)) {
+		dm_analysis_free(a);
+		return NULL;
+	}
+	a->km = dm_kmode_new(a, &a->cfg.kconf);
+	if (!a->km) {
 		dm_analysis_free(a);
 		return NULL;
 	}
@@ -340,6 +384,15 @@ static void proc_comm(struct dm_analysis *a, const struct proc *p, char *dst)
 	else
 		set_comm(dst, resolve_comm(a, p ? p->pid : -1));
 }
+
+const char *dm_analysis_sym(const struct dm_analysis *a, uint64_t token)
+{
+	const char *s = token && a->cfg.sym_of ? a->cfg.sym_of(a->cfg.sym_ctx, token) : NULL;
+
+	return s ? s : "?";
+}
+
+int32_t dm_analysis_tgid(struct dm_analysis *a, int32_t tid);
 
 const char *dm_analysis_comm(struct dm_analysis *a, int pid)
 {
@@ -417,6 +470,16 @@ static int32_t tgid_of(struct dm_analysis *a, int32_t tid)
 		return tid;
 	t = tid_get(a, tid, false);
 	return t && t->tgid ? t->tgid : tid;
+}
+
+int32_t dm_analysis_tgid(struct dm_analysis *a, int32_t tid)
+{
+	return tgid_of(a, tid);
+}
+
+struct dm_result *dm_analysis_counters(struct dm_analysis *a)
+{
+	return &a->res;
 }
 
 /* The statistics an event of process p is counted in, besides the total. */
@@ -612,7 +675,9 @@ static void cands_end_pid(struct dm_analysis *a, int32_t pid, uint64_t start, ui
 
 static void leak_add(struct dm_analysis *a, const struct dm_leak *l)
 {
-	a->res.leaked_pages += l->npages;
+	/* leaked_pages counts shadow pages; device pages are devpage_leaks */
+	if (l->kind != DM_LEAK_DEVPAGE)
+		a->res.leaked_pages += l->npages;
 	if (a->res.nleaks == a->leaks_cap) {
 		size_t ncap = a->leaks_cap ? a->leaks_cap * 2 : 16;
 		struct dm_leak *nl = realloc(a->res.leaks, ncap * sizeof(*nl));
@@ -658,6 +723,11 @@ static void ev_setup(struct dm_analysis *a, const struct dm_event *ev)
 		t->fsetup_ret = ev->setup.ret;
 		t->fsetup_owner_match = ev->setup.owner_match;
 		t->fsetup_has_owner = ev->setup.has_owner_match;
+		t->fsetup_kernel = ev->setup.kernel;
+		t->fsetup_cpages_inferred = ev->setup.cpages_inferred;
+		t->fsetup_basis = ev->setup.owner_basis;
+		t->fsetup_owner = ev->setup.owner;
+		t->fsetup_page_owner = ev->setup.page_owner;
 	} else if (ev->setup.dir == DM_DIR_TO_DEV) {
 		t->tsetup_valid = true;
 		t->tsetup_ts = ev->ts;
@@ -709,12 +779,45 @@ static void page_drop(struct dm_analysis *a, uint32_t gi)
 	proc_maybe_free(a, pi);
 }
 
+/*
+ * A new live entry for the device folio pfn of 1 << order pages, owned by
+ * process pi.  One allocated twice without a free in between lost its
+ * free: the old one is forgotten.  NULL when out of memory.
+ */
+static struct page *page_add(struct dm_analysis *a, uint32_t pi, uint64_t pfn, unsigned int order,
+			     uint64_t ts)
+{
+	uint32_t gi, old = hmap_get(&a->page_map, pfn, order);
+	struct page *pg;
+
+	if (old != HMAP_NONE)
+		page_drop(a, old);
+	gi = pool_alloc(&a->pages);
+	if (gi == HMAP_NONE) {
+		fail_oom(a);
+		return NULL;
+	}
+	if (hmap_put(&a->page_map, pfn, order, gi)) {
+		pool_put(&a->pages, gi);
+		fail_oom(a);
+		return NULL;
+	}
+	pg = pool_at(&a->pages, gi);
+	pg->dev_pfn = pfn;
+	pg->alloc_ts = ts;
+	pg->proc = pi;
+	pg->order = (uint8_t)order;
+	pg->live = 1u << order;
+	P(a, pi)->live_pages++;
+	return pg;
+}
+
 static void ev_copy(struct dm_analysis *a, const struct dm_event *ev)
 {
 	uint32_t pi = proc_get(a, tgid_of(a, ev->tid), true);
 	unsigned int order = order_of(ev->copy.order);
 	uint64_t n = 1ull << order;
-	uint32_t gi, old;
+	uint32_t gi;
 	struct page *pg;
 
 	if (ev->copy.dir != DM_DIR_TO_DEV) {
@@ -736,31 +839,30 @@ static void ev_copy(struct dm_analysis *a, const struct dm_event *ev)
 	cycle_to_dev(a, pi, todev_start(a, ev));
 	BUMP(a, pi, copies_to_dev, n);
 
-	/* A device folio allocated twice without a free in between: its
-	 * free was lost.  Forget the old one. */
-	old = hmap_get(&a->page_map, ev->copy.dst_pfn, order);
-	if (old != HMAP_NONE)
-		page_drop(a, old);
-	gi = pool_alloc(&a->pages);
-	if (gi == HMAP_NONE) {
-		fail_oom(a);
+	pg = page_add(a, pi, ev->copy.dst_pfn, order, ev->ts);
+	if (!pg)
 		return;
-	}
-	if (hmap_put(&a->page_map, ev->copy.dst_pfn, order, gi)) {
-		pool_put(&a->pages, gi);
-		fail_oom(a);
-		return;
-	}
-	pg = pool_at(&a->pages, gi);
-	pg->dev_pfn = ev->copy.dst_pfn;
 	pg->shadow_pfn = ev->copy.shadow_pfn;
 	pg->addr = ev->copy.addr;
-	pg->alloc_ts = ev->ts;
-	pg->proc = pi;
 	pg->dev = ev->copy.dev;
-	pg->order = (uint8_t)order;
-	pg->live = (uint32_t)n;
-	P(a, pi)->live_pages++;
+}
+
+/* A device page of the kernel-probe source: no shadow, no address. */
+static void ev_devpage(struct dm_analysis *a, const struct dm_event *ev)
+{
+	uint32_t pi = proc_get(a, tgid_of(a, ev->tid), true);
+	unsigned int order = order_of(ev->devpage.order);
+	struct page *pg;
+
+	if (pi == HMAP_NONE)
+		return;
+	a->res.devpages_init += 1ull << order;
+	pg = page_add(a, pi, ev->devpage.page, order, ev->ts);
+	if (!pg)
+		return;
+	pg->devpage = true;
+	pg->pgmap = ev->devpage.pgmap;
+	pg->driver = ev->devpage.driver;
 }
 
 static void ev_finalize(struct dm_analysis *a, const struct dm_event *ev)
@@ -865,10 +967,24 @@ static void ev_fault(struct dm_analysis *a, const struct dm_event *ev)
 	if (ev->fault.result & DM_VM_FAULT_SIGBUS)
 		c->l.sigbus++;
 
+	if (ev->fault.kernel) {
+		c->l.kernel = true;
+		c->l.has_uip = ev->fault.has_uip;
+		c->l.uip = ev->fault.uip;
+		if (ev->fault.callback)
+			c->l.callback = ev->fault.callback;
+		if (ev->fault.migrator)
+			c->l.migrator = ev->fault.migrator;
+	}
 	/* what did migrate_vma_setup() say for this fault? */
 	if (t && t->fsetup_valid && t->fsetup_ts <= ev->ts) {
 		c->l.last_npages = t->fsetup_npages;
 		c->l.last_cpages = t->fsetup_cpages;
+		c->l.owner_basis = t->fsetup_has_owner ?
+			(t->fsetup_kernel ? t->fsetup_basis : DM_OWNER_DRIVER) : DM_OWNER_NONE;
+		c->l.owner = t->fsetup_owner;
+		c->l.page_owner = t->fsetup_page_owner;
+		c->l.cpages_inferred = t->fsetup_cpages_inferred;
 		if (t->fsetup_ret) {
 			c->l.evidence[DM_CAUSE_SETUP_ERROR]++;
 			c->l.last_ret = t->fsetup_ret;
@@ -881,6 +997,8 @@ static void ev_fault(struct dm_analysis *a, const struct dm_event *ev)
 			c->l.evidence[DM_CAUSE_NOT_MIGRATED]++;
 		}
 		t->fsetup_valid = false;
+	} else if (ev->fault.reach == DM_REACH_LOCK) {
+		c->l.evidence[DM_CAUSE_NOT_REACHED]++;
 	} else {
 		c->l.evidence[DM_CAUSE_NO_SETUP]++;
 	}
@@ -1008,6 +1126,10 @@ static void ev_fork(struct dm_analysis *a, const struct dm_event *ev)
 {
 	uint32_t pi = proc_get(a, ev->fork.child, false);
 
+	if (hmap_put(&a->fork_map, (uint32_t)ev->fork.child, 0,
+		     (uint32_t)tgid_of(a, ev->fork.parent)))
+		fail_oom(a);
+
 	if (pi != HMAP_NONE)	/* a reused pid whose exit we missed */
 		proc_detach(a, pi, ev->ts, false);
 	pi = proc_get(a, ev->fork.child, true);
@@ -1046,22 +1168,26 @@ static void ev_exit(struct dm_analysis *a, const struct dm_event *ev)
 	proc_detach(a, pi, ev->ts, true);
 }
 
-void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
+static void ev_thread(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct tid *t = tid_get(a, ev->tid, true);
+
+	if (t && ev->thread.tgid != ev->tid)
+		t->tgid = ev->thread.tgid;
+}
+
+static void ev_hmm(struct dm_analysis *a, const struct dm_event *ev)
+{
+	a->res.hmm_calls++;
+	if (ev->hmm.ret < 0)
+		a->res.hmm_errors++;
+	if (ev->hmm.ret == -16)	/* EBUSY: the range changed, the driver retries */
+		a->res.hmm_ebusy++;
+}
+
+static void process(struct dm_analysis *a, const struct dm_event *ev)
 {
 	struct dm_result *r = &a->res;
-
-	if (a->finished || ev->kind >= DM_EV_MAX)
-		return;
-	r->events++;
-	r->by_kind[ev->kind]++;
-	if (ev->kind != DM_EV_LOST) {
-		if (!a->started) {
-			a->started = true;
-			r->first_ts = ev->ts;
-		}
-		if (ev->ts > r->last_ts)
-			r->last_ts = ev->ts;
-	}
 
 	switch (ev->kind) {
 	case DM_EV_SETUP: ev_setup(a, ev); break;
@@ -1084,11 +1210,48 @@ void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
 			r->lost_events += (uint64_t)ev->lost.count;
 		r->incomplete = true;
 		break;
+	case DM_EV_DEVPAGE: ev_devpage(a, ev); break;
+	case DM_EV_THREAD: ev_thread(a, ev); break;
+	case DM_EV_HMM: ev_hmm(a, ev); break;
 	default:
 		break;
 	}
+}
+
+void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct dm_result *r = &a->res;
+
+	if (a->finished || ev->kind >= DM_EV_MAX)
+		return;
+	r->events++;
+	r->by_kind[ev->kind]++;
+	if (ev->kind != DM_EV_LOST) {
+		if (!a->started) {
+			a->started = true;
+			r->first_ts = ev->ts;
+		}
+		if (ev->ts > r->last_ts)
+			r->last_ts = ev->ts;
+	}
+	if (DM_EV_IS_KP(ev->kind)) {
+		if (ev->kind != DM_EV_USER_FAULT && ev->kind != DM_EV_NEWTASK)
+			r->kernel_events++;
+		dm_kmode_feed(a->km, ev);
+		return;
+	}
 	if (ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_CHUNK)
 		r->dmirror_events++;
+	process(a, ev);
+}
+
+/* kmode's events: counted by kind, not as events of the trace */
+void dm_analysis_feed_norm(struct dm_analysis *a, const struct dm_event *ev)
+{
+	if (a->finished || ev->kind >= DM_EV_MAX)
+		return;
+	a->res.by_kind[ev->kind]++;
+	process(a, ev);
 }
 
 void dm_analysis_mark_incomplete(struct dm_analysis *a, uint64_t lost)
@@ -1117,6 +1280,30 @@ static int cmp_leak(const void *x, const void *y)
 	return a->dev_pfn < b->dev_pfn ? -1 : a->dev_pfn > b->dev_pfn;
 }
 
+/* Whether a process still alive descends from pid (and so may still map
+ * what pid's pages were). */
+static bool inherited_by_live(struct dm_analysis *a, int32_t pid)
+{
+	for (uint32_t s = 0; s <= a->proc_map.mask; s++) {
+		uint32_t pi = a->proc_map.slots[s].val;
+		int32_t cur;
+
+		if (pi == HMAP_NONE || P(a, pi)->exited)
+			continue;
+		cur = P(a, pi)->pid;
+		for (int depth = 0; depth < 64 && cur > 0; depth++) {
+			uint32_t parent = hmap_get(&a->fork_map, (uint32_t)cur, 0);
+
+			if (parent == HMAP_NONE)
+				break;
+			if ((int32_t)parent == pid)
+				return true;
+			cur = (int32_t)parent;
+		}
+	}
+	return false;
+}
+
 void dm_analysis_finish(struct dm_analysis *a)
 {
 	struct dm_result *r = &a->res;
@@ -1124,6 +1311,8 @@ void dm_analysis_finish(struct dm_analysis *a)
 
 	if (a->finished)
 		return;
+	dm_kmode_finish(a->km);
+	end = r->last_ts;
 
 	/* loops still open */
 	cands_end_match(a, true, 0, 0, 0, DM_LOOP_OPEN, end);
@@ -1141,7 +1330,23 @@ void dm_analysis_finish(struct dm_analysis *a)
 			continue;
 		pg = pool_at(&a->pages, a->page_map.slots[s].val);
 		p = P(a, pg->proc);
-		if (p->exited && pg->shadow_pfn) {
+		if (pg->devpage && p->exited && !inherited_by_live(a, p->pid)) {
+			struct dm_leak l = {
+				.kind = DM_LEAK_DEVPAGE,
+				.dev_pfn = pg->dev_pfn,
+				.npages = pg->live,
+				.pid = p->pid,
+				.alloc_known = true,
+				.alloc_ts = pg->alloc_ts,
+				.free_ts = p->exit_ts,
+				.pgmap = pg->pgmap,
+				.driver = pg->driver,
+			};
+
+			proc_comm(a, p, l.comm);
+			r->devpage_leaks += pg->live;
+			leak_add(a, &l);
+		} else if (p->exited && pg->shadow_pfn) {
 			struct dm_leak l = {
 				.kind = DM_LEAK_LIVE_AFTER_EXIT,
 				.dev = pg->dev,
@@ -1208,6 +1413,8 @@ void dm_analysis_free(struct dm_analysis *a)
 	hmap_free(&a->proc_map);
 	hmap_free(&a->tid_map);
 	hmap_free(&a->cand_map);
+	hmap_free(&a->fork_map);
+	dm_kmode_free(a->km);
 	pool_free(&a->pages);
 	pool_free(&a->procs);
 	pool_free(&a->tids);

@@ -40,7 +40,46 @@ enum dm_ev_kind {
 	DM_EV_EXEC,		/* sched_process_exec */
 	DM_EV_EXIT,		/* sched_process_exit */
 	DM_EV_LOST,		/* the source lost events on a CPU here */
+	/* normalized events of the kernel-probe source (kmode.c makes them) */
+	DM_EV_DEVPAGE,		/* a device page was initialised (zone_device_page_init) */
+	DM_EV_THREAD,		/* a thread of a known process was created */
+	DM_EV_HMM,		/* hmm_range_fault() returned */
+	/* raw kernel-probe events (probes.h), turned into the above by kmode.c */
+	DM_EV_KP_SETUP,
+	DM_EV_KP_SETUP_FPAGE,
+	DM_EV_KP_SETUP_RET,
+	DM_EV_KP_PAGES,
+	DM_EV_KP_FINAL,
+	DM_EV_KP_FINAL_RET,
+	DM_EV_KP_PAGE_INIT,
+	DM_EV_KP_PAGE_FREE,
+	DM_EV_KP_SWAP,
+	DM_EV_KP_SWAP_RET,
+	DM_EV_KP_SWAP_MTR,
+	DM_EV_KP_LOCK_WAIT,
+	DM_EV_KP_HMM_RET,
+	DM_EV_USER_FAULT,	/* exceptions:page_fault_user */
+	DM_EV_NEWTASK,		/* task:task_newtask */
 	DM_EV_MAX
+};
+
+#define DM_EV_IS_KP(k) ((k) >= DM_EV_KP_SETUP && (k) < DM_EV_MAX)
+
+/* How the owner of a faulting device page was learned (kernel-probe source). */
+enum dm_owner_basis {
+	DM_OWNER_NONE,		/* not known */
+	DM_OWNER_DRIVER,	/* dmirror's tracepoint compared them itself */
+	DM_OWNER_BTF,		/* read from the page's pgmap->owner (BTF offsets) */
+	DM_OWNER_INIT,		/* the pgmap_owner of the migration that initialised the page */
+	DM_OWNER_RANGE,		/* the pgmap_owner of the last migration to the device there */
+};
+
+/* How far a CPU fault on a device-private entry got (kernel-probe source). */
+enum dm_reach {
+	DM_REACH_UNKNOWN,	/* dmirror's events: the driver was reached */
+	DM_REACH_SETUP,		/* the driver called migrate_vma_setup() */
+	DM_REACH_DRIVER,	/* the driver's migrate_to_ram ran, without setup */
+	DM_REACH_LOCK,		/* the page lock was contended: the driver was not called */
 };
 
 enum { DM_DIR_TO_DEV = 0, DM_DIR_TO_RAM = 1 };
@@ -57,6 +96,12 @@ struct dm_event {
 			bool has_owner_match;
 			int32_t ret;
 			uint64_t start, end, npages, cpages;
+			/* kernel-probe source */
+			bool kernel;
+			bool cpages_inferred;	/* not seen: 0 inferred (see kmode.c) */
+			uint8_t owner_basis;	/* enum dm_owner_basis */
+			uint64_t owner, page_owner;	/* tokens: 0 NULL */
+			uint64_t caller;	/* symbol token */
 		} setup;
 		struct {
 			uint32_t dev;
@@ -74,7 +119,68 @@ struct dm_event {
 			uint32_t dev, result, no_progress;
 			int32_t pid;
 			uint64_t addr, dev_pfn, migrated;
+			/* kernel-probe source */
+			bool kernel, has_uip;
+			uint8_t reach;		/* enum dm_reach */
+			uint64_t uip;		/* the user pc of the access */
+			uint64_t callback;	/* symbol token: the driver code that handled it */
+			uint64_t migrator;	/* symbol token: the caller of the migration to the device */
 		} fault;
+		struct {
+			uint64_t page, pgmap, owner;	/* tokens */
+			uint64_t driver;	/* symbol token: pgmap->ops, or the migration's caller */
+			uint8_t order;
+		} devpage;
+		struct {
+			int32_t tgid;		/* tid is the new thread */
+		} thread;
+		struct {
+			int32_t ret;
+		} hmm;
+		/* raw kernel-probe events; pointers are tokens (scrub.h) */
+		struct {
+			uint64_t start, end, owner, flags, fpage, caller;
+		} kp_setup;
+		struct {
+			uint64_t fpage, fpgmap, fowner;
+			bool has_fowner;
+		} kp_fpage;
+		struct {
+			int32_t ret;
+			bool has_counts;
+			uint64_t npages, cpages;
+			uint64_t caller;	/* symbol token: where it returned to */
+		} kp_ret;
+		struct {
+			uint32_t chunk;
+			uint64_t start, end, npages, cpages;
+			uint64_t migrate, compound;	/* src[] entries marked MIGRATE, of them compound */
+		} kp_mv;
+		struct {
+			uint64_t page, pgmap, owner, ops;
+			uint32_t order;
+			bool has_owner, has_ops;
+		} kp_init;
+		struct {
+			uint64_t page, pgmap;
+		} kp_free;
+		struct {
+			uint64_t addr, pte;
+			uint32_t flags;
+		} kp_swap;
+		struct {
+			uint32_t ret;
+			bool has_page;
+			uint64_t page, mtr;
+		} kp_swret;
+		struct {
+			uint64_t addr, ip;
+			uint32_t error_code;
+		} ufault;
+		struct {
+			int32_t pid;
+			uint64_t clone_flags;
+		} newtask;
 		struct {
 			uint32_t dev, count, limit;
 			int32_t pid;
@@ -158,6 +264,7 @@ enum dm_cause {
 	DM_CAUSE_NOT_COLLECTED,		/* setup collected 0, owner matches */
 	DM_CAUSE_NOT_MIGRATED,		/* collected, but finalize moved 0 */
 	DM_CAUSE_NO_SETUP,		/* no setup event with the fault */
+	DM_CAUSE_NOT_REACHED,		/* the fault did not reach the driver (page lock contended) */
 	DM_CAUSE_MAX
 };
 
@@ -187,11 +294,21 @@ struct dm_loop {
 	enum dm_loop_end end;
 	uint64_t end_ts;
 	bool below_threshold;	/* reported only because the guard fired */
+	/* kernel-probe source */
+	bool kernel;
+	bool has_uip;
+	uint64_t uip;		/* user pc of the last looping access */
+	uint64_t callback;	/* symbol token of the driver code that handled it */
+	uint64_t migrator;	/* symbol token: who migrated the page to the device */
+	uint8_t owner_basis;	/* of the last owner comparison */
+	uint64_t owner, page_owner;	/* tokens, of the last fault-path setup */
+	bool cpages_inferred;
 };
 
 enum dm_leak_kind {
 	DM_LEAK_FREED_UNRELEASED,	/* devmem_free released=0 */
 	DM_LEAK_LIVE_AFTER_EXIT,	/* never freed, owner exited */
+	DM_LEAK_DEVPAGE,		/* a device page (no shadow) never freed, owner exited */
 };
 
 struct dm_leak {
@@ -204,6 +321,7 @@ struct dm_leak {
 	bool alloc_known;
 	uint64_t alloc_ts;
 	uint64_t free_ts;	/* free or owner exit */
+	uint64_t pgmap, driver;	/* DM_LEAK_DEVPAGE: tokens */
 };
 
 struct dm_config {
@@ -218,12 +336,21 @@ struct dm_config {
 	/* Names for pids the trace did not name (saved cmdlines); may be NULL. */
 	const char *(*comm_of)(void *comm_ctx, int pid);
 	void *comm_ctx;
+	/* Texts of symbol tokens (kernel-probe source); may be NULL. */
+	const char *(*sym_of)(void *sym_ctx, uint64_t token);
+	void *sym_ctx;
+	/* The kernel-probe source: what the recorder knew of the kernel. */
+	struct dm_kconf {
+		unsigned int swp_private[2], swp_exclusive[2];	/* 0: none */
+		unsigned int page_shift;			/* 0: 12 */
+	} kconf;
 };
 
 struct dm_result {
 	uint64_t events;		/* all fed */
 	uint64_t by_kind[DM_EV_MAX];
 	uint64_t dmirror_events;
+	uint64_t kernel_events;		/* kernel-probe source: raw probe events */
 	uint64_t first_ts, last_ts;
 	bool have_sched;		/* process events were recorded */
 
@@ -242,6 +369,18 @@ struct dm_result {
 	uint64_t untracked_frees;	/* pages freed that were allocated before the trace */
 	uint64_t chunks, chunk_pages;
 
+	/* the kernel-probe source */
+	bool kernel_source;		/* kernel-probe events were seen */
+	uint64_t devpage_leaks;		/* device pages in DM_LEAK_DEVPAGE leaks */
+	uint64_t devpages_init;		/* device pages initialised */
+	uint64_t swap_faults;		/* do_swap_page calls seen */
+	uint64_t devprivate_faults;	/* ... on a device-private entry */
+	uint64_t vma_lock_retries;	/* ... given back under the per-VMA lock */
+	uint64_t lock_waits;		/* ... that waited for a locked device page */
+	uint64_t migrate_calls;		/* migrate_vma_setup() calls */
+	uint64_t uninspected;		/* src[] entries past what the probes read */
+	uint64_t hmm_calls, hmm_errors, hmm_ebusy;
+
 	/* lost events, from the event stream (DM_EV_LOST) */
 	uint64_t lost_events;
 	uint64_t lost_unknown;		/* losses of an unknown size */
@@ -257,6 +396,8 @@ void dm_analysis_finish(struct dm_analysis *a);
 const struct dm_result *dm_analysis_result(const struct dm_analysis *a);
 /* Marks the result incomplete (e.g. the file's stats show overruns). */
 void dm_analysis_mark_incomplete(struct dm_analysis *a, uint64_t lost);
+/* The text of a symbol token, or "?" (the config's sym_of). */
+const char *dm_analysis_sym(const struct dm_analysis *a, uint64_t token);
 /* Name of a pid as the engine knows it, or the config's comm_of, or "<...>". */
 const char *dm_analysis_comm(struct dm_analysis *a, int pid);
 void dm_analysis_free(struct dm_analysis *a);

@@ -30,6 +30,7 @@
 #include <event-parse.h>
 
 #include "datfile.h"
+#include "probes.h"
 
 struct blob {
 	char *data;
@@ -949,6 +950,8 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 			return -1;
 		if (!strcmp(buf, "dmirror"))
 			info->has_dmirror_formats = true;
+		if (!strncmp(buf, DM_KP_GROUP_PREFIX, strlen(DM_KP_GROUP_PREFIX)))
+			info->has_kernel_formats = true;
 		if (sc_num(s, 4, &events))
 			return -1;
 		if (events > 100000)

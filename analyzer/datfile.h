@@ -62,6 +62,7 @@ struct dat_info {
 	uint64_t file_size;
 	bool latency;		/* a latency-format (text) file */
 	bool has_dmirror_formats;
+	bool has_kernel_formats;	/* analyzer record --source kernel's probe events */
 	/* options (v6 only) */
 	char *meta, *stats_before, *stats_after, *lost;
 	char *cpustats;		/* every CPUSTAT option, concatenated */

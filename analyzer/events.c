@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "probes.h"
 
 #define MAXF 10
 
@@ -19,6 +20,7 @@
 #define STR	(1u << 1)	/* char[] or __data_loc char[]: copied, bounded */
 #define BASE	(1u << 2)	/* STR: only what follows the last '/' */
 #define HAS	(1u << 3)	/* sets the bool at .has when the format has it */
+#define MIGR	(1u << 4)	/* a migrate_pfn array: counts into .off and .off2 */
 
 /*
  * One field: its name in the format ("a|b": the first of those the event
@@ -29,12 +31,17 @@ struct fspec {
 	unsigned int flags;
 	unsigned short off, size;	/* the member of struct dm_event */
 	unsigned short has;		/* HAS: the bool member saying it was there */
+	unsigned short off2;		/* MIGR: the member counting compound entries */
 };
 
 #define M_OFF(m) ((unsigned short)offsetof(struct dm_event, m))
 #define M_SIZE(m) ((unsigned short)sizeof(((struct dm_event *)0)->m))
-#define FLD(n, fl, m) { n, fl, M_OFF(m), M_SIZE(m), 0 }
-#define FLD_HAS(n, m, h) { n, OPT | HAS, M_OFF(m), M_SIZE(m), M_OFF(h) }
+#define FLD(n, fl, m) { n, fl, M_OFF(m), M_SIZE(m), 0, 0 }
+#define FLD_HAS(n, m, h) { n, OPT | HAS, M_OFF(m), M_SIZE(m), M_OFF(h), 0 }
+#define FLD_MIGR(n, m, m2) { n, MIGR, M_OFF(m), M_SIZE(m), 0, M_OFF(m2) }
+
+/* The system of the kernel-probe events: our group, whatever its pid. */
+#define KP_SYSTEM DM_KP_GROUP_PREFIX
 
 struct espec {
 	const char *system;
@@ -86,6 +93,50 @@ static const struct espec specs[] = {
 		FLD("pid", 0, exec.pid), FLD("filename", OPT | STR | BASE, exec.comm) } },
 	{ "sched", "sched_process_exit", DM_EV_EXIT, true, {
 		FLD("pid", 0, exit.pid), FLD("comm", OPT | STR, exit.comm) } },
+	/* the kernel-probe source (probes.c, docs/analyzer.md) */
+	{ KP_SYSTEM, "mv_setup", DM_EV_KP_SETUP, false, {
+		FLD("start", 0, kp_setup.start), FLD("end", 0, kp_setup.end),
+		FLD("owner", 0, kp_setup.owner), FLD("flags", 0, kp_setup.flags),
+		FLD("fpage", 0, kp_setup.fpage), FLD("caller", OPT, kp_setup.caller) } },
+	{ KP_SYSTEM, "mv_setup_fpage", DM_EV_KP_SETUP_FPAGE, false, {
+		FLD("fpage", 0, kp_fpage.fpage), FLD("fpgmap", OPT, kp_fpage.fpgmap),
+		FLD_HAS("fowner", kp_fpage.fowner, kp_fpage.has_fowner) } },
+	{ KP_SYSTEM, "mv_setup_ret", DM_EV_KP_SETUP_RET, false, {
+		FLD("ret", 0, kp_ret.ret), FLD("npages", OPT, kp_ret.npages),
+		FLD_HAS("cpages", kp_ret.cpages, kp_ret.has_counts),
+		FLD("__probe_ret_ip", OPT, kp_ret.caller) } },
+	{ KP_SYSTEM, "mv_pages", DM_EV_KP_PAGES, false, {
+		FLD("start", 0, kp_mv.start), FLD("end", 0, kp_mv.end),
+		FLD("npages", 0, kp_mv.npages), FLD("cpages", 0, kp_mv.cpages) } },
+#define KP_FINAL(name) \
+	{ KP_SYSTEM, name, DM_EV_KP_FINAL, false, { \
+		FLD("chunk", 0, kp_mv.chunk), FLD("start", 0, kp_mv.start), \
+		FLD("end", 0, kp_mv.end), FLD("npages", 0, kp_mv.npages), \
+		FLD("cpages", 0, kp_mv.cpages), FLD_MIGR("src", kp_mv.migrate, kp_mv.compound) } }
+	KP_FINAL("mv_final0"), KP_FINAL("mv_final1"), KP_FINAL("mv_final2"), KP_FINAL("mv_final3"),
+	KP_FINAL("mv_final4"), KP_FINAL("mv_final5"), KP_FINAL("mv_final6"), KP_FINAL("mv_final7"),
+	{ KP_SYSTEM, "mv_final_ret", DM_EV_KP_FINAL_RET, false, { { NULL } } },
+	{ KP_SYSTEM, "dev_page_init", DM_EV_KP_PAGE_INIT, false, {
+		FLD("page", 0, kp_init.page), FLD("pgmap", OPT, kp_init.pgmap),
+		FLD("order", OPT, kp_init.order),
+		FLD_HAS("owner", kp_init.owner, kp_init.has_owner),
+		FLD_HAS("ops", kp_init.ops, kp_init.has_ops) } },
+	{ KP_SYSTEM, "dev_page_free", DM_EV_KP_PAGE_FREE, false, {
+		FLD("page", 0, kp_free.page), FLD("pgmap", OPT, kp_free.pgmap) } },
+	{ KP_SYSTEM, "swap_fault", DM_EV_KP_SWAP, false, {
+		FLD("addr", 0, kp_swap.addr), FLD("flags", OPT, kp_swap.flags),
+		FLD("pte", 0, kp_swap.pte) } },
+	{ KP_SYSTEM, "swap_fault_ret", DM_EV_KP_SWAP_RET, false, {
+		FLD("ret", 0, kp_swret.ret), FLD_HAS("page", kp_swret.page, kp_swret.has_page) } },
+	{ KP_SYSTEM, "swap_fault_mtr", DM_EV_KP_SWAP_MTR, false, {
+		FLD("page", 0, kp_swret.page), FLD("mtr", 0, kp_swret.mtr) } },
+	{ KP_SYSTEM, "lock_wait", DM_EV_KP_LOCK_WAIT, false, { { NULL } } },
+	{ KP_SYSTEM, "hmm_fault_ret", DM_EV_KP_HMM_RET, false, { FLD("ret", 0, kp_ret.ret) } },
+	{ "exceptions", "page_fault_user", DM_EV_USER_FAULT, true, {
+		FLD("address", 0, ufault.addr), FLD("ip", 0, ufault.ip),
+		FLD("error_code", OPT, ufault.error_code) } },
+	{ "task", "task_newtask", DM_EV_NEWTASK, true, {
+		FLD("pid", 0, newtask.pid), FLD("clone_flags", 0, newtask.clone_flags) } },
 };
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
@@ -100,9 +151,22 @@ struct dm_decoder {
 	bool native;		/* the file's byte order is ours */
 	struct tep_format_field *common_pid;
 	struct edesc e[NSPECS];
-	int ndmirror, nsched;
+	int ndmirror, nsched, nkernel;
 	int min_id, max_id;
+	enum dm_source source;
 };
+
+/* The kernel-probe group in tep, if any ("dmirror_analyzer_<pid>"). */
+static const char *kp_group(struct tep_handle *tep)
+{
+	struct tep_event **all = tep_list_events(tep, TEP_EVENT_SORT_ID);
+	size_t pl = strlen(DM_KP_GROUP_PREFIX);
+
+	for (int i = 0; all && all[i]; i++)
+		if (all[i]->system && !strncmp(all[i]->system, DM_KP_GROUP_PREFIX, pl))
+			return all[i]->system;
+	return NULL;
+}
 
 /* "a|b": the first of the names the event has */
 static struct tep_format_field *find_field(struct tep_event *ev, const char *names)
@@ -124,9 +188,18 @@ static struct tep_format_field *find_field(struct tep_event *ev, const char *nam
 	return NULL;
 }
 
-struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errlen)
+/* The spec belongs to the kernel-probe source. */
+static bool kernel_spec(const struct espec *sp)
+{
+	return !strcmp(sp->system, KP_SYSTEM) || sp->kind == DM_EV_USER_FAULT ||
+	       sp->kind == DM_EV_NEWTASK;
+}
+
+struct dm_decoder *dm_decoder_new(struct tep_handle *tep, enum dm_source source, char *err,
+				  size_t errlen)
 {
 	struct dm_decoder *d = calloc(1, sizeof(*d));
+	const char *group;
 
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
@@ -135,8 +208,17 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 	d->tep = tep;
 	d->native = tep_is_file_bigendian(tep) == tep_is_local_bigendian(tep);
 	d->min_id = -1;
+	group = kp_group(tep);
+	if (source == DM_SOURCE_AUTO)
+		source = tep_find_event_by_name(tep, DM_SYSTEM, "dmirror_migrate_setup") || !group ?
+			DM_SOURCE_DMIRROR : DM_SOURCE_KERNEL;
+	d->source = source;
 	for (size_t i = 0; i < NSPECS; i++) {
-		struct tep_event *ev = tep_find_event_by_name(tep, specs[i].system, specs[i].name);
+		bool kp = !strcmp(specs[i].system, KP_SYSTEM);
+		bool other = kernel_spec(&specs[i]) ? source != DM_SOURCE_KERNEL :
+			     !strcmp(specs[i].system, DM_SYSTEM) && source != DM_SOURCE_DMIRROR;
+		struct tep_event *ev = other || (kp && !group) ? NULL :
+			tep_find_event_by_name(tep, kp ? group : specs[i].system, specs[i].name);
 
 		d->e[i].id = -1;
 		if (!ev)
@@ -158,7 +240,13 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 				free(d);
 				return NULL;
 			}
-			if (f && !(fs->flags & STR) &&
+			if (f && (fs->flags & MIGR) && (f->size % 8 || f->size > 8 * 4096)) {
+				snprintf(err, errlen, "event %s:%s field '%s' is not an array of u64",
+					 specs[i].system, specs[i].name, fs->name);
+				free(d);
+				return NULL;
+			}
+			if (f && !(fs->flags & (STR | MIGR)) &&
 			    f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8) {
 				snprintf(err, errlen, "event %s:%s field '%s' has an unexpected size %d",
 					 specs[i].system, specs[i].name, fs->name, f->size);
@@ -178,11 +266,18 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, char *err, size_t errl
 			d->max_id = ev->id;
 		if (!strcmp(specs[i].system, DM_SYSTEM))
 			d->ndmirror++;
+		else if (kp)
+			d->nkernel++;
 		else
 			d->nsched++;
 	}
-	if (!d->ndmirror) {
-		snprintf(err, errlen, "no dmirror events in the trace (record with the dmirror module loaded: 'analyzer record' or 'trace-cmd record -e dmirror')");
+	if (!d->ndmirror && !d->nkernel) {
+		if (source == DM_SOURCE_KERNEL && tep_find_event_by_name(tep, DM_SYSTEM, "dmirror_migrate_setup"))
+			snprintf(err, errlen, "no kernel-probe events in the trace (it has dmirror's: --source dmirror)");
+		else if (source == DM_SOURCE_DMIRROR && group)
+			snprintf(err, errlen, "no dmirror events in the trace (it has kernel-probe events: --source kernel)");
+		else
+			snprintf(err, errlen, DM_NO_EVENTS_MSG);
 		free(d);
 		return NULL;
 	}
@@ -197,6 +292,16 @@ void dm_decoder_free(struct dm_decoder *d)
 int dm_decoder_dmirror_formats(const struct dm_decoder *d)
 {
 	return d->ndmirror;
+}
+
+enum dm_source dm_decoder_source(const struct dm_decoder *d)
+{
+	return d->source;
+}
+
+int dm_decoder_kernel_formats(const struct dm_decoder *d)
+{
+	return d->nkernel;
 }
 
 int dm_decoder_sched_formats(const struct dm_decoder *d)
@@ -286,6 +391,36 @@ static int rd_str(struct dm_decoder *d, struct tep_record *rec,
 	return 0;
 }
 
+/* MIGRATE_PFN_MIGRATE and MIGRATE_PFN_COMPOUND (include/linux/migrate.h;
+ * the same bits in 6.1, 6.12 and 7.x, COMPOUND only in 7.x) */
+#define MPFN_MIGRATE (1ull << 1)
+#define MPFN_COMPOUND (1ull << 4)
+
+/* Counts the entries of a migrate_pfn array marked MIGRATE, and of those
+ * the compound ones (a whole PMD each). */
+static int rd_migr(struct dm_decoder *d, struct tep_record *rec, struct tep_format_field *f,
+		   uint64_t *migrate, uint64_t *compound)
+{
+	*migrate = *compound = 0;
+	if (!f)
+		return 0;
+	if (f->offset < 0 || f->offset + f->size > rec->size)
+		return -1;
+	for (int i = 0; i < f->size / 8; i++) {
+		uint64_t v = d->native ? 0 :
+			tep_read_number(d->tep, (char *)rec->data + f->offset + 8 * i, 8);
+
+		if (d->native)
+			memcpy(&v, (char *)rec->data + f->offset + 8 * i, 8);
+		if (v & MPFN_MIGRATE) {
+			(*migrate)++;
+			if (v & MPFN_COMPOUND)
+				(*compound)++;
+		}
+	}
+	return 0;
+}
+
 /* Stores v in the member at off, of size bytes (the low bytes of v:
  * two's complement keeps a sign-extended value right). */
 static void store(struct dm_event *ev, unsigned short off, unsigned short size, uint64_t v)
@@ -337,6 +472,15 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 		if (fs->flags & STR) {
 			if (rd_str(d, rec, e->f[j], (char *)ev + fs->off, fs->size, fs->flags & BASE))
 				return -1;
+			continue;
+		}
+		if (fs->flags & MIGR) {
+			uint64_t m, c;
+
+			if (rd_migr(d, rec, e->f[j], &m, &c))
+				return -1;
+			store(ev, fs->off, fs->size, m);
+			store(ev, fs->off2, fs->size, c);
 			continue;
 		}
 		if (rd(d, rec, e->f[j], &v))

@@ -24,8 +24,8 @@ struct dm_live {
 	uint64_t seq;
 };
 
-struct dm_live *dm_live_new(struct tep_handle *tep, struct dm_analysis *a, char *err,
-			    size_t errlen)
+struct dm_live *dm_live_new(struct tep_handle *tep, enum dm_source source, struct dm_analysis *a,
+			    char *err, size_t errlen)
 {
 	struct dm_live *l = calloc(1, sizeof(*l));
 
@@ -35,7 +35,7 @@ struct dm_live *dm_live_new(struct tep_handle *tep, struct dm_analysis *a, char 
 	}
 	l->tep = tep;
 	l->a = a;
-	l->dec = dm_decoder_new(tep, err, errlen);
+	l->dec = dm_decoder_new(tep, source, err, errlen);
 	l->kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
 	if (!l->dec || !l->kb) {
 		if (l->dec && !l->kb)

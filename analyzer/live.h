@@ -11,12 +11,13 @@
 #define DM_LIVE_H
 
 #include "analysis.h"
+#include "events.h"
 
 struct tep_handle;
 struct dm_live;
 
-struct dm_live *dm_live_new(struct tep_handle *tep, struct dm_analysis *a, char *err,
-			    size_t errlen);
+struct dm_live *dm_live_new(struct tep_handle *tep, enum dm_source source, struct dm_analysis *a,
+			    char *err, size_t errlen);
 /* Decode one page of cpu (missed events become DM_EV_LOST). */
 void dm_live_page(struct dm_live *l, int cpu, void *page);
 /* Feed what the pages since the last flush held, in time order. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "scrub.h"
 
 void dm_fmt_rel(char *buf, size_t n, uint64_t ts, uint64_t t0)
 {
@@ -13,6 +14,98 @@ void dm_fmt_rel(char *buf, size_t n, uint64_t ts, uint64_t t0)
 	else
 		snprintf(buf, n, "-%" PRIu64 ".%06" PRIu64, (uint64_t)((t0 - ts) / 1000000000u),
 			 (uint64_t)((t0 - ts) % 1000000000u / 1000));
+}
+
+void dm_fmt_owner(char *buf, size_t n, uint64_t token)
+{
+	if (!token)
+		snprintf(buf, n, "NULL");
+	else if (token == DM_TOKEN_UNKNOWN)
+		snprintf(buf, n, "unknown");
+	else
+		snprintf(buf, n, "owner#%" PRIu64, token);
+}
+
+/* Where the page's owner came from, for the owner-mismatch text. */
+static const char *basis_text(uint8_t basis)
+{
+	switch (basis) {
+	case DM_OWNER_BTF:
+		return "read from the page's own pgmap->owner through BTF";
+	case DM_OWNER_INIT:
+		return "the pgmap_owner of the migration that moved this page to the device";
+	case DM_OWNER_RANGE:
+		return "the pgmap_owner of the last migration to the device at this address";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *inferred_text(const struct dm_loop *l)
+{
+	return l->cpages_inferred ?
+		" (the count is inferred: this kernel cannot read it at setup's return, and the "
+		"driver called neither migrate_vma_pages() nor migrate_vma_finalize(), which it "
+		"must after collecting a page)" : "";
+}
+
+/* The kernel-probe source: what the kernel's side says of the loop. */
+static void describe_kernel(const struct dm_loop *l, enum dm_cause c, uint64_t ev, uint64_t seen,
+			    char *buf, size_t n)
+{
+	char own[32], pown[32];
+
+	dm_fmt_owner(own, sizeof(own), l->owner);
+	dm_fmt_owner(pown, sizeof(pown), l->page_owner);
+	switch (c) {
+	case DM_CAUSE_OWNER_MISMATCH:
+		snprintf(buf, n,
+			 "migrate_vma_setup collected 0 of %" PRIu64 " pages%s in %" PRIu64 " of %" PRIu64
+			 " faults: the fault path passed pgmap_owner %s, but the device page's owner is %s "
+			 "(%s)",
+			 l->last_npages, inferred_text(l), ev, seen, own, pown, basis_text(l->owner_basis));
+		break;
+	case DM_CAUSE_NOT_COLLECTED:
+		if (l->owner_basis == DM_OWNER_NONE)
+			snprintf(buf, n,
+				 "migrate_vma_setup collected 0 of %" PRIu64 " pages%s in %" PRIu64 " of %" PRIu64
+				 " faults with pgmap_owner %s; the page's owner is unknown (no BTF, and no "
+				 "migration of it to the device was recorded), so an owner mismatch and a busy "
+				 "page cannot be told apart",
+				 l->last_npages, inferred_text(l), ev, seen, own);
+		else
+			snprintf(buf, n,
+				 "migrate_vma_setup collected 0 of %" PRIu64 " pages%s in %" PRIu64 " of %" PRIu64
+				 " faults although its pgmap_owner %s is the page's (%s): the device page was "
+				 "busy (locked, pinned, or its entry changed under the fault)",
+				 l->last_npages, inferred_text(l), ev, seen, own, basis_text(l->owner_basis));
+		break;
+	case DM_CAUSE_SETUP_ERROR:
+		snprintf(buf, n,
+			 "migrate_vma_setup failed (ret=%d) in %" PRIu64 " of %" PRIu64
+			 " faults, so the fault never migrates the page",
+			 l->last_ret, ev, seen);
+		break;
+	case DM_CAUSE_NOT_MIGRATED:
+		snprintf(buf, n,
+			 "migrate_vma_setup collected the page but migrate_vma_finalize moved nothing in %"
+			 PRIu64 " of %" PRIu64 " faults: the driver did not give it a destination page, or "
+			 "did not call migrate_vma_pages()",
+			 ev, seen);
+		break;
+	case DM_CAUSE_NOT_REACHED:
+		snprintf(buf, n,
+			 "in %" PRIu64 " of %" PRIu64 " faults the device page was locked: the kernel waited "
+			 "and retried the fault without calling the driver's migrate_to_ram",
+			 ev, seen);
+		break;
+	default:
+		snprintf(buf, n,
+			 "the driver's migrate_to_ram returned (0x%x) without calling migrate_vma_setup() "
+			 "in %" PRIu64 " of %" PRIu64 " faults",
+			 l->last_result, ev, seen);
+		break;
+	}
 }
 
 void dm_describe_cause(const struct dm_loop *l, char *buf, size_t n)
@@ -26,6 +119,10 @@ void dm_describe_cause(const struct dm_loop *l, char *buf, size_t n)
 	if (!seen) {
 		snprintf(buf, n,
 			 "no dmirror_devmem_fault event was recorded for it: only the driver's guard saw the loop");
+		return;
+	}
+	if (l->kernel) {
+		describe_kernel(l, c, ev, seen, buf, n);
 		return;
 	}
 	switch (c) {
@@ -166,16 +263,23 @@ void dm_stats_check(const char *before, const char *after, const struct dm_resul
 	sc->agree = sc->delta == (int64_t)sc->expected;
 }
 
-void dm_print_live_loop(FILE *f, const struct dm_loop *l, uint64_t t0)
+void dm_print_live_loop(FILE *f, const struct dm_loop *l, uint64_t t0, const char *callback,
+			const char *migrator)
 {
-	char cause[512], t[32];
+	char cause[768], t[32], pc[48] = "", cb[320] = "";
 
 	dm_describe_cause(l, cause, sizeof(cause));
 	dm_fmt_rel(t, sizeof(t), l->last_ts, t0);
-	fprintf(f, "analyzer: LIVE %s: fault loop: pid %d (%s) addr 0x%" PRIx64 " dev_pfn 0x%" PRIx64
-		": %" PRIu64 " faults without progress%s; cause: %s\n",
-		t, l->pid, l->comm, l->addr, l->dev_pfn, l->count,
-		l->guard ? " (the driver's guard fired)" : "", cause);
+	if (l->has_uip)
+		snprintf(pc, sizeof(pc), " user pc 0x%" PRIx64, l->uip);
+	if (callback)
+		snprintf(cb, sizeof(cb), " handled by %s;", callback);
+	else if (migrator)
+		snprintf(cb, sizeof(cb), " the page was migrated to the device from %s;", migrator);
+	fprintf(f, "analyzer: LIVE %s: fault loop: pid %d (%s) addr 0x%" PRIx64 "%s dev_pfn 0x%" PRIx64
+		": %" PRIu64 " faults without progress%s;%s cause: %s\n",
+		t, l->pid, l->comm, l->addr, pc, l->dev_pfn, l->count,
+		l->guard ? " (the driver's guard fired)" : "", cb, cause);
 	fflush(f);
 }
 
@@ -183,6 +287,8 @@ void dm_print_live_leak(FILE *f, const struct dm_leak *l, uint64_t t0)
 {
 	char t[32], np[40] = "";
 
+	if (l->kind == DM_LEAK_DEVPAGE)
+		return;	/* judged at the end, when every process has exited */
 	dm_fmt_rel(t, sizeof(t), l->free_ts, t0);
 	if (l->npages > 1)
 		snprintf(np, sizeof(np), " (%" PRIu64 " pages)", l->npages);

@@ -33,8 +33,13 @@ void dm_stats_check(const char *before, const char *after, const struct dm_resul
 		    struct dm_stats_check *sc);
 
 /* One-line live notices (record --live). */
-void dm_print_live_loop(FILE *f, const struct dm_loop *l, uint64_t t0);
+/* callback, migrator: the texts of l->callback and l->migrator, or NULL */
+void dm_print_live_loop(FILE *f, const struct dm_loop *l, uint64_t t0, const char *callback,
+			const char *migrator);
 void dm_print_live_leak(FILE *f, const struct dm_leak *l, uint64_t t0);
+
+/* An owner token as "NULL", "owner#2" or "unknown". */
+void dm_fmt_owner(char *buf, size_t n, uint64_t token);
 
 /* Seconds relative to t0, as "+1.234567". */
 void dm_fmt_rel(char *buf, size_t n, uint64_t ts, uint64_t t0);

@@ -20,7 +20,83 @@ struct dm_reader {
 	struct dm_analysis *a;
 	struct dat_info info;
 	struct dm_read_stats st;
+	/* the kernel-probe source's metadata */
+	struct dm_kconf kc;
+	char **sym;		/* sym[token - 1], from "sym.N: text" lines */
+	size_t nsym;
 };
+
+/* "key: value" of the metadata, copied into out; false if absent. */
+static bool meta_get(const char *meta, const char *key, char *out, size_t n)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = meta; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len > kl && !strncmp(p, key, kl) && p[kl] == ':') {
+			const char *v = p + kl + 1;
+
+			while (*v == ' ')
+				v++;
+			snprintf(out, n, "%.*s", (int)(len - (size_t)(v - p)), v);
+			return true;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static void read_kernel_meta(struct dm_reader *r)
+{
+	const char *meta = r->info.meta;
+	char v[256];
+
+	if (meta_get(meta, "probes.swp_private", v, sizeof(v)))
+		sscanf(v, "%u %u", &r->kc.swp_private[0], &r->kc.swp_private[1]);
+	if (meta_get(meta, "probes.swp_exclusive", v, sizeof(v)))
+		sscanf(v, "%u %u", &r->kc.swp_exclusive[0], &r->kc.swp_exclusive[1]);
+	if (meta_get(meta, "probes.page_shift", v, sizeof(v)))
+		sscanf(v, "%u", &r->kc.page_shift);
+	if (r->kc.page_shift < 12 || r->kc.page_shift > 16)
+		r->kc.page_shift = 0;
+	for (const char *p = meta; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		unsigned long tok;
+		int off = 0;
+
+		if (sscanf(p, "sym.%lu: %n", &tok, &off) == 1 && off && tok && tok <= 1u << 20) {
+			if (tok > r->nsym) {
+				char **ns = realloc(r->sym, tok * sizeof(*ns));
+
+				if (!ns)
+					return;
+				memset(ns + r->nsym, 0, (tok - r->nsym) * sizeof(*ns));
+				r->sym = ns;
+				r->nsym = tok;
+			}
+			free(r->sym[tok - 1]);
+			r->sym[tok - 1] = strndup(p + off, len - (size_t)off);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+const char *dm_reader_sym(void *reader, uint64_t token)
+{
+	struct dm_reader *r = reader;
+
+	if (!r || !token || token > r->nsym)
+		return NULL;
+	return r->sym[token - 1];
+}
+
+void dm_reader_kconf(const struct dm_reader *r, struct dm_kconf *kc)
+{
+	*kc = r->kc;
+}
 
 void dm_parse_cpustats(const char *text, uint64_t *overrun, uint64_t *dropped,
 		       uint64_t *per_cpu, unsigned int n)
@@ -128,7 +204,7 @@ static int probe_open(const char *path)
 	return 2;
 }
 
-struct dm_reader *dm_reader_open(const char *path, char *err, size_t errlen)
+struct dm_reader *dm_reader_open(const char *path, enum dm_source source, char *err, size_t errlen)
 {
 	struct dm_reader *r = calloc(1, sizeof(*r));
 	int save;
@@ -141,8 +217,8 @@ struct dm_reader *dm_reader_open(const char *path, char *err, size_t errlen)
 		free(r);
 		return NULL;
 	}
-	if (r->info.version == 6 && !r->info.has_dmirror_formats) {
-		snprintf(err, errlen, "no dmirror events in the trace (record with the dmirror module loaded: 'analyzer record' or 'trace-cmd record -e dmirror')");
+	if (r->info.version == 6 && !r->info.has_dmirror_formats && !r->info.has_kernel_formats) {
+		snprintf(err, errlen, DM_NO_EVENTS_MSG);
 		goto fail;
 	}
 	tracecmd_set_loglevel(TEP_LOG_NONE);
@@ -163,11 +239,14 @@ struct dm_reader *dm_reader_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	r->tep = tracecmd_get_tep(r->h);
-	r->dec = dm_decoder_new(r->tep, err, errlen);
+	r->dec = dm_decoder_new(r->tep, source, err, errlen);
 	if (!r->dec)
 		goto fail;
+	read_kernel_meta(r);
 	r->st.cpus = r->info.cpus;	/* v7: counted from the records */
+	r->st.source = dm_decoder_source(r->dec);
 	r->st.dmirror_formats = dm_decoder_dmirror_formats(r->dec);
+	r->st.kernel_formats = dm_decoder_kernel_formats(r->dec);
 	r->st.sched_formats = dm_decoder_sched_formats(r->dec);
 	{
 		/* v6 only: libtracecmd 3.1 does not export v7's */
@@ -305,6 +384,9 @@ void dm_reader_close(struct dm_reader *r)
 	if (r->h)
 		tracecmd_close(r->h);
 	dat_info_free(&r->info);
+	for (size_t i = 0; i < r->nsym; i++)
+		free(r->sym[i]);
+	free(r->sym);
 	free(r->st.cpu_lost);
 	free(r->page_lost);
 	free(r->stats_lost);

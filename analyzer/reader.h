@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "datfile.h"
+#include "events.h"
 
 struct dm_read_stats {
 	unsigned int cpus;
@@ -23,7 +24,8 @@ struct dm_read_stats {
 	/* from the recording's per-CPU ring-buffer stats (CPUSTAT) */
 	bool have_cpustats;
 	uint64_t stats_overrun, stats_dropped;
-	int dmirror_formats, sched_formats;
+	int dmirror_formats, sched_formats, kernel_formats;
+	enum dm_source source;		/* the events decoded */
 	/* per CPU (ncpu_lost entries): events lost, the larger of what the
 	 * CPU's stats and its flagged pages say */
 	uint64_t *cpu_lost;
@@ -33,9 +35,13 @@ struct dm_read_stats {
 struct dm_reader;
 
 /* NULL with one line in err (no file name in it) on any problem. */
-struct dm_reader *dm_reader_open(const char *path, char *err, size_t errlen);
+struct dm_reader *dm_reader_open(const char *path, enum dm_source source, char *err, size_t errlen);
 /* Feeds every record to a, in time order.  0, or -1 with err. */
 int dm_reader_run(struct dm_reader *r, struct dm_analysis *a, char *err, size_t errlen);
+/* For dm_config.sym_of: the symbol texts the recorder stored. */
+const char *dm_reader_sym(void *reader, uint64_t token);
+/* For dm_config.kconf: what the recorder knew of the kernel. */
+void dm_reader_kconf(const struct dm_reader *r, struct dm_kconf *kc);
 /* For dm_config.comm_of: the file's saved command lines. */
 const char *dm_reader_comm(void *reader, int pid);
 const struct dm_read_stats *dm_reader_stats(const struct dm_reader *r);

@@ -33,11 +33,25 @@
 #include "datfile.h"
 #include "live.h"
 #include "output.h"
+#include "probes.h"
+#include "scrub.h"
 #include "tracefs_setup.h"
 
 #define DEFAULT_BUFFER_KB 4096
 #define POLL_MS 10
 #define GRACE_SECS 5
+
+/* Where the events come from. */
+enum rec_source {
+	SRC_AUTO,		/* dmirror's tracepoints if the module is loaded, else kernel */
+	SRC_DMIRROR,		/* dmirror's tracepoints */
+	SRC_KERNEL,		/* probes on the kernel's migration code (probes.c) */
+	SRC_BOTH,
+};
+
+static const char *const source_names[] = {
+	[SRC_AUTO] = "auto", [SRC_DMIRROR] = "dmirror", [SRC_KERNEL] = "kernel", [SRC_BOTH] = "both",
+};
 
 /* What the command line asked for. */
 struct rec_opts {
@@ -45,6 +59,7 @@ struct rec_opts {
 	unsigned int buffer_kb;
 	bool live, stop_on_loop;
 	uint32_t loop_threshold;
+	enum rec_source source;
 	char **cmd;
 };
 
@@ -90,7 +105,10 @@ struct rec_live {
 /* One recording, from parsing to clean-up. */
 struct rec {
 	struct rec_opts o;
+	enum rec_source source;		/* o.source, auto resolved */
 	struct dm_trace t;
+	struct dm_probes probes;	/* SRC_KERNEL, SRC_BOTH */
+	struct dm_scrub *scrub;
 	struct dat_writer *w;
 	struct rec_child child;
 	struct rec_signals sig;
@@ -105,20 +123,24 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: analyzer record [-o FILE] [options] [--] CMD [ARGS]\n"
-		"  Record the dmirror tracepoints (and the process events of CMD's process\n"
+		"  Record device-memory migrations (and the process events of CMD's process\n"
 		"  tree) in a tracing instance of our own while CMD runs; write a trace.dat\n"
 		"  that 'analyzer report', trace-cmd report and KernelShark read.\n"
 		"\n"
 		"  -o, --output FILE        default trace.dat\n"
 		"  -b, --buffer-kb KB       per-CPU ring buffer size (default %d)\n"
+		"  -s, --source SRC         dmirror: the dmirror module's tracepoints; kernel:\n"
+		"                           probes on the kernel's own migration code, for any\n"
+		"                           HMM driver; both; auto (default): dmirror when the\n"
+		"                           module is loaded, kernel otherwise\n"
 		"      --live               also analyse while recording: print each fault loop\n"
 		"                           or leak when it is seen\n"
 		"      --stop-on-loop       with --live: kill CMD when a fault loop is found\n"
 		"  -t, --loop-threshold N   for --live (default %d)\n"
 		"  -h, --help\n"
 		"\n"
-		"  Needs root, tracefs, and the dmirror module loaded.  Exit status: CMD's\n"
-		"  (128+signal if a signal ended it), 2 if recording failed.\n",
+		"  Needs root and tracefs; the kernel source needs kprobe or fprobe events.\n"
+		"  Exit status: CMD's (128+signal if a signal ended it), 2 if recording failed.\n",
 		DEFAULT_BUFFER_KB, DM_DEFAULT_LOOP_THRESHOLD);
 }
 
@@ -146,11 +168,20 @@ static bool find_cmd(const char *cmd)
 	return false;
 }
 
+static const char *live_sym(void *ctx, uint64_t token)
+{
+	struct rec *r = ctx;
+
+	return dm_scrub_sym(r->scrub, token);
+}
+
 static void on_live_loop(void *ctx, const struct dm_loop *l)
 {
 	struct rec *r = ctx;
 
-	dm_print_live_loop(stderr, l, dm_analysis_result(r->live.a)->first_ts);
+	dm_print_live_loop(stderr, l, dm_analysis_result(r->live.a)->first_ts,
+			   l->callback ? dm_scrub_sym(r->scrub, l->callback) : NULL,
+			   l->migrator ? dm_scrub_sym(r->scrub, l->migrator) : NULL);
 	if (!r->live.loop_found) {
 		r->live.loop_found = true;
 		r->live.loop_pid = l->pid;
@@ -187,12 +218,68 @@ static void write_kallsyms(struct rec *r)
 		fclose(k);
 }
 
+/* The event formats the file carries: every event of a system, or the
+ * ones named. */
+struct fmt_system {
+	const char *system;
+	const char *const *events;	/* NULL: all */
+};
+
+static const char *const sched_keep[] = {
+	"sched_process_fork", "sched_process_exec", "sched_process_exit", NULL,
+};
+static const char *const exceptions_keep[] = { "page_fault_user", NULL };
+static const char *const task_keep[] = { "task_newtask", NULL };
+
+static bool in_list(const char *const *list, const char *name)
+{
+	for (int i = 0; list[i]; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+static void write_system_formats(struct rec *r, const struct fmt_system *fs)
+{
+	char **evs = dm_trace_system_events(fs->system);
+
+	for (int i = 0; evs && evs[i]; i++) {
+		size_t len;
+		char *s;
+
+		if (fs->events && !in_list(fs->events, evs[i]))
+			continue;
+		s = dm_trace_event_format(fs->system, evs[i], &len);
+		if (!s)
+			continue;
+		if (!strcmp(fs->system, "ftrace"))
+			dat_add_ftrace_format(r->w, s, len);
+		else
+			dat_add_event_format(r->w, fs->system, s, len);
+		free(s);
+	}
+	dm_trace_free_list(evs);
+}
+
+static bool uses_dmirror(const struct rec *r)
+{
+	return r->source == SRC_DMIRROR || r->source == SRC_BOTH;
+}
+
+static bool uses_kernel(const struct rec *r)
+{
+	return r->source == SRC_KERNEL || r->source == SRC_BOTH;
+}
+
 /* Everything that describes the trace: headers and event formats. */
 static int write_headers(struct rec *r)
 {
-	static const char *const systems[] = { "dmirror", "sched", "ftrace" };
-	static const char *const sched_keep[] = {
-		"sched_process_fork", "sched_process_exec", "sched_process_exit",
+	const struct fmt_system systems[] = {
+		{ uses_dmirror(r) ? "dmirror" : NULL, NULL }, { "sched", sched_keep },
+		{ "ftrace", NULL },
+		{ uses_kernel(r) ? r->probes.group : NULL, NULL },
+		{ uses_kernel(r) ? "exceptions" : NULL, exceptions_keep },
+		{ uses_kernel(r) ? "task" : NULL, task_keep },
 	};
 	char *s;
 	size_t len;
@@ -212,27 +299,9 @@ static int write_headers(struct rec *r)
 	dat_set_header_event(r->w, s, len);
 	free(s);
 
-	for (size_t k = 0; k < sizeof(systems) / sizeof(systems[0]); k++) {
-		char **evs = dm_trace_system_events(systems[k]);
-
-		for (int i = 0; evs && evs[i]; i++) {
-			bool keep = strcmp(systems[k], "sched") != 0;
-
-			for (size_t j = 0; !keep && j < sizeof(sched_keep) / sizeof(sched_keep[0]); j++)
-				keep = !strcmp(evs[i], sched_keep[j]);
-			if (!keep)
-				continue;
-			s = dm_trace_event_format(systems[k], evs[i], &len);
-			if (!s)
-				continue;
-			if (!strcmp(systems[k], "ftrace"))
-				dat_add_ftrace_format(r->w, s, len);
-			else
-				dat_add_event_format(r->w, systems[k], s, len);
-			free(s);
-		}
-		dm_trace_free_list(evs);
-	}
+	for (size_t k = 0; k < sizeof(systems) / sizeof(systems[0]); k++)
+		if (systems[k].system)
+			write_system_formats(r, &systems[k]);
 	write_kallsyms(r);
 	s = dm_trace_file(&r->t, false, "printk_formats", &len);
 	if (s) {
@@ -261,7 +330,11 @@ static int write_headers(struct rec *r)
 static int write_page(struct rec *r, int cpu, int len)
 {
 	struct rec_cpu *c = &r->cpu[cpu];
-	long long m = dm_page_missed(r->buf);
+	long long m;
+
+	if (r->scrub)
+		dm_scrub_page(r->scrub, r->buf);
+	m = dm_page_missed(r->buf);
 
 	if (m) {
 		c->missed_pages++;
@@ -378,6 +451,7 @@ static int write_meta(struct rec *r)
 		return -1;
 	}
 	fprintf(m, "command: %s\n", cmd);
+	fprintf(m, "source: %s\n", source_names[r->source]);
 	fprintf(m, "instance: %s\n", r->t.name);
 	fprintf(m, "buffer_kb: %u\n", r->o.buffer_kb);
 	fprintf(m, "cpus: %d\n", r->t.ncpus);
@@ -387,6 +461,14 @@ static int write_meta(struct rec *r)
 	else if (WIFSIGNALED(status))
 		fprintf(m, "exit_signal: %d\n", WTERMSIG(status));
 	fprintf(m, "analyzer_version: %s\n", ANALYZER_VERSION);
+	if (uses_kernel(r)) {
+		char pm[2048];
+
+		dm_probes_meta(&r->probes, pm, sizeof(pm));
+		fputs(pm, m);
+		if (r->scrub)
+			dm_scrub_meta(r->scrub, m);
+	}
 	fclose(m);
 	dat_add_dm_option(r->w, DAT_OPT_DM_META, buf);
 	free(buf);
@@ -461,12 +543,13 @@ static int rec_parse(struct rec *r, int argc, char **argv)
 		{ "live", no_argument, NULL, 'l' },
 		{ "stop-on-loop", no_argument, NULL, 'S' },
 		{ "loop-threshold", required_argument, NULL, 't' },
+		{ "source", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+o:b:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:b:t:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			r->o.out = optarg;
@@ -490,6 +573,20 @@ static int rec_parse(struct rec *r, int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 's': {
+			size_t i;
+
+			for (i = 0; i < sizeof(source_names) / sizeof(source_names[0]); i++)
+				if (!strcmp(optarg, source_names[i]))
+					break;
+			if (i == sizeof(source_names) / sizeof(source_names[0])) {
+				fprintf(stderr, "analyzer: record: bad --source '%s' (dmirror, kernel, both or auto)\n",
+					optarg);
+				return 2;
+			}
+			r->o.source = (enum rec_source)i;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -504,6 +601,34 @@ static int rec_parse(struct rec *r, int argc, char **argv)
 	}
 	r->o.cmd = argv + optind;
 	return -1;
+}
+
+/*
+ * auto: the driver's own tracepoints when it is loaded, the kernel's
+ * migration code otherwise.  ANALYZER_TEST_NO_DRIVER=1 lets the dmirror
+ * source record without the driver (tests/analyzer/record-host.sh).
+ */
+static int rec_pick_source(struct rec *r)
+{
+	bool have_dmirror = dm_trace_has_system("dmirror") || getenv("ANALYZER_TEST_NO_DRIVER");
+	bool have_probes = dm_probes_supported();
+
+	r->source = r->o.source;
+	if (r->source == SRC_AUTO)
+		r->source = have_dmirror || !have_probes ? SRC_DMIRROR : SRC_KERNEL;
+	if (uses_dmirror(r) && !have_dmirror) {
+		snprintf(r->err, sizeof(r->err),
+			 "no dmirror events (events/dmirror is missing): is dmirror.ko loaded?%s",
+			 r->o.source == SRC_AUTO ? " (and this kernel has no kprobe or fprobe events for --source kernel)"
+						 : " (--source kernel probes any HMM driver)");
+		return -1;
+	}
+	if (uses_kernel(r) && !have_probes) {
+		snprintf(r->err, sizeof(r->err),
+			 "--source kernel: this kernel has no kprobe or fprobe events (CONFIG_KPROBE_EVENTS)");
+		return -1;
+	}
+	return 0;
 }
 
 /* What must hold before anything is changed: root, CMD, tracefs. */
@@ -521,7 +646,8 @@ static int rec_check(struct rec *r)
 	if (dm_trace_prepare(&r->t, r->err, sizeof(r->err)))
 		return -1;
 	dm_trace_remove_stale();
-	return 0;
+	dm_probes_remove_stale();
+	return rec_pick_source(r);
 }
 
 static int rec_block_signals(struct rec *r)
@@ -590,24 +716,77 @@ static int rec_spawn(struct rec *r)
 static int rec_setup_live(struct rec *r)
 {
 	struct dm_config cfg = { .loop_threshold = r->o.loop_threshold, .ctx = r,
-				 .on_loop = on_live_loop, .on_leak = on_live_leak };
+				 .on_loop = on_live_loop, .on_leak = on_live_leak,
+				 .sym_of = live_sym, .sym_ctx = r };
 
-	r->live.tep = dm_trace_local_tep();
+	const char *systems[] = { "dmirror", "sched", "exceptions", "task",
+				  uses_kernel(r) ? r->probes.group : NULL, NULL };
+
+	if (uses_kernel(r)) {
+		memcpy(cfg.kconf.swp_private, r->probes.swp_private, sizeof(cfg.kconf.swp_private));
+		memcpy(cfg.kconf.swp_exclusive, r->probes.swp_exclusive, sizeof(cfg.kconf.swp_exclusive));
+		cfg.kconf.page_shift = r->probes.page_shift;
+	}
+	r->live.tep = dm_trace_local_tep(systems);
 	r->live.a = r->live.tep ? dm_analysis_new(&cfg) : NULL;
 	if (!r->live.a) {
 		snprintf(r->err, sizeof(r->err), "cannot read the local event formats for --live");
 		return -1;
 	}
-	r->live.lv = dm_live_new(r->live.tep, r->live.a, r->err, sizeof(r->err));
+	r->live.lv = dm_live_new(r->live.tep, uses_dmirror(r) ? DM_SOURCE_DMIRROR : DM_SOURCE_KERNEL,
+				 r->live.a, r->err, sizeof(r->err));
 	return r->live.lv ? 0 : -1;
+}
+
+/* The kernel-probe source: our dynamic events and the page scrubber. */
+static int rec_setup_probes(struct rec *r)
+{
+	const char *systems[] = { r->probes.group, NULL };
+	struct tep_handle *tep;
+
+	if (dm_probes_create(&r->probes, r->err, sizeof(r->err)))
+		return -1;
+	tep = dm_trace_local_tep(systems);
+	if (!tep) {
+		snprintf(r->err, sizeof(r->err), "cannot read the formats of our probe events");
+		return -1;
+	}
+	r->scrub = dm_scrub_new(tep, r->probes.group, r->err, sizeof(r->err));
+	tep_free(tep);
+	return r->scrub ? 0 : -1;
+}
+
+/* What our instance enables for the source. */
+static size_t rec_events(const struct rec *r, struct dm_trace_event *ev)
+{
+	size_t n = 0;
+
+	/* (absent only under ANALYZER_TEST_NO_DRIVER) */
+	if (uses_dmirror(r) && dm_trace_has_system("dmirror"))
+		ev[n++] = (struct dm_trace_event){ "dmirror", NULL, true };
+	for (int i = 0; sched_keep[i]; i++)
+		ev[n++] = (struct dm_trace_event){ "sched", sched_keep[i], false };
+	if (uses_kernel(r)) {
+		/* the user address and pc of a fault; threads of a process */
+		ev[n++] = (struct dm_trace_event){ "exceptions", "page_fault_user", false };
+		ev[n++] = (struct dm_trace_event){ "task", "task_newtask", false };
+	}
+	return n;
 }
 
 /* Our instance, the output file, and what the loop needs. */
 static int rec_setup(struct rec *r)
 {
+	struct dm_trace_event ev[8];
 	unsigned int bufsz;
+	size_t nev;
 
-	if (dm_trace_setup(&r->t, r->o.buffer_kb, r->child.pid, r->err, sizeof(r->err)))
+	if (uses_kernel(r) && rec_setup_probes(r))
+		return -1;
+	nev = rec_events(r, ev);
+	if (dm_trace_setup(&r->t, r->o.buffer_kb, r->child.pid, ev, nev, r->err, sizeof(r->err)))
+		return -1;
+	if (uses_kernel(r) && dm_probes_enable(&r->probes, r->t.inst, r->err, sizeof(r->err)))
 		return -1;
 	r->w = dat_writer_new(r->o.out, r->t.ncpus, r->t.subbuf_size, (int)sizeof(long), r->err,
 			      sizeof(r->err));
@@ -628,9 +807,21 @@ static int rec_setup(struct rec *r)
 	return 0;
 }
 
+/* The one line that says where the events come from. */
+static void print_source(const struct rec *r)
+{
+	char line[1024] = "source: dmirror tracepoints";
+
+	if (uses_kernel(r))
+		dm_probes_describe(&r->probes, line, sizeof(line));
+	fprintf(stderr, "analyzer: record: %s%s\n", line,
+		r->source == SRC_BOTH ? ", and dmirror tracepoints" : "");
+}
+
 /* Tracing on, then let CMD exec. */
 static int rec_start(struct rec *r)
 {
+	print_source(r);
 	r->stats_before = dm_trace_driver_stats();
 	if (dm_trace_start(&r->t)) {
 		snprintf(r->err, sizeof(r->err), "cannot turn tracing on in %s", r->t.name);
@@ -728,9 +919,13 @@ static void print_summary(struct rec *r)
 
 		dm_analysis_finish(r->live.a);
 		res = dm_analysis_result(r->live.a);
-		fprintf(stderr, "analyzer: record: live: %zu fault loop(s), %zu leaked shadow page(s)%s\n",
-			res->nloops, (size_t)res->leaked_pages,
-			res->incomplete ? " (incomplete: events were lost)" : "");
+		if (r->source == SRC_KERNEL)
+			fprintf(stderr, "analyzer: record: live: %zu fault loop(s)%s\n", res->nloops,
+				res->incomplete ? " (incomplete: events were lost)" : "");
+		else
+			fprintf(stderr, "analyzer: record: live: %zu fault loop(s), %zu leaked shadow page(s)%s\n",
+				res->nloops, (size_t)res->leaked_pages,
+				res->incomplete ? " (incomplete: events were lost)" : "");
 	}
 }
 
@@ -765,7 +960,10 @@ static void rec_free(struct rec *r)
 	if (r->live.tep)
 		tep_free(r->live.tep);
 	dat_writer_free(r->w);
+	/* the instance first: an event enabled there cannot be removed */
 	dm_trace_cleanup(&r->t);
+	dm_probes_remove(&r->probes);
+	dm_scrub_free(r->scrub);
 	free(r->stats_before);
 	free(r->stats_after);
 	free(r->buf);

@@ -16,11 +16,13 @@
 #include "analyzer.h"
 #include "analysis.h"
 #include "output.h"
+#include "probes.h"
 #include "reader.h"
 
 struct rep {
 	const char *file;
 	struct dm_analysis *a;
+	enum dm_source source;
 	bool json, no_cycles;
 	uint64_t limit;		/* text: rows listed per table, 0 = all */
 	FILE *spill;
@@ -33,10 +35,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: analyzer report [options] [FILE]\n"
 		"  Analyse a trace.dat (default: trace.dat) made by 'analyzer record' or\n"
-		"  'trace-cmd record -e dmirror': fault loops, leaked shadow pages,\n"
-		"  migration cycles and fault service latency.\n"
+		"  'trace-cmd record -e dmirror': fault loops, leaked shadow pages (dmirror)\n"
+		"  or device pages (any driver), migration cycles and fault service latency.\n"
 		"\n"
 		"  -j, --json              machine-readable output (schema in docs/analyzer.md)\n"
+		"  -s, --source SRC        the events to analyse in a trace that has both:\n"
+		"                          dmirror (its tracepoints) or kernel (the kernel\n"
+		"                          probes); auto (default): dmirror's when present\n"
 		"  -t, --loop-threshold N  faults in a row without progress that make a loop\n"
 		"                          (default %d)\n"
 		"      --no-cycles         do not list the migration cycles\n"
@@ -216,9 +221,69 @@ static void judge(const struct dm_result *res, const struct dm_read_stats *st,
 	/* the same losses seen two ways: take the larger */
 	v->lost = stats_lost > page_lost ? stats_lost : page_lost;
 	v->incomplete = res->incomplete || v->lost || st->missed_unknown || st->bad_records;
-	dm_stats_check(info->stats_before, info->stats_after, res, &v->sc);
+	/* the driver's shadow pages are seen only through its own events */
+	if (st->source == DM_SOURCE_DMIRROR)
+		dm_stats_check(info->stats_before, info->stats_after, res, &v->sc);
 	v->stats_disagree = v->sc.have && !v->sc.agree;
 	v->problems = res->nloops + res->nleaks + (v->stats_disagree ? 1 : 0);
+}
+
+static size_t count_leaks(const struct dm_result *res, bool devpage)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < res->nleaks; i++)
+		n += (res->leaks[i].kind == DM_LEAK_DEVPAGE) == devpage;
+	return n;
+}
+
+/* The kernel-probe source's device pages that outlived their processes. */
+static void text_devpages(struct rep *r, FILE *f)
+{
+	const struct dm_result *res = dm_analysis_result(r->a);
+	size_t shown = 0, n = count_leaks(res, true);
+	char t[32];
+
+	fprintf(f, "Device pages: %" PRIu64 " initialised during the trace; %" PRIu64
+		" never freed after every process that could map them exited%s\n",
+		res->devpages_init, res->devpage_leaks, n ? " (leaked):" : "");
+	if (n)
+		fprintf(f, "  %-10s %-9s %7s %-15s %-13s %s\n", "PAGE", "PGMAP", "PID", "COMM",
+			"ALLOCATED(s)", "DRIVER");
+	for (size_t i = 0; i < res->nleaks; i++) {
+		const struct dm_leak *l = &res->leaks[i];
+		char pg[24], pm[24], np[40] = "";
+
+		if (l->kind != DM_LEAK_DEVPAGE)
+			continue;
+		if (r->limit && ++shown > r->limit) {
+			fprintf(f, "  ... %zu more (--limit 0 lists all)\n", n - r->limit);
+			break;
+		}
+		snprintf(pg, sizeof(pg), "page#%" PRIu64, l->dev_pfn);
+		snprintf(pm, sizeof(pm), "pgmap#%" PRIu64, l->pgmap);
+		if (l->npages > 1)
+			snprintf(np, sizeof(np), " (%" PRIu64 " pages)", l->npages);
+		dm_fmt_rel(t, sizeof(t), l->alloc_ts, res->first_ts);
+		fprintf(f, "  %-10s %-9s %7d %-15.15s %-13s %s%s\n", pg, pm, l->pid, l->comm, t,
+			l->driver ? dm_analysis_sym(r->a, l->driver) : "?", np);
+	}
+	fputc('\n', f);
+}
+
+static void text_kernel_counts(struct rep *r, FILE *f)
+{
+	const struct dm_result *res = dm_analysis_result(r->a);
+
+	fprintf(f, "  kernel: %" PRIu64 " migrate_vma_setup() call(s); %" PRIu64
+		" CPU fault(s) on device-private pages (%" PRIu64 " given back under the per-VMA lock and "
+		"retried, %" PRIu64 " that waited for a locked page); hmm_range_fault: %" PRIu64
+		" call(s), %" PRIu64 " -EBUSY, %" PRIu64 " other errors\n",
+		res->migrate_calls, res->devprivate_faults, res->vma_lock_retries, res->lock_waits,
+		res->hmm_calls, res->hmm_ebusy, res->hmm_errors - res->hmm_ebusy);
+	if (res->uninspected)
+		fprintf(f, "  kernel: %" PRIu64 " src[] entries past the first %d of a call were not inspected: "
+			"pages moved by those are not counted\n", res->uninspected, DM_KP_ENTRIES_SEEN);
 }
 
 static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
@@ -227,15 +292,29 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	const struct dm_result *res = dm_analysis_result(r->a);
 	uint64_t t0 = res->first_ts;
 	char cmd[512], buf[1024], t1[32], t2[32];
-	size_t shown;
+	size_t shown, nshadow = count_leaks(res, false), ndev = count_leaks(res, true);
+	bool kernel = st->source == DM_SOURCE_KERNEL;
 
 	fprintf(f, "dmirror analyzer report: %s\n", r->file);
 	meta_value(info->meta, "command", cmd, sizeof(cmd));
 	if (cmd[0])
 		fprintf(f, "  recorded: %s\n", cmd);
-	fprintf(f, "  events:   %" PRIu64 " dmirror events, %" PRIu64 " records on %u CPU(s), over %.6f s\n",
-		res->dmirror_events, st->records, st->cpus,
-		(double)(res->last_ts - res->first_ts) / 1e9);
+	if (kernel) {
+		char pk[64] = "", po[32] = "";
+
+		meta_value(info->meta, "probes.kernel", pk, sizeof(pk));
+		meta_value(info->meta, "probes.offsets", po, sizeof(po));
+		fprintf(f, "  source:   kernel probes on the kernel's migration code (probe table of %s, "
+			"offsets from %s)\n", pk[0] ? pk : "?",
+			!strcmp(po, "btf") ? "BTF" : "the built-in table");
+		fprintf(f, "  events:   %" PRIu64 " kernel-probe events, %" PRIu64 " records on %u CPU(s), over %.6f s\n",
+			res->kernel_events, st->records, st->cpus,
+			(double)(res->last_ts - res->first_ts) / 1e9);
+	} else {
+		fprintf(f, "  events:   %" PRIu64 " dmirror events, %" PRIu64 " records on %u CPU(s), over %.6f s\n",
+			res->dmirror_events, st->records, st->cpus,
+			(double)(res->last_ts - res->first_ts) / 1e9);
+	}
 	if (!res->have_sched && !st->sched_formats)
 		fprintf(f, "  note:     no sched process events recorded: process exits are unknown, so pages\n"
 			   "            still on the device at the end are not judged as leaks\n");
@@ -249,11 +328,19 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	}
 	fputc('\n', f);
 
-	if (res->nloops || res->nleaks || v->stats_disagree)
+	if (kernel && (res->nloops || ndev))
+		fprintf(f, "PROBLEMS: %zu fault loop(s), %" PRIu64 " leaked device page(s)\n\n", res->nloops,
+			res->devpage_leaks);
+	else if (kernel)
+		fprintf(f, "No fault loops, no leaked device pages.\n\n");
+	else if (res->nloops || res->nleaks || v->stats_disagree)
 		fprintf(f, "PROBLEMS: %zu fault loop(s), %" PRIu64 " leaked shadow page(s)%s\n\n", res->nloops,
 			res->leaked_pages, v->stats_disagree ? ", leak count disagrees with the driver's stats" : "");
 	else
 		fprintf(f, "No fault loops, no leaked shadow pages.\n\n");
+	if (kernel)
+		fprintf(f, "Shadow pages are not judged: a driver's backing store is its own, and only dmirror's "
+			"tracepoints show it (record with --source dmirror or both).\n\n");
 
 	if (res->nloops) {
 		fprintf(f, "Fault loops (%u or more faults in a row without progress):\n",
@@ -277,6 +364,20 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 			if (l->below_threshold)
 				fprintf(f, " [below the threshold: reported because the guard fired]");
 			fputc('\n', f);
+			if (l->kernel) {
+				if (l->has_uip)
+					fprintf(f, "     user pc 0x%" PRIx64 ";", l->uip);
+				else
+					fprintf(f, "     user pc unknown;");
+				if (l->callback)
+					fprintf(f, " handled by %s\n", dm_analysis_sym(r->a, l->callback));
+				else if (l->migrator)
+					fprintf(f, " handled by the migrate_to_ram of the driver that moved the page "
+						"to the device from %s (no BTF to name the callback)\n",
+						dm_analysis_sym(r->a, l->migrator));
+				else
+					fprintf(f, " handled by an unknown migrate_to_ram (no BTF, no migration of the page recorded)\n");
+			}
 			dm_describe_cause(l, buf, sizeof(buf));
 			fprintf(f, "     cause: %s\n", buf);
 			dm_describe_end(l, buf, sizeof(buf));
@@ -284,8 +385,10 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		}
 		fputc('\n', f);
 	}
+	if (kernel)
+		text_devpages(r, f);
 
-	if (res->nleaks || v->sc.have) {
+	if (!kernel && (nshadow || v->sc.have)) {
 		fprintf(f, "Leaked shadow pages: %" PRIu64, res->leaked_pages);
 		if (v->sc.have) {
 			fprintf(f, " (driver stats %s: %" PRId64 " -> %" PRId64 ", %+" PRId64 "; expected +%" PRIu64
@@ -299,7 +402,7 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 			fprintf(f, " (no driver stats in the file: not cross-checked)");
 		}
 		fputc('\n', f);
-		if (res->nleaks)
+		if (nshadow)
 			fprintf(f, "  %-12s %-12s %-16s %7s %-15s %-13s %s\n", "DEV_PFN", "SHADOW_PFN", "ADDR",
 				"PID", "COMM", "ALLOCATED(s)", "HOW");
 		shown = 0;
@@ -307,8 +410,10 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 			const struct dm_leak *l = &res->leaks[i];
 			char a[24], addr[24], pid[16], np[40] = "";
 
+			if (l->kind == DM_LEAK_DEVPAGE)
+				continue;
 			if (r->limit && ++shown > r->limit) {
-				fprintf(f, "  ... %zu more (--limit 0 lists all)\n", res->nleaks - r->limit);
+				fprintf(f, "  ... %zu more (--limit 0 lists all)\n", nshadow - r->limit);
 				break;
 			}
 			if (l->alloc_known)
@@ -355,9 +460,16 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	if (res->outside.c.to_dev || res->outside.c.to_ram_fault || res->outside.c.to_ram_ioctl ||
 	    res->outside.c.faults || res->outside.c.frees || res->outside.c.leaks)
 		text_stats_row(f, "  outside any cycle", &res->outside);
-	fprintf(f, "  device: %" PRIu64 " chunk(s) added, %" PRIu64 " pages; %" PRIu64
-		" page(s) still on the device at the end; %" PRIu64 " page(s) freed that were allocated before the trace\n",
-		res->chunks, res->chunk_pages, res->live_at_end, res->untracked_frees);
+	if (kernel)
+		fprintf(f, "  device: %" PRIu64 " page(s) still on the device at the end; %" PRIu64
+			" page(s) freed that were initialised before the trace\n",
+			res->live_at_end, res->untracked_frees);
+	else
+		fprintf(f, "  device: %" PRIu64 " chunk(s) added, %" PRIu64 " pages; %" PRIu64
+			" page(s) still on the device at the end; %" PRIu64 " page(s) freed that were allocated before the trace\n",
+			res->chunks, res->chunk_pages, res->live_at_end, res->untracked_frees);
+	if (kernel)
+		text_kernel_counts(r, f);
 	if (res->total.lat.hist)
 		fprintf(f, "  latency quantiles over %d samples are from a histogram (within 1.6%%)\n",
 			DM_LAT_EXACT);
@@ -370,15 +482,64 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		fprintf(f, "Verdict: clean\n");
 }
 
+static const char *basis_name(uint8_t b)
+{
+	static const char *const names[] = {
+		[DM_OWNER_NONE] = "none", [DM_OWNER_DRIVER] = "driver", [DM_OWNER_BTF] = "btf",
+		[DM_OWNER_INIT] = "init", [DM_OWNER_RANGE] = "range",
+	};
+
+	return b < sizeof(names) / sizeof(names[0]) ? names[b] : "none";
+}
+
+/* A loop's kernel-probe fields, after its "below_threshold". */
+static void json_loop_kernel(struct rep *r, FILE *f, const struct dm_loop *l)
+{
+	char o[32];
+
+	fprintf(f, ", \"kernel\": %s, \"user_pc\": ", l->kernel ? "true" : "false");
+	if (l->has_uip)
+		json_hex(f, l->uip);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"callback\": ");
+	if (l->callback)
+		json_str(f, dm_analysis_sym(r->a, l->callback));
+	else
+		fputs("null", f);
+	fprintf(f, ", \"migrated_by\": ");
+	if (l->migrator)
+		json_str(f, dm_analysis_sym(r->a, l->migrator));
+	else
+		fputs("null", f);
+	fprintf(f, ",\n     \"owner\": {\"basis\": \"%s\", \"fault_path\": ", basis_name(l->owner_basis));
+	if (l->kernel) {
+		dm_fmt_owner(o, sizeof(o), l->owner);
+		json_str(f, o);
+		fprintf(f, ", \"page\": ");
+		if (l->owner_basis == DM_OWNER_NONE) {
+			fputs("null", f);
+		} else {
+			dm_fmt_owner(o, sizeof(o), l->page_owner);
+			json_str(f, o);
+		}
+	} else {
+		fputs("null, \"page\": null", f);
+	}
+	fprintf(f, "}, \"collected_inferred\": %s", l->cpages_inferred ? "true" : "false");
+}
+
 static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		       const struct dat_info *info, const struct verdict *v)
 {
 	const struct dm_result *res = dm_analysis_result(r->a);
 	char buf[1024];
-	bool first;
+	bool first, kernel = st->source == DM_SOURCE_KERNEL;
 
 	fprintf(f, "{\n  \"schema\": \"dmirror-analyzer-report/1\",\n  \"file\": ");
 	json_str(f, r->file);
+	fprintf(f, ",\n  \"source\": \"%s\", \"shadow_pages_judged\": %s",
+		kernel ? "kernel" : "dmirror", kernel ? "false" : "true");
 	fprintf(f, ",\n  \"file_version\": %d,\n  \"complete\": %s,\n  \"problems\": %" PRIu64
 		",\n  \"loop_threshold\": %u,\n",
 		info->version, v->incomplete ? "false" : "true", v->problems,
@@ -419,12 +580,14 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		fputs("null", f);
 	fprintf(f, "},\n");
 
-	fprintf(f, "  \"events\": {\"records\": %" PRIu64 ", \"dmirror\": %" PRIu64 ", \"cpus\": %u"
-		", \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64 ", \"sched_recorded\": %s, \"by_type\": {",
-		st->records, res->dmirror_events, st->cpus, res->first_ts, res->last_ts,
+	fprintf(f, "  \"events\": {\"records\": %" PRIu64 ", \"dmirror\": %" PRIu64 ", \"kernel\": %" PRIu64
+		", \"cpus\": %u, \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64 ", \"sched_recorded\": %s, \"by_type\": {",
+		st->records, res->dmirror_events, res->kernel_events, st->cpus, res->first_ts, res->last_ts,
 		(res->have_sched || st->sched_formats) ? "true" : "false");
 	first = true;
-	for (int k = DM_EV_SETUP; k < DM_EV_LOST; k++) {
+	for (int k = DM_EV_SETUP; k < DM_EV_MAX; k++) {
+		if (k == DM_EV_LOST || (k > DM_EV_LOST && !res->by_kind[k]))
+			continue;
 		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", dm_ev_kind_name(k), res->by_kind[k]);
 		first = false;
 	}
@@ -449,6 +612,9 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 		json_str(f, l->comm);
 		fprintf(f, ", \"addr\": ");
 		json_hex(f, l->addr);
+		json_loop_kernel(r, f, l);
+		fprintf(f, ",\n     ");
+		fprintf(f, "\"dev_pfn_note\": \"%s\"", l->kernel ? "from the swap entry" : "from the driver");
 		fprintf(f, ", \"dev\": %u, \"dev_pfn\": ", l->dev);
 		json_hex(f, l->dev_pfn);
 		fprintf(f, ", \"count\": %" PRIu64 ", \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64
@@ -478,6 +644,19 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 
 		fprintf(f, "%s\n    {\"kind\": \"%s\", \"dev\": %u, \"dev_pfn\": ", i ? "," : "",
 			dm_leak_kind_name(l->kind), l->dev);
+		if (l->kind == DM_LEAK_DEVPAGE) {
+			fprintf(f, "null, \"page\": \"page#%" PRIu64 "\", \"pgmap\": \"pgmap#%" PRIu64
+				"\", \"driver\": ", l->dev_pfn, l->pgmap);
+			if (l->driver)
+				json_str(f, dm_analysis_sym(r->a, l->driver));
+			else
+				fputs("null", f);
+			fprintf(f, ", \"pid\": %d, \"comm\": ", l->pid);
+			json_str(f, l->comm);
+			fprintf(f, ", \"alloc_ns\": %" PRIu64 ", \"exit_ns\": %" PRIu64 ", \"pages\": %" PRIu64 "}",
+				l->alloc_ts, l->free_ts, l->npages);
+			continue;
+		}
 		json_hex(f, l->dev_pfn);
 		fprintf(f, ", \"shadow_pfn\": ");
 		json_hex(f, l->shadow_pfn);
@@ -499,6 +678,14 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	}
 	fprintf(f, "%s],\n", res->nleaks ? "\n  " : "");
 
+	fprintf(f, "  \"kernel\": {\"migrate_calls\": %" PRIu64 ", \"swap_faults\": %" PRIu64
+		", \"device_private_faults\": %" PRIu64 ", \"vma_lock_retries\": %" PRIu64
+		", \"lock_waits\": %" PRIu64 ", \"device_pages_init\": %" PRIu64
+		", \"device_page_leaks\": %" PRIu64 ", \"uninspected_entries\": %" PRIu64
+		", \"hmm_range_fault\": {\"calls\": %" PRIu64 ", \"ebusy\": %" PRIu64 ", \"errors\": %" PRIu64 "}},\n",
+		res->migrate_calls, res->swap_faults, res->devprivate_faults, res->vma_lock_retries,
+		res->lock_waits, res->devpages_init, res->devpage_leaks, res->uninspected, res->hmm_calls,
+		res->hmm_ebusy, res->hmm_errors);
 	fprintf(f, "  \"leak_check\": {\"leaks\": %" PRIu64 ", \"live_at_end\": %" PRIu64
 		", \"live_shadow_at_end\": %" PRIu64 ", \"expected_delta\": %" PRIu64 ", ",
 		res->leaked_pages, res->live_at_end, res->live_shadow_at_end, v->sc.expected);
@@ -532,6 +719,7 @@ int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "source", required_argument, NULL, 's' },
 		{ "loop-threshold", required_argument, NULL, 't' },
 		{ "no-cycles", no_argument, NULL, 'C' },
 		{ "limit", required_argument, NULL, 'L' },
@@ -545,10 +733,23 @@ int cmd_report(int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+jt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+js:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			r.json = true;
+			break;
+		case 's':
+			if (!strcmp(optarg, "dmirror")) {
+				r.source = DM_SOURCE_DMIRROR;
+			} else if (!strcmp(optarg, "kernel")) {
+				r.source = DM_SOURCE_KERNEL;
+			} else if (!strcmp(optarg, "auto")) {
+				r.source = DM_SOURCE_AUTO;
+			} else {
+				fprintf(stderr, "analyzer: report: bad --source '%s' (dmirror, kernel or auto)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 't':
 			if (parse_uint(optarg, 1, 1u << 30, &cfg.loop_threshold)) {
@@ -585,7 +786,7 @@ int cmd_report(int argc, char **argv)
 		return 2;
 	}
 
-	rd = dm_reader_open(r.file, err, sizeof(err));
+	rd = dm_reader_open(r.file, r.source, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "analyzer: %s: %s\n", r.file, err);
 		return 2;
@@ -600,6 +801,9 @@ int cmd_report(int argc, char **argv)
 	cfg.on_cycle = on_cycle;
 	cfg.comm_of = dm_reader_comm;
 	cfg.comm_ctx = rd;
+	cfg.sym_of = dm_reader_sym;
+	cfg.sym_ctx = rd;
+	dm_reader_kconf(rd, &cfg.kconf);
 	r.a = dm_analysis_new(&cfg);
 	if (!r.a) {
 		fprintf(stderr, "analyzer: out of memory\n");
@@ -613,9 +817,11 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	dm_analysis_finish(r.a);
-	if (!dm_analysis_result(r.a)->dmirror_events) {
-		fprintf(stderr, "analyzer: %s: the trace has the dmirror event formats but no dmirror event happened\n",
-			r.file);
+	if (!dm_analysis_result(r.a)->dmirror_events && !dm_analysis_result(r.a)->kernel_events) {
+		const char *what = dm_reader_stats(rd)->source == DM_SOURCE_KERNEL ? "kernel-probe" : "dmirror";
+
+		fprintf(stderr, "analyzer: %s: the trace has the %s event formats but no %s event happened\n",
+			r.file, what, what);
 		ret = 2;
 		goto out;
 	}

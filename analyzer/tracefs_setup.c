@@ -52,7 +52,7 @@ static bool find_mount(const char *type, char *mnt, size_t len)
 
 int dm_trace_prepare(struct dm_trace *t, char *err, size_t errlen)
 {
-	char dir[512], dbg[256], events[600];
+	char dir[512], dbg[256];
 	int saved = 0;
 
 	memset(t, 0, sizeof(*t));
@@ -86,15 +86,6 @@ int dm_trace_prepare(struct dm_trace *t, char *err, size_t errlen)
 		dm_trace_cleanup(t);
 		return -1;
 	}
-	snprintf(events, sizeof(events), "%s/events/dmirror", dir);
-	/* ANALYZER_TEST_NO_DRIVER=1 lets the recorder be tested on a kernel
-	 * without the driver (tests/analyzer/record-host.sh) */
-	if (!is_dir(events) && !getenv("ANALYZER_TEST_NO_DRIVER")) {
-		snprintf(err, errlen, "no dmirror events (%s is missing): is dmirror.ko loaded?",
-			 events);
-		dm_trace_cleanup(t);
-		return -1;
-	}
 	/* the driver's stats live in debugfs */
 	if (!find_mount("debugfs", dbg, sizeof(dbg)) && is_dir("/sys/kernel/debug") &&
 	    !mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL)) {
@@ -102,6 +93,17 @@ int dm_trace_prepare(struct dm_trace *t, char *err, size_t errlen)
 		snprintf(t->debugfs_mnt, sizeof(t->debugfs_mnt), "/sys/kernel/debug");
 	}
 	return 0;
+}
+
+bool dm_trace_has_system(const char *system)
+{
+	char **sys = tracefs_event_systems(NULL);
+	bool found = false;
+
+	for (int i = 0; sys && sys[i] && !found; i++)
+		found = !strcmp(sys[i], system);
+	tracefs_list_free(sys);
+	return found;
 }
 
 /* ----------------------------------------------------------- stale ones */
@@ -173,12 +175,8 @@ int dm_trace_remove_stale(void)
 
 /* ---------------------------------------------------------------- setup */
 
-static const char *const sched_events[] = {
-	"sched_process_fork", "sched_process_exec", "sched_process_exit",
-};
-
-int dm_trace_setup(struct dm_trace *t, unsigned int buffer_kb, pid_t pid, char *err,
-		   size_t errlen)
+int dm_trace_setup(struct dm_trace *t, unsigned int buffer_kb, pid_t pid,
+		   const struct dm_trace_event *events, size_t n, char *err, size_t errlen)
 {
 	char num[32];
 	long ncpus;
@@ -213,14 +211,19 @@ int dm_trace_setup(struct dm_trace *t, unsigned int buffer_kb, pid_t pid, char *
 		snprintf(err, errlen, "cannot write set_event_pid: %s", strerror(errno));
 		return -1;
 	}
-	if (tracefs_event_enable(t->inst, "dmirror", NULL) && !getenv("ANALYZER_TEST_NO_DRIVER")) {
-		snprintf(err, errlen, "cannot enable the dmirror events: %s", strerror(errno));
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct dm_trace_event *e = &events[i];
+
+		if (!tracefs_event_enable(t->inst, e->system, e->event))
+			continue;
+		if (e->required) {
+			snprintf(err, errlen, "cannot enable the %s%s%s events: %s", e->system,
+				 e->event ? ":" : "", e->event ? e->event : "", strerror(errno));
+			return -1;
+		}
+		fprintf(stderr, "analyzer: record: warning: cannot enable %s%s%s\n", e->system,
+			e->event ? ":" : "", e->event ? e->event : "");
 	}
-	for (size_t i = 0; i < sizeof(sched_events) / sizeof(sched_events[0]); i++)
-		if (tracefs_event_enable(t->inst, "sched", sched_events[i]))
-			fprintf(stderr, "analyzer: record: warning: cannot enable sched:%s\n",
-				sched_events[i]);
 
 	ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (ncpus < 1)
@@ -313,10 +316,8 @@ void dm_trace_free_list(char **list)
 	tracefs_list_free(list);
 }
 
-struct tep_handle *dm_trace_local_tep(void)
+struct tep_handle *dm_trace_local_tep(const char *const *systems)
 {
-	static const char *const systems[] = { "dmirror", "sched", NULL };
-
 	return tracefs_local_events_system(NULL, systems);
 }
 

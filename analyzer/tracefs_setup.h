@@ -33,21 +33,31 @@ struct dm_trace {
 
 /*
  * Finds tracefs (mounting it at /sys/kernel/tracing, or debugfs with its
- * tracing/ directory, when neither is mounted) and checks that the
- * dmirror event system is there.  0, or -1 with one line in err.
+ * tracing/ directory, when neither is mounted).  0, or -1 with one line
+ * in err.
  */
 int dm_trace_prepare(struct dm_trace *t, char *err, size_t errlen);
+
+/* Whether tracefs has this event system (e.g. "dmirror": the module is loaded). */
+bool dm_trace_has_system(const char *system);
+
+/* An event to enable in our instance: one event, or a whole system. */
+struct dm_trace_event {
+	const char *system;
+	const char *event;	/* NULL: every event of the system */
+	bool required;		/* failing to enable it fails the set-up */
+};
 
 /* Removes instances named DM_INSTANCE_PREFIX<pid> whose pid is dead. */
 int dm_trace_remove_stale(void);
 
 /*
  * Creates our instance (tracing off), sets the per-CPU buffer size, the
- * events and the pid filter (with event-fork) for pid, and opens the
- * per-CPU raw readers.  0, or -1 with err.
+ * pid filter (with event-fork) for pid and enables the n events, and
+ * opens the per-CPU raw readers.  0, or -1 with err.
  */
-int dm_trace_setup(struct dm_trace *t, unsigned int buffer_kb, pid_t pid, char *err,
-		   size_t errlen);
+int dm_trace_setup(struct dm_trace *t, unsigned int buffer_kb, pid_t pid,
+		   const struct dm_trace_event *events, size_t n, char *err, size_t errlen);
 int dm_trace_start(struct dm_trace *t);
 int dm_trace_stop(struct dm_trace *t);
 
@@ -64,8 +74,8 @@ char *dm_trace_event_format(const char *system, const char *event, size_t *len);
 /* NULL-terminated list of a system's events; free with dm_trace_free_list. */
 char **dm_trace_system_events(const char *system);
 void dm_trace_free_list(char **list);
-/* A tep with the local dmirror and sched formats, for live analysis. */
-struct tep_handle *dm_trace_local_tep(void);
+/* A tep with the local formats of these systems (NULL-terminated). */
+struct tep_handle *dm_trace_local_tep(const char *const *systems);
 
 /* The driver's debugfs stats text, NULL when there is none. */
 char *dm_trace_driver_stats(void);

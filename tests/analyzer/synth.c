@@ -592,6 +592,26 @@ static int page_add(struct dat_writer *w, int cpu, struct pagebuf *pb, uint64_t 
 	return 0;
 }
 
+int sc_build_page(unsigned char *page, unsigned int size, uint64_t ts,
+		  const unsigned char *const *data, const int *len, int n)
+{
+	struct pagebuf pb = { .p = page, .size = size };
+	unsigned int need = 16 + 8;
+
+	for (int i = 0; i < n; i++) {
+		unsigned int elen = ((unsigned int)len[i] + 3) & ~3u;
+
+		need += elen <= 112 ? 4 + elen : 8 + elen;
+	}
+	if (need > size)
+		return -1;	/* page_add would flush to a writer we do not have */
+	for (int i = 0; i < n; i++)
+		if (page_add(NULL, 0, &pb, ts + (uint64_t)i, data[i], len[i]))
+			return -1;
+	memcpy(pb.p + 8, &(uint64_t){ pb.used }, 8);
+	return 0;
+}
+
 size_t sc_count_dmirror(const struct scen *s)
 {
 	size_t n = 0;

@@ -88,6 +88,12 @@ extern void (*sc_page_sink)(int cpu, const void *page, unsigned int size);
 /* a tep with the synthetic formats (free with tep_free) */
 struct tep_handle *sc_make_tep(void);
 
+/* One ring-buffer page of size bytes holding the n records data[i]
+ * (len[i] bytes each, common header included), at ts, ts + 1, ...;
+ * -1 when they do not fit. */
+int sc_build_page(unsigned char *page, unsigned int size, uint64_t ts,
+		  const unsigned char *const *data, const int *len, int n);
+
 /* number of dmirror records sc_write_dat wrote for s */
 size_t sc_count_dmirror(const struct scen *s);
 

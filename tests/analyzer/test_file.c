@@ -81,7 +81,7 @@ static struct dm_analysis *read_file(const char *path, struct dm_reader **rdp, s
 				     char *err, size_t errlen)
 {
 	struct dm_config cfg = { .loop_threshold = 8, .ctx = cc, .on_cycle = count_cycle };
-	struct dm_reader *rd = dm_reader_open(path, err, errlen);
+	struct dm_reader *rd = dm_reader_open(path, DM_SOURCE_AUTO, err, errlen);
 	struct dm_analysis *a;
 
 	*rdp = rd;
@@ -531,7 +531,7 @@ static void t_bad_inputs(void)
 	/* a trace.dat with no dmirror events at all */
 	small_scen(&s);
 	CHECK_EQ(sc_write_dat(&s, bad, &(struct sc_file_opts){ .no_dmirror_formats = true }), 0);
-	expect_exit2(bad, "no dmirror formats", "no dmirror events");
+	expect_exit2(bad, "no dmirror formats", "no dmirror or kernel-probe events");
 	sc_free(&s);
 	/* dmirror formats, but only sched events happened */
 	sc_init(&s);
@@ -868,7 +868,7 @@ static void t_live_reader(void)
 	live = dm_analysis_new(&cfg);
 	sc_feed(&s, direct);
 	dm_analysis_finish(direct);
-	lv = dm_live_new(tep, live, err, sizeof(err));
+	lv = dm_live_new(tep, DM_SOURCE_AUTO, live, err, sizeof(err));
 	CHECK(lv != NULL, "dm_live_new: %s", err);
 	if (lv) {
 		/* all pages in one drain: sorted by time, as the engine wants */
@@ -1142,7 +1142,7 @@ static void t_decode_every_field(void)
 	h = tracecmd_open(p, TRACECMD_FL_LOAD_NO_PLUGINS);
 	CHECK(h != NULL, "libtracecmd cannot open %s", p);
 	if (h) {
-		d.dec = dm_decoder_new(tracecmd_get_tep(h), err, sizeof(err));
+		d.dec = dm_decoder_new(tracecmd_get_tep(h), DM_SOURCE_AUTO, err, sizeof(err));
 		CHECK(d.dec != NULL, "decoder: %s", err);
 		if (d.dec)
 			tracecmd_iterate_events(h, NULL, 0, decode_cb, &d);

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel-probe source (see probes.h).
+ *
+ * The events are written to tracefs' dynamic_events directly:
+ * libtracefs 1.6 builds kprobes and kretprobes (tracefs_kprobe_alloc) but
+ * knows nothing of fprobes, and lists and removes only the dynamic
+ * events it can parse; one small writer serves both kinds here.
+ *
+ * What a probe reads is written as a template: "{mv.start}" is the offset
+ * of migrate_vma.start, and an argument with an offset nobody knows (no
+ * BTF and no table value) is left out of the event rather than guessed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <tracefs.h>
+
+#include "btf.h"
+#include "probes.h"
+
+/* ------------------------------------------------------------- offsets */
+
+/*
+ * The struct offsets the probes read (x86-64).  The table values are
+ * the same in 6.1, 6.12 and 7.3 (tests/guest/cases/60-probes-table.sh
+ * checks them against each kernel's own headers); -1 marks a member
+ * whose offset depends on the configuration (struct dev_pagemap holds a
+ * struct completion, whose size lock debugging changes), read from BTF
+ * or not at all.
+ */
+struct layout_field {
+	const char *name;
+	const char *type, *member;	/* in BTF */
+	const char *alt_type;		/* tried when type has no such member */
+	long table;
+};
+
+static const struct layout_field layout_fields[] = {
+	{ "mv.src", "migrate_vma", "src", NULL, 16 },
+	{ "mv.cpages", "migrate_vma", "cpages", NULL, 24 },
+	{ "mv.npages", "migrate_vma", "npages", NULL, 32 },
+	{ "mv.start", "migrate_vma", "start", NULL, 40 },
+	{ "mv.end", "migrate_vma", "end", NULL, 48 },
+	{ "mv.owner", "migrate_vma", "pgmap_owner", NULL, 56 },
+	{ "mv.flags", "migrate_vma", "flags", NULL, 64 },
+	{ "mv.fault_page", "migrate_vma", "fault_page", NULL, 72 },
+	{ "vmf.address", "vm_fault", "address", NULL, 24 },
+	{ "vmf.flags", "vm_fault", "flags", NULL, 40 },
+	{ "vmf.orig_pte", "vm_fault", "orig_pte", NULL, 64 },
+	{ "vmf.page", "vm_fault", "page", NULL, 80 },
+	/* 7.x keeps it in struct folio, older kernels in struct page: both
+	 * at the word after the flags */
+	{ "page.pgmap", "folio", "pgmap", "page", 8 },
+	{ "pgmap.owner", "dev_pagemap", "owner", NULL, -1 },
+	{ "pgmap.ops", "dev_pagemap", "ops", NULL, -1 },
+	{ "ops.migrate_to_ram", "dev_pagemap_ops", "migrate_to_ram", NULL, -1 },
+};
+
+#define NLAYOUT (sizeof(layout_fields) / sizeof(layout_fields[0]))
+
+struct layout {
+	long off[NLAYOUT];
+	bool btf;
+};
+
+static void layout_fill(struct layout *l, const struct dm_btf *b)
+{
+	l->btf = b != NULL;
+	for (size_t i = 0; i < NLAYOUT; i++) {
+		const struct layout_field *f = &layout_fields[i];
+		long v = dm_btf_offset(b, f->type, f->member);
+
+		if (v < 0 && f->alt_type)
+			v = dm_btf_offset(b, f->alt_type, f->member);
+		l->off[i] = v >= 0 ? v : f->table;
+	}
+}
+
+static long layout_get(const struct layout *l, const char *name, size_t len)
+{
+	for (size_t i = 0; i < NLAYOUT; i++)
+		if (strlen(layout_fields[i].name) == len && !strncmp(layout_fields[i].name, name, len))
+			return l->off[i];
+	return -1;
+}
+
+/* ------------------------------------------------------------- kernels */
+
+/*
+ * What differs between the kernels the probes were checked on.  A kernel
+ * of another series uses the nearest older row (and the report says the
+ * table was not verified on it).
+ *
+ * swp_private, swp_exclusive: the swap types do_swap_page() sees in
+ * vmf->orig_pte for device-private and device-exclusive entries (the top
+ * of the 32 types: SWP_DEVICE_WRITE = 32 - SWP_DEVICE_NUM -
+ * SWP_PTE_MARKER_NUM, and on 6.1 SWP_SWAPIN_ERROR_NUM too).  6.1 counts
+ * the PTE marker only with CONFIG_PTE_MARKER (on wherever userfaultfd is,
+ * as on Debian); marker_opt names that option.
+ */
+struct kernel_row {
+	const char *series;
+	unsigned int major, minor;
+	const char *page_free;		/* the device page's free */
+	bool init_pgmap;		/* zone_device_page_init(page, pgmap, order) */
+	const char *lock_wait;		/* where a contended device-private fault waits */
+	unsigned int swp_private[2], swp_exclusive[2];
+	const char *marker_opt;
+};
+
+static const struct kernel_row kernel_rows[] = {
+	{ "6.1", 6, 1, "free_zone_device_page", false, NULL, { 26, 27 }, { 28, 29 },
+	  "CONFIG_PTE_MARKER" },
+	{ "6.12", 6, 12, "free_zone_device_folio", false, NULL, { 27, 28 }, { 29, 30 }, NULL },
+	{ "7.3", 7, 3, "free_zone_device_folio", true, "softleaf_entry_wait_on_locked",
+	  { 28, 29 }, { 0, 0 }, NULL },
+};
+
+#define NROWS (sizeof(kernel_rows) / sizeof(kernel_rows[0]))
+
+static const struct kernel_row *kernel_row(bool *exact)
+{
+	struct utsname u;
+	unsigned int ma = 0, mi = 0;
+	const struct kernel_row *best = &kernel_rows[0];
+
+	*exact = false;
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return best;
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct kernel_row *r = &kernel_rows[i];
+
+		if (r->major < ma || (r->major == ma && r->minor <= mi))
+			best = r;
+		if (r->major == ma && r->minor == mi)
+			*exact = true;
+	}
+	return best;
+}
+
+/* Whether the running kernel's configuration has opt off ("is not set"
+ * or absent); false when the configuration cannot be read. */
+static bool config_off(const char *opt)
+{
+	struct utsname u;
+	char path[320], line[256];
+	size_t ol = strlen(opt);
+	bool seen = false, on = false;
+	gzFile z = gzopen("/proc/config.gz", "rb");
+
+	if (!z && !uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		z = gzopen(path, "rb");	/* reads plain files too */
+	}
+	if (!z)
+		return false;
+	while (gzgets(z, line, sizeof(line))) {
+		seen = true;
+		if (!strncmp(line, opt, ol) && line[ol] == '=')
+			on = line[ol + 1] == 'y' || line[ol + 1] == 'm';
+	}
+	gzclose(z);
+	return seen && !on;
+}
+
+/* -------------------------------------------------------------- probes */
+
+/*
+ * One event.  args is a template: {name} is a layout offset or one of
+ * the expansions in expand(); an argument whose template cannot be filled
+ * is left out.  The events' fields are documented in docs/analyzer.md.
+ *
+ * A fault page's pgmap is read in an event of its own, filtered on the
+ * page being there: reading through a NULL pointer does not fail a probe,
+ * it leaves that field's bytes as the ring buffer had them.
+ */
+struct probe_def {
+	const char *event;
+	const char *func;	/* NULL: the kernel row's */
+	bool ret;
+	const char *args;
+	const char *filter;
+	bool essential;		/* without it there is nothing to analyse */
+	bool optional;		/* missing on some kernels by design, or without
+				 * BTF: placed only with all its arguments */
+};
+
+#define MV_ARGS "start=+{mv.start}($arg1):x64 end=+{mv.end}($arg1):x64 " \
+	"npages=+{mv.npages}($arg1):u64 cpages=+{mv.cpages}($arg1):u64"
+
+static const struct probe_def probe_defs[DM_KP_MAX] = {
+	[DM_KP_SETUP] = { "mv_setup", "migrate_vma_setup", false,
+		"start=+{mv.start}($arg1):x64 end=+{mv.end}($arg1):x64 "
+		"owner=+{mv.owner}($arg1):x64 flags=+{mv.flags}($arg1):x64 "
+		"fpage=+{mv.fault_page}($arg1):x64 caller=$stack0:x64", NULL, true, false },
+	[DM_KP_SETUP_FPAGE] = { "mv_setup_fpage", "migrate_vma_setup", false,
+		"fpage=+{mv.fault_page}($arg1):x64 "
+		"fpgmap=+{page.pgmap}(+{mv.fault_page}($arg1)):x64 "
+		"fowner=+{pgmap.owner}(+{page.pgmap}(+{mv.fault_page}($arg1))):x64",
+		"fpage != 0", false, false },
+	[DM_KP_SETUP_RET] = { "mv_setup_ret", "migrate_vma_setup", true,
+		"ret=$retval:s32 npages=+{mv.npages}($arg1):u64 cpages=+{mv.cpages}($arg1):u64",
+		NULL, false, false },
+	[DM_KP_PAGES] = { "mv_pages", "migrate_vma_pages", false, MV_ARGS, NULL, false, false },
+	[DM_KP_FINAL0 ... DM_KP_FINAL_LAST] = { "mv_final", "migrate_vma_finalize", false,
+		"chunk={chunk}:u32 " MV_ARGS " src=+{chunk.off}(+{mv.src}($arg1)):x64[64]",
+		"{chunk.filter}", false, false },
+	[DM_KP_FINAL_RET] = { "mv_final_ret", "migrate_vma_finalize", true, "", NULL, false, false },
+	[DM_KP_PAGE_INIT] = { "dev_page_init", "zone_device_page_init", false,
+		"page=$arg1:x64 pgmap={init.pgmap}:x64 order={init.order}:u32 "
+		"owner=+{pgmap.owner}({init.pgmap}):x64 ops=+{pgmap.ops}({init.pgmap}):x64",
+		NULL, false, false },
+	[DM_KP_PAGE_FREE] = { "dev_page_free", NULL, false,
+		"page=$arg1:x64 pgmap=+{page.pgmap}($arg1):x64", NULL, false, false },
+	[DM_KP_SWAP] = { "swap_fault", "do_swap_page", false,
+		"addr=+{vmf.address}($arg1):x64 flags=+{vmf.flags}($arg1):x32 "
+		"pte=+{vmf.orig_pte}($arg1):x64", NULL, true, false },
+	[DM_KP_SWAP_RET] = { "swap_fault_ret", "do_swap_page", true,
+		"ret=$retval:x32 page=+{vmf.page}($arg1):x64", NULL, false, false },
+	[DM_KP_SWAP_MTR] = { "swap_fault_mtr", "do_swap_page", true,
+		"page=+{vmf.page}($arg1):x64 "
+		"mtr=+{ops.migrate_to_ram}(+{pgmap.ops}(+{page.pgmap}(+{vmf.page}($arg1)))):x64",
+		"page != 0", false, true },
+	[DM_KP_LOCK_WAIT] = { "lock_wait", NULL, false, "", NULL, false, true },
+	[DM_KP_HMM_RET] = { "hmm_fault_ret", "hmm_range_fault", true, "ret=$retval:s32", NULL,
+		false, false },
+};
+
+static char event_names[DM_KP_MAX][24];
+
+const char *dm_kp_event_name(enum dm_kp k)
+{
+	if (k < 0 || k >= DM_KP_MAX)
+		return "?";
+	if (k >= DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST) {
+		snprintf(event_names[k], sizeof(event_names[k]), "mv_final%d", k - DM_KP_FINAL0);
+		return event_names[k];
+	}
+	return probe_defs[k].event;
+}
+
+struct build {
+	const struct layout *l;
+	const struct kernel_row *row;
+	int init_params;	/* zone_device_page_init's, from BTF; -1 */
+	int chunk;		/* the finalize chunk of this event */
+};
+
+/* {name} into out; false when it has no value here. */
+static bool expand(const struct build *b, const char *name, size_t len, char *out, size_t n)
+{
+	long v;
+
+	if (len == 5 && !strncmp(name, "chunk", 5)) {
+		snprintf(out, n, "\\%d", b->chunk);
+		return true;
+	}
+	if (len == 9 && !strncmp(name, "chunk.off", 9)) {
+		snprintf(out, n, "%d", b->chunk * DM_KP_FINAL_ENTRIES * 8);
+		return true;
+	}
+	if (len == 12 && !strncmp(name, "chunk.filter", 12)) {
+		if (!b->chunk)
+			return false;
+		snprintf(out, n, "npages > %d", b->chunk * DM_KP_FINAL_ENTRIES);
+		return true;
+	}
+	if (len == 10 && !strncmp(name, "init.pgmap", 10)) {
+		bool arg = b->init_params >= 0 ? b->init_params >= 2 : b->row->init_pgmap;
+
+		if (arg) {
+			snprintf(out, n, "$arg2");
+			return true;
+		}
+		v = layout_get(b->l, "page.pgmap", 10);
+		if (v < 0)
+			return false;
+		snprintf(out, n, "+%ld($arg1)", v);
+		return true;
+	}
+	if (len == 10 && !strncmp(name, "init.order", 10)) {
+		bool arg = b->init_params >= 0 ? b->init_params >= 3 : b->row->init_pgmap;
+
+		if (!arg)
+			return false;
+		snprintf(out, n, "$arg3");
+		return true;
+	}
+	v = layout_get(b->l, name, len);
+	if (v < 0)
+		return false;
+	snprintf(out, n, "%ld", v);
+	return true;
+}
+
+/* The template t filled in; false when it cannot be. */
+static bool fill(const struct build *b, const char *t, char *out, size_t n)
+{
+	size_t o = 0;
+
+	while (*t) {
+		if (*t == '{') {
+			const char *end = strchr(t, '}');
+			char v[64];
+
+			if (!end || !expand(b, t + 1, (size_t)(end - t - 1), v, sizeof(v)))
+				return false;
+			o += (size_t)snprintf(out + o, o < n ? n - o : 0, "%s", v);
+			t = end + 1;
+		} else {
+			if (o + 1 < n)
+				out[o] = *t;
+			o++;
+			t++;
+		}
+	}
+	if (o >= n)
+		return false;
+	out[o] = 0;
+	return true;
+}
+
+/* Each argument of the template filled in, those that cannot be left
+ * out; how many were. */
+static int fill_args(const struct build *b, const char *t, char *out, size_t n)
+{
+	char one[512], arg[512];
+	int dropped = 0;
+
+	out[0] = 0;
+	while (*t) {
+		size_t len = strcspn(t, " ");
+
+		snprintf(one, sizeof(one), "%.*s", (int)len, t);
+		if (len && fill(b, one, arg, sizeof(arg))) {
+			size_t o = strlen(out);
+
+			snprintf(out + o, n - o, "%s%s", o ? " " : "", arg);
+		} else if (len) {
+			dropped++;
+		}
+		t += len;
+		while (*t == ' ')
+			t++;
+	}
+	return dropped;
+}
+
+/* Arguments without the ones reading $argN (a return probe on a kernel
+ * that cannot read the entry's arguments there: before 6.10). */
+static bool drop_entry_args(char *args)
+{
+	char out[2048] = "", *save = NULL, *tok;
+	bool dropped = false;
+
+	for (tok = strtok_r(args, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		size_t o = strlen(out);
+
+		if (strstr(tok, "$arg")) {
+			dropped = true;
+			continue;
+		}
+		snprintf(out + o, sizeof(out) - o, "%s%s", o ? " " : "", tok);
+	}
+	strcpy(args, out);
+	return dropped;
+}
+
+static int write_dynamic_events(const char *line, char *why, size_t n)
+{
+	char *path = tracefs_get_tracing_file("dynamic_events");
+	int fd, e = 0;
+	ssize_t w;
+
+	if (!path) {
+		snprintf(why, n, "no dynamic_events in tracefs");
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	tracefs_put_tracing_file(path);
+	if (fd < 0) {
+		snprintf(why, n, "cannot open dynamic_events: %s", strerror(errno));
+		return -1;
+	}
+	w = write(fd, line, strlen(line));
+	if (w < 0)
+		e = errno;
+	close(fd);
+	if (w >= 0)
+		return 0;
+	if (e == ENOENT)
+		snprintf(why, n, "not in this kernel (or inlined)");
+	else
+		snprintf(why, n, "%s", strerror(e));
+	return -1;
+}
+
+static const char *probe_func(const struct probe_def *d, enum dm_kp k, const struct kernel_row *row)
+{
+	const char *bogus = getenv("ANALYZER_TEST_BOGUS_PROBE");
+
+	if (bogus && !strcmp(bogus, dm_kp_event_name(k)))
+		return "dmirror_analyzer_no_such_function";
+	if (d->func)
+		return d->func;
+	if (k == DM_KP_PAGE_FREE)
+		return row->page_free;
+	if (k == DM_KP_LOCK_WAIT)
+		return row->lock_wait;
+	return NULL;
+}
+
+/* One event: fprobe first where the kernel has them, else kprobe. */
+static void place(struct dm_probes *p, enum dm_kp k, const struct build *b)
+{
+	const struct probe_def *d = &probe_defs[k];
+	struct dm_probe_state *st = &p->st[k];
+	const char *func = probe_func(d, k, b->row);
+	char args[2048], line[2400];
+	bool retried = false;
+
+	if (!func) {
+		snprintf(st->why, sizeof(st->why), "not in this kernel");
+		return;
+	}
+	if (fill_args(b, d->args, args, sizeof(args)) && d->optional) {
+		snprintf(st->why, sizeof(st->why), "needs BTF");
+		return;
+	}
+	for (;;) {
+		for (int f = p->fprobe ? 0 : 1; f < 2; f++) {
+			if (f == 0)
+				snprintf(line, sizeof(line), "f:%s/%s %s%s %s\n", p->group,
+					 dm_kp_event_name(k), func, d->ret ? "%return" : "", args);
+			else if (d->ret)
+				/* many faults sleep at once: room for their returns */
+				snprintf(line, sizeof(line), "r64:%s/%s %s %s\n", p->group,
+					 dm_kp_event_name(k), func, args);
+			else
+				snprintf(line, sizeof(line), "p:%s/%s %s %s\n", p->group,
+					 dm_kp_event_name(k), func, args);
+			if (!write_dynamic_events(line, st->why, sizeof(st->why))) {
+				st->placed = true;
+				st->how = f == 0 ? 'f' : d->ret ? 'r' : 'p';
+				st->why[0] = 0;
+				p->placed++;
+				return;
+			}
+			if (!strcmp(st->why, "not in this kernel (or inlined)"))
+				return;
+		}
+		/* a return probe that cannot read the entry's arguments */
+		if (retried || !d->ret || !strstr(args, "$arg"))
+			return;
+		if (d->optional) {
+			snprintf(st->why, sizeof(st->why), "return probes cannot read arguments here");
+			return;
+		}
+		drop_entry_args(args);
+		st->args_dropped = true;
+		retried = true;
+	}
+}
+
+static bool readme_has(const char *what)
+{
+	char *s = tracefs_instance_file_read(NULL, "README", NULL);
+	bool has = s && strstr(s, what);
+
+	free(s);
+	return has;
+}
+
+bool dm_probes_supported(void)
+{
+	/* dynamic_events alone may serve only uprobes and eprobes */
+	return tracefs_file_exists(NULL, "kprobe_events") ||
+	       readme_has("f[:[<group>/][<event>]] <func-name>");
+}
+
+int dm_probes_create(struct dm_probes *p, char *err, size_t errlen)
+{
+	struct layout l;
+	struct dm_btf *btf = dm_btf_load(getenv("ANALYZER_TEST_BTF"));
+	bool exact;
+	const struct kernel_row *row = kernel_row(&exact);
+	struct build b = { .l = &l, .row = row };
+	long ps = sysconf(_SC_PAGESIZE);
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->group, sizeof(p->group), DM_KP_GROUP_PREFIX "%d", (int)getpid());
+	if (!dm_probes_supported()) {
+		snprintf(err, errlen, "this kernel has no kprobe or fprobe events (CONFIG_KPROBE_EVENTS)");
+		return -1;
+	}
+	layout_fill(&l, btf);
+	b.init_params = dm_btf_func_params(btf, "zone_device_page_init");
+	dm_btf_free(btf);
+	snprintf(p->kernel, sizeof(p->kernel), "%s", row->series);
+	p->verified = exact;
+	p->btf = l.btf;
+	p->fprobe = readme_has("f[:[<group>/][<event>]] <func-name>");
+	for (int i = 0; i < 2; i++) {
+		unsigned int shift = row->marker_opt && config_off(row->marker_opt) ? 1 : 0;
+
+		p->swp_private[i] = row->swp_private[i] + shift;
+		p->swp_exclusive[i] = row->swp_exclusive[i] ? row->swp_exclusive[i] + shift : 0;
+	}
+	while (ps > 1 && (1L << p->page_shift) < ps)
+		p->page_shift++;
+
+	for (int k = 0; k < DM_KP_MAX; k++) {
+		b.chunk = k >= DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST ? k - DM_KP_FINAL0 : 0;
+		place(p, k, &b);
+	}
+	for (int k = 0; k < DM_KP_MAX; k++) {
+		if (probe_defs[k].essential && !p->st[k].placed) {
+			snprintf(err, errlen, "cannot probe %s: %s", probe_func(&probe_defs[k], k, row),
+				 p->st[k].why);
+			dm_probes_remove(p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int dm_probes_enable(struct dm_probes *p, struct tracefs_instance *inst, char *err, size_t errlen)
+{
+	struct build b = { 0 };
+
+	for (int k = 0; k < DM_KP_MAX; k++) {
+		const char *ev = dm_kp_event_name(k);
+		char filter[128];
+
+		if (!p->st[k].placed)
+			continue;
+		b.chunk = k >= DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST ? k - DM_KP_FINAL0 : 0;
+		if (probe_defs[k].filter && fill(&b, probe_defs[k].filter, filter, sizeof(filter)) &&
+		    tracefs_event_file_write(inst, p->group, ev, "filter", filter) < 0) {
+			snprintf(err, errlen, "cannot set the filter of %s/%s: %s", p->group, ev,
+				 strerror(errno));
+			return -1;
+		}
+		if (tracefs_event_enable(inst, p->group, ev)) {
+			snprintf(err, errlen, "cannot enable %s/%s: %s", p->group, ev, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void remove_event(const char *group, const char *event)
+{
+	char line[160], why[160];
+
+	snprintf(line, sizeof(line), "-:%s/%s\n", group, event);
+	if (write_dynamic_events(line, why, sizeof(why)))
+		fprintf(stderr, "analyzer: record: cannot remove the probe event %s/%s: %s\n", group,
+			event, why);
+}
+
+void dm_probes_remove(struct dm_probes *p)
+{
+	for (int k = 0; k < DM_KP_MAX; k++) {
+		if (!p->st[k].placed)
+			continue;
+		remove_event(p->group, dm_kp_event_name(k));
+		p->st[k].placed = false;
+		p->placed--;
+	}
+}
+
+/* Alive and an analyzer: its group is in use. */
+static bool owner_alive(long pid)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	if (kill((pid_t)pid, 0) && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return !strncmp(comm, "analyzer", 8);
+}
+
+int dm_probes_remove_stale(void)
+{
+	char *s = tracefs_instance_file_read(NULL, "dynamic_events", NULL);
+	size_t pl = strlen(DM_KP_GROUP_PREFIX);
+	int removed = 0;
+
+	for (char *line = s, *next; line && *line; line = next) {
+		char group[64], event[64], *colon;
+		long pid;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		/* "p:group/event func args", "r64:group/...", "f:group/..." */
+		colon = strchr(line, ':');
+		if (!colon || sscanf(colon + 1, "%63[^/]/%63s", group, event) != 2)
+			continue;
+		if (strncmp(group, DM_KP_GROUP_PREFIX, pl))
+			continue;
+		pid = strtol(group + pl, NULL, 10);
+		if (pid <= 0 || pid == getpid() || owner_alive(pid))
+			continue;
+		remove_event(group, event);
+		removed++;
+	}
+	free(s);
+	return removed;
+}
+
+void dm_probes_describe(const struct dm_probes *p, char *buf, size_t n)
+{
+	size_t o;
+	bool any = false;
+	int kinds[3] = { 0 };
+
+	for (int k = 0; k < DM_KP_MAX; k++)
+		if (p->st[k].placed)
+			kinds[p->st[k].how == 'f' ? 0 : p->st[k].how == 'p' ? 1 : 2]++;
+	o = (size_t)snprintf(buf, n,
+			     "source: kernel probes (%d fprobe, %d kprobe, %d kretprobe events; "
+			     "offsets from %s; probe table of %s%s)",
+			     kinds[0], kinds[1], kinds[2], p->btf ? "BTF" : "the built-in table",
+			     p->kernel, p->verified ? "" : ", NOT verified on this kernel");
+	for (int k = 0; k < DM_KP_MAX && o < n; k++) {
+		if (p->st[k].placed || (k > DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST))
+			continue;
+		o += (size_t)snprintf(buf + o, n - o, "%s%s (%s)", any ? ", " : "; not placed: ",
+				      dm_kp_event_name(k), p->st[k].why);
+		any = true;
+	}
+	for (int k = 0; k < DM_KP_MAX && o < n; k++) {
+		if (!p->st[k].args_dropped)
+			continue;
+		o += (size_t)snprintf(buf + o, n - o, "; %s without entry arguments",
+				      dm_kp_event_name(k));
+	}
+}
+
+void dm_probes_meta(const struct dm_probes *p, char *buf, size_t n)
+{
+	size_t o = (size_t)snprintf(buf, n,
+				    "probes.group: %s\nprobes.kernel: %s\nprobes.verified: %s\n"
+				    "probes.offsets: %s\nprobes.swp_private: %u %u\n"
+				    "probes.swp_exclusive: %u %u\nprobes.page_shift: %u\nprobes.placed:",
+				    p->group, p->kernel, p->verified ? "yes" : "no",
+				    p->btf ? "btf" : "table", p->swp_private[0], p->swp_private[1],
+				    p->swp_exclusive[0], p->swp_exclusive[1], p->page_shift);
+
+	for (int k = 0; k < DM_KP_MAX && o < n; k++)
+		if (p->st[k].placed)
+			o += (size_t)snprintf(buf + o, n - o, " %s%s", dm_kp_event_name(k),
+					      p->st[k].args_dropped ? "(no-args)" : "");
+	if (o < n)
+		o += (size_t)snprintf(buf + o, n - o, "\n");
+}
