@@ -1242,6 +1242,9 @@ void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
 	}
 	if (ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_CHUNK)
 		r->dmirror_events++;
+	/* a fault kmode holds back must be counted before its process ends */
+	if (r->kernel_source && ev->kind >= DM_EV_FORK && ev->kind <= DM_EV_EXIT)
+		dm_kmode_touch(a->km, ev->tid);
 	process(a, ev);
 }
 

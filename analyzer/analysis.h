@@ -343,6 +343,7 @@ struct dm_config {
 	struct dm_kconf {
 		unsigned int swp_private[2], swp_exclusive[2];	/* 0: none */
 		unsigned int page_shift;			/* 0: 12 */
+		bool no_pages_probe;	/* migrate_vma_pages() was not probed */
 	} kconf;
 };
 

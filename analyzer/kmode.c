@@ -249,8 +249,9 @@ static void feed(struct dm_kmode *k, struct dm_event *ev)
 
 static uint64_t call_migrated(const struct dm_kmode *k, const struct call *c)
 {
-	/* without migrate_vma_pages() nothing moved, whatever src[] says */
-	if (!c->pages)
+	/* without migrate_vma_pages() nothing moved, whatever src[] says
+	 * (unless the kernel could not probe it) */
+	if (!c->pages && !k->kc.no_pages_probe)
 		return 0;
 	return c->migrate - c->compound + (c->compound << k->pmd_order);
 }
@@ -608,6 +609,14 @@ void dm_kmode_feed(struct dm_kmode *k, const struct dm_event *ev)
 	default:
 		break;
 	}
+}
+
+void dm_kmode_touch(struct dm_kmode *k, int32_t tid)
+{
+	uint32_t i = hmap_get(&k->tmap, (uint32_t)tid, 0);
+
+	if (i != HMAP_NONE)
+		settle(k, pool_at(&k->kts, i), DM_EV_NONE);
 }
 
 void dm_kmode_finish(struct dm_kmode *k)

@@ -24,6 +24,7 @@
 #include <tracefs.h>
 
 #include "btf.h"
+#include "ksyms.h"
 #include "probes.h"
 
 /* ------------------------------------------------------------- offsets */
@@ -250,6 +251,7 @@ const char *dm_kp_event_name(enum dm_kp k)
 struct build {
 	const struct layout *l;
 	const struct kernel_row *row;
+	struct dm_ksyms *ks;		/* what the kernel has, by name; NULL unknown */
 	int init_params;	/* zone_device_page_init's, from BTF; -1 */
 	int chunk;		/* the finalize chunk of this event */
 };
@@ -396,10 +398,17 @@ static int write_dynamic_events(const char *line, char *why, size_t n)
 	close(fd);
 	if (w >= 0)
 		return 0;
-	if (e == ENOENT)
-		snprintf(why, n, "not in this kernel (or inlined)");
-	else
-		snprintf(why, n, "%s", strerror(e));
+	/* the kernel's own word for it, when it logged one */
+	{
+		char *last = tracefs_error_last(NULL);
+		size_t l = last ? strcspn(last, "\n") : 0;
+
+		if (l)
+			snprintf(why, n, "%s: %.*s", strerror(e), (int)l, last);
+		else
+			snprintf(why, n, "%s", strerror(e));
+		free(last);
+	}
 	return -1;
 }
 
@@ -427,7 +436,7 @@ static void place(struct dm_probes *p, enum dm_kp k, const struct build *b)
 	char args[2048], line[2400];
 	bool retried = false;
 
-	if (!func) {
+	if (!func || (b->ks && !dm_ksyms_addr(b->ks, func))) {
 		snprintf(st->why, sizeof(st->why), "not in this kernel");
 		return;
 	}
@@ -454,8 +463,6 @@ static void place(struct dm_probes *p, enum dm_kp k, const struct build *b)
 				p->placed++;
 				return;
 			}
-			if (!strcmp(st->why, "not in this kernel (or inlined)"))
-				return;
 		}
 		/* a return probe that cannot read the entry's arguments */
 		if (retried || !d->ret || !strstr(args, "$arg"))
@@ -504,6 +511,7 @@ int dm_probes_create(struct dm_probes *p, char *err, size_t errlen)
 	layout_fill(&l, btf);
 	b.init_params = dm_btf_func_params(btf, "zone_device_page_init");
 	dm_btf_free(btf);
+	b.ks = dm_ksyms_load(NULL);
 	snprintf(p->kernel, sizeof(p->kernel), "%s", row->series);
 	p->verified = exact;
 	p->btf = l.btf;
@@ -521,6 +529,7 @@ int dm_probes_create(struct dm_probes *p, char *err, size_t errlen)
 		b.chunk = k >= DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST ? k - DM_KP_FINAL0 : 0;
 		place(p, k, &b);
 	}
+	dm_ksyms_free(b.ks);
 	for (int k = 0; k < DM_KP_MAX; k++) {
 		if (probe_defs[k].essential && !p->st[k].placed) {
 			snprintf(err, errlen, "cannot probe %s: %s", probe_func(&probe_defs[k], k, row),

@@ -57,6 +57,12 @@ static void read_kernel_meta(struct dm_reader *r)
 		sscanf(v, "%u %u", &r->kc.swp_private[0], &r->kc.swp_private[1]);
 	if (meta_get(meta, "probes.swp_exclusive", v, sizeof(v)))
 		sscanf(v, "%u %u", &r->kc.swp_exclusive[0], &r->kc.swp_exclusive[1]);
+	if (meta_get(meta, "probes.placed", v, sizeof(v))) {
+		char padded[sizeof(v) + 2];
+
+		snprintf(padded, sizeof(padded), " %s ", v);
+		r->kc.no_pages_probe = !strstr(padded, " mv_pages ");
+	}
 	if (meta_get(meta, "probes.page_shift", v, sizeof(v)))
 		sscanf(v, "%u", &r->kc.page_shift);
 	if (r->kc.page_shift < 12 || r->kc.page_shift > 16)

@@ -726,6 +726,7 @@ static int rec_setup_live(struct rec *r)
 		memcpy(cfg.kconf.swp_private, r->probes.swp_private, sizeof(cfg.kconf.swp_private));
 		memcpy(cfg.kconf.swp_exclusive, r->probes.swp_exclusive, sizeof(cfg.kconf.swp_exclusive));
 		cfg.kconf.page_shift = r->probes.page_shift;
+		cfg.kconf.no_pages_probe = !r->probes.st[DM_KP_PAGES].placed;
 	}
 	r->live.tep = dm_trace_local_tep(systems);
 	r->live.a = r->live.tep ? dm_analysis_new(&cfg) : NULL;
