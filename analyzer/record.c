@@ -752,7 +752,7 @@ static int rec_setup_probes(struct rec *r)
 		snprintf(r->err, sizeof(r->err), "cannot read the formats of our probe events");
 		return -1;
 	}
-	r->scrub = dm_scrub_new(tep, r->probes.group, r->err, sizeof(r->err));
+	r->scrub = dm_scrub_new(tep, r->probes.group, NULL, r->err, sizeof(r->err));
 	tep_free(tep);
 	return r->scrub ? 0 : -1;
 }

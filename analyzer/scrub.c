@@ -51,6 +51,7 @@ struct dm_scrub {
 	char **sym;		/* sym[token - 1] */
 	size_t nsym, symcap;
 	struct dm_ksyms *ks;
+	const char *ks_path;
 	time_t ks_loaded;
 };
 
@@ -92,7 +93,8 @@ static int add_rules(struct dm_scrub *s, struct tep_event *e)
 	return 0;
 }
 
-struct dm_scrub *dm_scrub_new(struct tep_handle *tep, const char *group, char *err, size_t errlen)
+struct dm_scrub *dm_scrub_new(struct tep_handle *tep, const char *group, const char *kallsyms,
+			      char *err, size_t errlen)
 {
 	struct dm_scrub *s = calloc(1, sizeof(*s));
 	struct tep_event **all;
@@ -109,7 +111,8 @@ struct dm_scrub *dm_scrub_new(struct tep_handle *tep, const char *group, char *e
 	for (int i = 0; all && all[i]; i++)
 		if (all[i]->system && !strcmp(all[i]->system, group) && add_rules(s, all[i]))
 			goto oom;
-	s->ks = dm_ksyms_load(NULL);
+	s->ks_path = kallsyms;
+	s->ks = dm_ksyms_load(kallsyms);
 	s->ks_loaded = time(NULL);
 	return s;
 oom:
@@ -143,7 +146,7 @@ static char *sym_text(struct dm_scrub *s, uint64_t addr)
 	bool ok = !dm_ksyms_name(s->ks, addr, buf, sizeof(buf));
 
 	if ((!ok || !strchr(buf, '[')) && now != s->ks_loaded) {
-		struct dm_ksyms *k = dm_ksyms_load(NULL);
+		struct dm_ksyms *k = dm_ksyms_load(s->ks_path);
 
 		if (k) {
 			dm_ksyms_free(s->ks);

@@ -25,9 +25,10 @@
 struct tep_handle;
 struct dm_scrub;
 
-/* For the events of group in tep (the local formats). */
-struct dm_scrub *dm_scrub_new(struct tep_handle *tep, const char *group, char *err,
-			      size_t errlen);
+/* For the events of group in tep (the local formats); kallsyms: NULL
+ * for /proc/kallsyms. */
+struct dm_scrub *dm_scrub_new(struct tep_handle *tep, const char *group, const char *kallsyms,
+			      char *err, size_t errlen);
 void dm_scrub_page(struct dm_scrub *s, void *page);
 /* The text of a symbol token; NULL when unknown. */
 const char *dm_scrub_sym(const struct dm_scrub *s, uint64_t token);

@@ -147,6 +147,7 @@ int main(int argc, char **argv)
 	}
 	run_table(engine_tests, &pass, &fail, only);
 	run_table(file_tests, &pass, &fail, only);
+	run_table(kernel_tests, &pass, &fail, only);
 	if (!fail) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t_dir);
 		if (system(cmd))

@@ -216,6 +216,180 @@ void sc_fault_mismatch(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t 
 	sc_fault(s, (*ts)++, cpu, pid, pid, addr, dev_pfn, 0, 0, no_progress);
 }
 
+/* ------------------------------------------------- kernel-probe events */
+
+void sc_kp_setup(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint64_t npages,
+		 uint64_t owner, uint64_t flags, uint64_t fpage)
+{
+	struct dm_event *e = add(s, DM_EV_KP_SETUP, ts, cpu, tid);
+
+	e->kp_setup.start = start;
+	e->kp_setup.end = start + npages * PAGE;
+	e->kp_setup.owner = owner;
+	e->kp_setup.flags = flags;
+	e->kp_setup.fpage = fpage;
+	e->kp_setup.caller = 3;		/* a return trampoline: the return probe knows better */
+}
+
+void sc_kp_fpage(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t fpage, uint64_t fpgmap,
+		 uint64_t fowner)
+{
+	struct dm_event *e = add(s, DM_EV_KP_SETUP_FPAGE, ts, cpu, tid);
+
+	e->kp_fpage.fpage = fpage;
+	e->kp_fpage.fpgmap = fpgmap;
+	e->kp_fpage.fowner = fowner;
+	e->kp_fpage.has_fowner = true;
+}
+
+void sc_kp_setup_ret(struct scen *s, uint64_t ts, int cpu, int tid, int ret, bool counts,
+		     uint64_t npages, uint64_t cpages, uint64_t caller)
+{
+	struct dm_event *e = add(s, DM_EV_KP_SETUP_RET, ts, cpu, tid);
+
+	e->kp_ret.ret = ret;
+	e->kp_ret.has_counts = counts;
+	e->kp_ret.npages = counts ? npages : 0;
+	e->kp_ret.cpages = counts ? cpages : 0;
+	e->kp_ret.caller = caller;
+}
+
+void sc_kp_pages(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint64_t npages,
+		 uint64_t cpages)
+{
+	struct dm_event *e = add(s, DM_EV_KP_PAGES, ts, cpu, tid);
+
+	e->kp_mv.start = start;
+	e->kp_mv.end = start + npages * PAGE;
+	e->kp_mv.npages = npages;
+	e->kp_mv.cpages = cpages;
+}
+
+void sc_kp_final(struct scen *s, uint64_t ts, int cpu, int tid, uint32_t chunk, uint64_t start,
+		 uint64_t npages, uint64_t cpages, uint64_t migrate, uint64_t compound)
+{
+	struct dm_event *e = add(s, DM_EV_KP_FINAL, ts, cpu, tid);
+
+	e->kp_mv.chunk = chunk;
+	e->kp_mv.start = start;
+	e->kp_mv.end = start + npages * PAGE;
+	e->kp_mv.npages = npages;
+	e->kp_mv.cpages = cpages;
+	e->kp_mv.migrate = migrate;
+	e->kp_mv.compound = compound;
+}
+
+void sc_kp_final_ret(struct scen *s, uint64_t ts, int cpu, int tid)
+{
+	add(s, DM_EV_KP_FINAL_RET, ts, cpu, tid);
+}
+
+void sc_kp_init(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t page, uint64_t pgmap,
+		uint32_t order)
+{
+	struct dm_event *e = add(s, DM_EV_KP_PAGE_INIT, ts, cpu, tid);
+
+	e->kp_init.page = page;
+	e->kp_init.pgmap = pgmap;
+	e->kp_init.order = order;
+}
+
+void sc_kp_free(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t page, uint64_t pgmap)
+{
+	struct dm_event *e = add(s, DM_EV_KP_PAGE_FREE, ts, cpu, tid);
+
+	e->kp_free.page = page;
+	e->kp_free.pgmap = pgmap;
+}
+
+/* x86-64: a device-private swap entry of type for pfn, as a PTE */
+uint64_t sc_swap_pte(unsigned int type, uint64_t pfn)
+{
+	return ((uint64_t)type << 59) | ((~pfn & ((1ull << 50) - 1)) << 9);
+}
+
+void sc_kp_swap(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t addr, uint64_t pte,
+		uint32_t flags)
+{
+	struct dm_event *e = add(s, DM_EV_KP_SWAP, ts, cpu, tid);
+
+	e->kp_swap.addr = addr;
+	e->kp_swap.pte = pte;
+	e->kp_swap.flags = flags;
+}
+
+void sc_kp_swap_ret(struct scen *s, uint64_t ts, int cpu, int tid, uint32_t ret, bool has_page,
+		    uint64_t page)
+{
+	struct dm_event *e = add(s, DM_EV_KP_SWAP_RET, ts, cpu, tid);
+
+	e->kp_swret.ret = ret;
+	e->kp_swret.has_page = has_page;
+	e->kp_swret.page = page;
+}
+
+void sc_kp_mtr(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t page, uint64_t mtr)
+{
+	struct dm_event *e = add(s, DM_EV_KP_SWAP_MTR, ts, cpu, tid);
+
+	e->kp_swret.page = page;
+	e->kp_swret.mtr = mtr;
+}
+
+void sc_kp_lock_wait(struct scen *s, uint64_t ts, int cpu, int tid)
+{
+	add(s, DM_EV_KP_LOCK_WAIT, ts, cpu, tid);
+}
+
+void sc_ufault(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t addr, uint64_t ip)
+{
+	struct dm_event *e = add(s, DM_EV_USER_FAULT, ts, cpu, tid);
+
+	e->ufault.addr = addr;
+	e->ufault.ip = ip;
+	e->ufault.error_code = 4;
+}
+
+void sc_newtask(struct scen *s, uint64_t ts, int cpu, int parent, int child, uint64_t clone_flags)
+{
+	struct dm_event *e = add(s, DM_EV_NEWTASK, ts, cpu, parent);
+
+	e->newtask.pid = child;
+	e->newtask.clone_flags = clone_flags;
+}
+
+void sc_kp_to_dev(struct scen *s, uint64_t *ts, int cpu, int tid, uint64_t addr, uint64_t npages,
+		  uint64_t owner, uint64_t page0)
+{
+	sc_kp_setup(s, (*ts)++, cpu, tid, addr, npages, owner, 1, 0);
+	sc_kp_setup_ret(s, (*ts)++, cpu, tid, 0, true, npages, npages, SC_SYM_TODEV);
+	for (uint64_t i = 0; i < npages; i++)
+		sc_kp_init(s, (*ts)++, cpu, tid, page0 + i, 1, 0);
+	sc_kp_pages(s, (*ts)++, cpu, tid, addr, npages, npages);
+	for (uint32_t c = 0; c * 64 < npages && c < 8; c++) {
+		uint64_t in = npages - c * 64 < 64 ? npages - c * 64 : 64;
+
+		sc_kp_final(s, (*ts)++, cpu, tid, c, addr, npages, npages, in, 0);
+	}
+	sc_kp_final_ret(s, (*ts)++, cpu, tid);
+}
+
+void sc_kp_fault(struct scen *s, uint64_t *ts, int cpu, int tid, uint64_t addr, uint64_t page,
+		 uint64_t setup_owner, uint64_t page_owner, uint64_t cpages, uint64_t migrated)
+{
+	sc_ufault(s, (*ts)++, cpu, tid, addr + 0x10, SC_USER_PC);
+	sc_kp_swap(s, (*ts)++, cpu, tid, addr, sc_swap_pte(28, 0xfff0000 + page), 0xa54);
+	sc_kp_fpage(s, (*ts)++, cpu, tid, page, 1, page_owner);
+	sc_kp_setup(s, (*ts)++, cpu, tid, addr, 1, setup_owner, 2, page);
+	sc_kp_setup_ret(s, (*ts)++, cpu, tid, 0, true, 1, cpages, SC_SYM_FAULT);
+	sc_kp_pages(s, (*ts)++, cpu, tid, addr, 1, cpages);
+	sc_kp_final(s, (*ts)++, cpu, tid, 0, addr, 1, cpages, migrated, 0);
+	sc_kp_final_ret(s, (*ts)++, cpu, tid);
+	if (migrated)
+		sc_kp_free(s, (*ts)++, cpu, tid, page, 1);
+	sc_kp_swap_ret(s, (*ts)++, cpu, tid, 0, true, page);
+}
+
 void sc_feed(const struct scen *s, struct dm_analysis *a)
 {
 	int li = 0;
@@ -241,7 +415,7 @@ struct ffield {
 	const char *name;
 	int size;		/* 0: __data_loc */
 	int is_signed;
-	int array;		/* char name[array] */
+	int array;		/* char name[array]; u64 name[] (a probe's array) */
 	int offset;
 };
 
@@ -252,7 +426,14 @@ struct fevent {
 	struct ffield f[10];
 	int nf;
 	int size;		/* fixed part, with the common header */
+	bool packed;		/* a probe event: fields back to back, as the kernel lays them */
 };
+
+#define KP_GROUP "dmirror_analyzer_4242"
+#define PROBE_IP { "unsigned long", "__probe_ip", 8, 0 }
+#define PROBE_RET { "unsigned long", "__probe_func", 8, 0 }, { "unsigned long", "__probe_ret_ip", 8, 0 }
+#define U64(n) { "u64", n, 8, 0 }
+#define U32(n) { "u32", n, 4, 0 }
 
 static struct fevent fevents[] = {
 	{ "dmirror", "dmirror_migrate_setup", 1501, DM_EV_SETUP,
@@ -298,6 +479,39 @@ static struct fevent fevents[] = {
 	    { "pid_t", "old_pid", 4, 1 } }, 3, 0 },
 	{ "sched", "sched_process_exit", 303, DM_EV_EXIT,
 	  { { "char", "comm", 1, 0, 16 }, { "pid_t", "pid", 4, 1 }, { "int", "prio", 4, 1 } }, 3, 0 },
+	/* the kernel-probe source, as analyzer record defines its events */
+	{ KP_GROUP, "mv_setup", 2001, DM_EV_KP_SETUP,
+	  { PROBE_IP, U64("start"), U64("end"), U64("owner"), U64("flags"), U64("fpage"),
+	    U64("caller") }, 7, 0, true },
+	{ KP_GROUP, "mv_setup_fpage", 2002, DM_EV_KP_SETUP_FPAGE,
+	  { PROBE_IP, U64("fpage"), U64("fpgmap"), U64("fowner") }, 4, 0, true },
+	{ KP_GROUP, "mv_setup_ret", 2003, DM_EV_KP_SETUP_RET,
+	  { PROBE_RET, { "s32", "ret", 4, 1 }, U64("npages"), U64("cpages") }, 5, 0, true },
+	{ KP_GROUP, "mv_pages", 2004, DM_EV_KP_PAGES,
+	  { PROBE_IP, U64("start"), U64("end"), U64("npages"), U64("cpages") }, 5, 0, true },
+	{ KP_GROUP, "mv_final0", 2005, DM_EV_KP_FINAL,
+	  { PROBE_IP, U32("chunk"), U64("start"), U64("end"), U64("npages"), U64("cpages"),
+	    { "u64", "src", 8, 0, 64 } }, 7, 0, true },
+	{ KP_GROUP, "mv_final_ret", 2006, DM_EV_KP_FINAL_RET, { PROBE_RET }, 2, 0, true },
+	{ KP_GROUP, "dev_page_init", 2007, DM_EV_KP_PAGE_INIT,
+	  { PROBE_IP, U64("page"), U64("pgmap"), U32("order"), U64("owner"), U64("ops") }, 6, 0, true },
+	{ KP_GROUP, "dev_page_free", 2008, DM_EV_KP_PAGE_FREE,
+	  { PROBE_IP, U64("page"), U64("pgmap") }, 3, 0, true },
+	{ KP_GROUP, "swap_fault", 2009, DM_EV_KP_SWAP,
+	  { PROBE_IP, U64("addr"), U32("flags"), U64("pte") }, 4, 0, true },
+	{ KP_GROUP, "swap_fault_ret", 2010, DM_EV_KP_SWAP_RET,
+	  { PROBE_RET, U32("ret"), U64("page") }, 4, 0, true },
+	{ KP_GROUP, "swap_fault_mtr", 2011, DM_EV_KP_SWAP_MTR,
+	  { PROBE_RET, U64("page"), U64("mtr") }, 4, 0, true },
+	{ KP_GROUP, "lock_wait", 2012, DM_EV_KP_LOCK_WAIT, { PROBE_IP }, 1, 0, true },
+	{ KP_GROUP, "hmm_fault_ret", 2013, DM_EV_KP_HMM_RET,
+	  { PROBE_RET, { "s32", "ret", 4, 1 } }, 3, 0, true },
+	{ "exceptions", "page_fault_user", 2014, DM_EV_USER_FAULT,
+	  { { "unsigned long", "address", 8, 0 }, { "unsigned long", "ip", 8, 0 },
+	    { "unsigned long", "error_code", 8, 0 } }, 3, 0 },
+	{ "task", "task_newtask", 2015, DM_EV_NEWTASK,
+	  { { "pid_t", "pid", 4, 1 }, { "char", "comm", 1, 0, 16 },
+	    { "unsigned long", "clone_flags", 8, 0 }, { "short", "oom_score_adj", 2, 1 } }, 4, 0 },
 };
 #define NFEV (int)(sizeof(fevents) / sizeof(fevents[0]))
 
@@ -314,7 +528,7 @@ static void layout(void)
 		for (int j = 0; j < fevents[i].nf; j++) {
 			struct ffield *f = &fevents[i].f[j];
 			int sz = f->size ? f->size * (f->array ? f->array : 1) : 4;
-			int al = f->array ? 1 : (f->size ? f->size : 4);
+			int al = f->array || fevents[i].packed ? 1 : (f->size ? f->size : 4);
 
 			off = (off + al - 1) / al * al;
 			f->offset = off;
@@ -345,12 +559,24 @@ static char *format_text(const struct fevent *e, const char *skip_field)
 		if (!x->size)
 			fprintf(f, "\tfield:%s %s;\toffset:%d;\tsize:4;\tsigned:0;\n", x->type, x->name,
 				x->offset);
+		else if (x->array && x->size == 8)
+			fprintf(f, "\tfield:%s %s[];\toffset:%d;\tsize:%d;\tsigned:0;\n", x->type,
+				x->name, x->offset, x->array * 8);
 		else if (x->array)
 			fprintf(f, "\tfield:%s %s[%d];\toffset:%d;\tsize:%d;\tsigned:%d;\n", x->type,
 				x->name, x->array, x->offset, x->array, x->is_signed);
 		else
 			fprintf(f, "\tfield:%s %s;\toffset:%d;\tsize:%d;\tsigned:%d;\n", x->type,
 				x->name, x->offset, x->size, x->is_signed);
+		if (x->array && x->size == 8) {
+			/* the kernel's: every element, REC->name[i] */
+			size_t fl = strlen(fmt);
+
+			snprintf(fmt + fl, sizeof(fmt) - fl, "%s%s={0x%%Lx,0x%%Lx}", j ? " " : "", x->name);
+			fl = strlen(args);
+			snprintf(args + fl, sizeof(args) - fl, ", REC->%s[0], REC->%s[1]", x->name, x->name);
+			continue;
+		}
 		if (!x->size || x->array)
 			spec = "%s";
 		else if (x->size == 8 && !strcmp(x->type, "u64"))
@@ -443,6 +669,52 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 		if (!strcmp(n, "comm")) { *str = e->exit.comm; return 0; }
 		F("pid", e->exit.pid); F("prio", 120);
 		break;
+	case DM_EV_KP_SETUP:
+		F("__probe_ip", 1); F("start", e->kp_setup.start); F("end", e->kp_setup.end);
+		F("owner", e->kp_setup.owner); F("flags", e->kp_setup.flags);
+		F("fpage", e->kp_setup.fpage); F("caller", e->kp_setup.caller);
+		break;
+	case DM_EV_KP_SETUP_FPAGE:
+		F("__probe_ip", 1); F("fpage", e->kp_fpage.fpage); F("fpgmap", e->kp_fpage.fpgmap);
+		F("fowner", e->kp_fpage.fowner);
+		break;
+	case DM_EV_KP_SETUP_RET:
+	case DM_EV_KP_HMM_RET:
+		F("__probe_func", 1); F("__probe_ret_ip", e->kp_ret.caller); F("ret", e->kp_ret.ret);
+		F("npages", e->kp_ret.npages); F("cpages", e->kp_ret.cpages);
+		break;
+	case DM_EV_KP_PAGES:
+	case DM_EV_KP_FINAL:
+		F("__probe_ip", 1); F("chunk", e->kp_mv.chunk); F("start", e->kp_mv.start);
+		F("end", e->kp_mv.end); F("npages", e->kp_mv.npages); F("cpages", e->kp_mv.cpages);
+		break;
+	case DM_EV_KP_FINAL_RET:
+	case DM_EV_KP_LOCK_WAIT:
+		F("__probe_ip", 1); F("__probe_func", 1); F("__probe_ret_ip", 2);
+		break;
+	case DM_EV_KP_PAGE_INIT:
+		F("__probe_ip", 1); F("page", e->kp_init.page); F("pgmap", e->kp_init.pgmap);
+		F("order", e->kp_init.order); F("owner", e->kp_init.owner); F("ops", e->kp_init.ops);
+		break;
+	case DM_EV_KP_PAGE_FREE:
+		F("__probe_ip", 1); F("page", e->kp_free.page); F("pgmap", e->kp_free.pgmap);
+		break;
+	case DM_EV_KP_SWAP:
+		F("__probe_ip", 1); F("addr", e->kp_swap.addr); F("flags", e->kp_swap.flags);
+		F("pte", e->kp_swap.pte);
+		break;
+	case DM_EV_KP_SWAP_RET:
+	case DM_EV_KP_SWAP_MTR:
+		F("__probe_func", 1); F("__probe_ret_ip", 2); F("ret", e->kp_swret.ret);
+		F("page", e->kp_swret.page); F("mtr", e->kp_swret.mtr);
+		break;
+	case DM_EV_USER_FAULT:
+		F("address", e->ufault.addr); F("ip", e->ufault.ip); F("error_code", e->ufault.error_code);
+		break;
+	case DM_EV_NEWTASK:
+		if (!strcmp(n, "comm")) { *str = "thread"; return 0; }
+		F("pid", e->newtask.pid); F("clone_flags", e->newtask.clone_flags);
+		break;
 	default:
 		break;
 	}
@@ -494,6 +766,21 @@ static int encode(const struct dm_event *e, unsigned char *buf, int cap)
 			memcpy(buf + f->offset, &loc, 4);
 			memcpy(buf + len, str ? str : "", sl);
 			len += (int)sl;
+		} else if (f->array && f->size == 8) {
+			/* src[]: the entries of this chunk, compound ones first, then
+			 * the other migrated ones, then collected but not migrated */
+			uint64_t first = (uint64_t)e->kp_mv.chunk * 64;
+			uint64_t n = e->kp_mv.npages > first ? e->kp_mv.npages - first : 0;
+
+			for (uint64_t k = 0; k < 64 && k < n; k++) {
+				uint64_t mpfn = ((0x1000 + first + k) << 6) | 1;
+
+				if (k < e->kp_mv.compound)
+					mpfn |= 2 | 16;
+				else if (k < e->kp_mv.migrate)
+					mpfn |= 2;
+				memcpy(buf + f->offset + 8 * k, &mpfn, 8);
+			}
 		} else if (f->array) {
 			snprintf((char *)buf + f->offset, (size_t)f->array, "%s", str ? str : "");
 		} else {
@@ -645,7 +932,7 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 	struct dat_writer *w;
 	struct pagebuf pb[8];
 	char err[256], cmdlines[4096] = "";
-	unsigned char rec[512];
+	unsigned char rec[1024];
 	int cpus, ret = -1, li = 0;
 
 	layout();
@@ -672,14 +959,17 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 
 		if (fevents[i].kind <= DM_EV_CHUNK && o->no_dmirror_formats)
 			continue;
-		if (fevents[i].kind > DM_EV_CHUNK && o->no_sched_formats)
+		if (DM_EV_IS_KP(fevents[i].kind) ? !o->kernel_formats :
+		    fevents[i].kind > DM_EV_CHUNK && o->no_sched_formats)
 			continue;
 		if (!fevent_used(i))
 			continue;
 		t = format_text(&fevents[i],
 				o->drop_field_addr && fevents[i].kind == DM_EV_FAULT ? "addr" :
 				o->no_order && (fevents[i].kind == DM_EV_COPY ||
-						fevents[i].kind == DM_EV_FREE) ? "order" : NULL);
+						fevents[i].kind == DM_EV_FREE) ? "order" :
+				o->kp_no_ret_args && fevents[i].kind == DM_EV_KP_SETUP_RET ? "cpages" :
+				o->kp_no_ret_args && fevents[i].kind == DM_EV_KP_SWAP_RET ? "page" : NULL);
 		t = replace_once(t, o->format_from, o->format_to);
 		dat_add_event_format(w, fevents[i].system, t, strlen(t));
 		free(t);
@@ -764,7 +1054,7 @@ out:
 	return ret;
 }
 
-struct tep_handle *sc_make_tep(void)
+static struct tep_handle *make_tep(bool kernel)
 {
 	struct tep_handle *tep = tep_alloc();
 
@@ -778,11 +1068,21 @@ struct tep_handle *sc_make_tep(void)
 	for (int i = 0; i < NFEV; i++) {
 		char *t;
 
-		if (!fevent_used(i))
+		if (!fevent_used(i) || DM_EV_IS_KP(fevents[i].kind) != kernel)
 			continue;
 		t = format_text(&fevents[i], NULL);
 		tep_parse_event(tep, t, strlen(t), fevents[i].system);
 		free(t);
 	}
 	return tep;
+}
+
+struct tep_handle *sc_make_tep(void)
+{
+	return make_tep(false);
+}
+
+struct tep_handle *sc_make_tep_kernel(void)
+{
+	return make_tep(true);
 }

@@ -61,6 +61,44 @@ void sc_fault_back(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr
 void sc_fault_mismatch(struct scen *s, uint64_t *ts, int cpu, int pid, uint64_t addr,
 		       uint64_t dev_pfn, unsigned int no_progress);
 
+/*
+ * The kernel-probe source's raw events (pointers are tokens already, as
+ * the recorder writes them).  Symbol tokens the composites use:
+ */
+#define SC_SYM_TODEV 5		/* the driver's migration to the device */
+#define SC_SYM_FAULT 6		/* its fault callback */
+#define SC_USER_PC 0x401d9eull
+void sc_kp_setup(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint64_t npages,
+		 uint64_t owner, uint64_t flags, uint64_t fpage);
+void sc_kp_fpage(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t fpage, uint64_t fpgmap,
+		 uint64_t fowner);
+void sc_kp_setup_ret(struct scen *s, uint64_t ts, int cpu, int tid, int ret, bool counts,
+		     uint64_t npages, uint64_t cpages, uint64_t caller);
+void sc_kp_pages(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint64_t npages,
+		 uint64_t cpages);
+void sc_kp_final(struct scen *s, uint64_t ts, int cpu, int tid, uint32_t chunk, uint64_t start,
+		 uint64_t npages, uint64_t cpages, uint64_t migrate, uint64_t compound);
+void sc_kp_final_ret(struct scen *s, uint64_t ts, int cpu, int tid);
+void sc_kp_init(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t page, uint64_t pgmap,
+		uint32_t order);
+void sc_kp_free(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t page, uint64_t pgmap);
+uint64_t sc_swap_pte(unsigned int type, uint64_t pfn);
+void sc_kp_swap(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t addr, uint64_t pte,
+		uint32_t flags);
+void sc_kp_swap_ret(struct scen *s, uint64_t ts, int cpu, int tid, uint32_t ret, bool has_page,
+		    uint64_t page);
+void sc_kp_mtr(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t page, uint64_t mtr);
+void sc_kp_lock_wait(struct scen *s, uint64_t ts, int cpu, int tid);
+void sc_ufault(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t addr, uint64_t ip);
+void sc_newtask(struct scen *s, uint64_t ts, int cpu, int parent, int child, uint64_t clone_flags);
+/* a migration of npages to the device (owner; device pages page0...) */
+void sc_kp_to_dev(struct scen *s, uint64_t *ts, int cpu, int tid, uint64_t addr, uint64_t npages,
+		  uint64_t owner, uint64_t page0);
+/* a CPU fault on device page `page` (swap type 28, 7.x) whose fault path
+ * passes setup_owner (the page's is page_owner, read through BTF) */
+void sc_kp_fault(struct scen *s, uint64_t *ts, int cpu, int tid, uint64_t addr, uint64_t page,
+		 uint64_t setup_owner, uint64_t page_owner, uint64_t cpages, uint64_t migrated);
+
 void sc_feed(const struct scen *s, struct dm_analysis *a);
 
 struct sc_file_opts {
@@ -78,6 +116,8 @@ struct sc_file_opts {
 	bool kallsyms;			/* small kallsyms and printk sections */
 	const char *printk;		/* this printk formats section instead */
 	const char *format_from, *format_to; /* replaced in every event format */
+	bool kernel_formats;		/* the kernel-probe source's events too */
+	bool kp_no_ret_args;		/* return probes without entry arguments (6.1) */
 };
 
 /* 0 on success */
@@ -87,6 +127,8 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 extern void (*sc_page_sink)(int cpu, const void *page, unsigned int size);
 /* a tep with the synthetic formats (free with tep_free) */
 struct tep_handle *sc_make_tep(void);
+/* ... with the kernel-probe source's formats instead */
+struct tep_handle *sc_make_tep_kernel(void);
 
 /* One ring-buffer page of size bytes holding the n records data[i]
  * (len[i] bytes each, common header included), at ts, ts + 1, ...;

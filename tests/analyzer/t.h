@@ -35,6 +35,7 @@ struct t_case {
 /* every test file exports its table */
 extern const struct t_case engine_tests[];
 extern const struct t_case file_tests[];
+extern const struct t_case kernel_tests[];
 
 /* a scratch directory for the run (made by the runner) */
 extern char t_dir[];
