@@ -25,58 +25,21 @@
 
 #include "btf.h"
 #include "ksyms.h"
+#include "probe_table.h"
 #include "probes.h"
 
 /* ------------------------------------------------------------- offsets */
 
-/*
- * The struct offsets the probes read (x86-64).  The table values are
- * the same in 6.1, 6.12 and 7.3 (tests/guest/cases/60-probes-table.sh
- * checks them against each kernel's own headers); -1 marks a member
- * whose offset depends on the configuration (struct dev_pagemap holds a
- * struct completion, whose size lock debugging changes), read from BTF
- * or not at all.
- */
-struct layout_field {
-	const char *name;
-	const char *type, *member;	/* in BTF */
-	const char *alt_type;		/* tried when type has no such member */
-	long table;
-};
-
-static const struct layout_field layout_fields[] = {
-	{ "mv.src", "migrate_vma", "src", NULL, 16 },
-	{ "mv.cpages", "migrate_vma", "cpages", NULL, 24 },
-	{ "mv.npages", "migrate_vma", "npages", NULL, 32 },
-	{ "mv.start", "migrate_vma", "start", NULL, 40 },
-	{ "mv.end", "migrate_vma", "end", NULL, 48 },
-	{ "mv.owner", "migrate_vma", "pgmap_owner", NULL, 56 },
-	{ "mv.flags", "migrate_vma", "flags", NULL, 64 },
-	{ "mv.fault_page", "migrate_vma", "fault_page", NULL, 72 },
-	{ "vmf.address", "vm_fault", "address", NULL, 24 },
-	{ "vmf.flags", "vm_fault", "flags", NULL, 40 },
-	{ "vmf.orig_pte", "vm_fault", "orig_pte", NULL, 64 },
-	{ "vmf.page", "vm_fault", "page", NULL, 80 },
-	/* 7.x keeps it in struct folio, older kernels in struct page: both
-	 * at the word after the flags */
-	{ "page.pgmap", "folio", "pgmap", "page", 8 },
-	{ "pgmap.owner", "dev_pagemap", "owner", NULL, -1 },
-	{ "pgmap.ops", "dev_pagemap", "ops", NULL, -1 },
-	{ "ops.migrate_to_ram", "dev_pagemap_ops", "migrate_to_ram", NULL, -1 },
-};
-
-#define NLAYOUT (sizeof(layout_fields) / sizeof(layout_fields[0]))
-
 struct layout {
-	long off[NLAYOUT];
+	long off[DM_NLAYOUT];
 	bool btf;
 };
 
 static void layout_fill(struct layout *l, const struct dm_btf *b)
 {
 	l->btf = b != NULL;
-	for (size_t i = 0; i < NLAYOUT; i++) {
-		const struct layout_field *f = &layout_fields[i];
+	for (size_t i = 0; i < DM_NLAYOUT; i++) {
+		const struct dm_layout_field *f = &dm_layout_fields[i];
 		long v = dm_btf_offset(b, f->type, f->member);
 
 		if (v < 0 && f->alt_type)
@@ -87,64 +50,24 @@ static void layout_fill(struct layout *l, const struct dm_btf *b)
 
 static long layout_get(const struct layout *l, const char *name, size_t len)
 {
-	for (size_t i = 0; i < NLAYOUT; i++)
-		if (strlen(layout_fields[i].name) == len && !strncmp(layout_fields[i].name, name, len))
+	for (size_t i = 0; i < DM_NLAYOUT; i++)
+		if (strlen(dm_layout_fields[i].name) == len &&
+		    !strncmp(dm_layout_fields[i].name, name, len))
 			return l->off[i];
 	return -1;
 }
 
 /* ------------------------------------------------------------- kernels */
 
-/*
- * What differs between the kernels the probes were checked on.  A kernel
- * of another series uses the nearest older row (and the report says the
- * table was not verified on it).
- *
- * swp_private, swp_exclusive: the swap types do_swap_page() sees in
- * vmf->orig_pte for device-private and device-exclusive entries (the top
- * of the 32 types: SWP_DEVICE_WRITE = 32 - SWP_DEVICE_NUM -
- * SWP_PTE_MARKER_NUM, and on 6.1 SWP_SWAPIN_ERROR_NUM too).  6.1 counts
- * the PTE marker only with CONFIG_PTE_MARKER (on wherever userfaultfd is,
- * as on Debian); marker_opt names that option.
- */
-struct kernel_row {
-	const char *series;
-	unsigned int major, minor;
-	const char *page_free;		/* the device page's free */
-	bool init_pgmap;		/* zone_device_page_init(page, pgmap, order) */
-	const char *lock_wait;		/* where a contended device-private fault waits */
-	unsigned int swp_private[2], swp_exclusive[2];
-	const char *marker_opt;
-};
-
-static const struct kernel_row kernel_rows[] = {
-	{ "6.1", 6, 1, "free_zone_device_page", false, NULL, { 26, 27 }, { 28, 29 },
-	  "CONFIG_PTE_MARKER" },
-	{ "6.12", 6, 12, "free_zone_device_folio", false, NULL, { 27, 28 }, { 29, 30 }, NULL },
-	{ "7.3", 7, 3, "free_zone_device_folio", true, "softleaf_entry_wait_on_locked",
-	  { 28, 29 }, { 0, 0 }, NULL },
-};
-
-#define NROWS (sizeof(kernel_rows) / sizeof(kernel_rows[0]))
-
-static const struct kernel_row *kernel_row(bool *exact)
+static const struct dm_kernel_row *kernel_row(bool *exact)
 {
 	struct utsname u;
 	unsigned int ma = 0, mi = 0;
-	const struct kernel_row *best = &kernel_rows[0];
 
 	*exact = false;
 	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
-		return best;
-	for (size_t i = 0; i < NROWS; i++) {
-		const struct kernel_row *r = &kernel_rows[i];
-
-		if (r->major < ma || (r->major == ma && r->minor <= mi))
-			best = r;
-		if (r->major == ma && r->minor == mi)
-			*exact = true;
-	}
-	return best;
+		return &dm_kernel_rows[0];
+	return dm_kernel_row_for(ma, mi, exact);
 }
 
 /* Whether the running kernel's configuration has opt off ("is not set"
@@ -250,7 +173,7 @@ const char *dm_kp_event_name(enum dm_kp k)
 
 struct build {
 	const struct layout *l;
-	const struct kernel_row *row;
+	const struct dm_kernel_row *row;
 	struct dm_ksyms *ks;		/* what the kernel has, by name; NULL unknown */
 	int init_params;	/* zone_device_page_init's, from BTF; -1 */
 	int chunk;		/* the finalize chunk of this event */
@@ -412,7 +335,7 @@ static int write_dynamic_events(const char *line, char *why, size_t n)
 	return -1;
 }
 
-static const char *probe_func(const struct probe_def *d, enum dm_kp k, const struct kernel_row *row)
+static const char *probe_func(const struct probe_def *d, enum dm_kp k, const struct dm_kernel_row *row)
 {
 	const char *bogus = getenv("ANALYZER_TEST_BOGUS_PROBE");
 
@@ -498,7 +421,7 @@ int dm_probes_create(struct dm_probes *p, char *err, size_t errlen)
 	struct layout l;
 	struct dm_btf *btf = dm_btf_load(getenv("ANALYZER_TEST_BTF"));
 	bool exact;
-	const struct kernel_row *row = kernel_row(&exact);
+	const struct dm_kernel_row *row = kernel_row(&exact);
 	struct build b = { .l = &l, .row = row };
 	long ps = sysconf(_SC_PAGESIZE);
 
