@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,8 @@ static int probe_open(const char *path)
 
 	fflush(stdout);
 	fflush(stderr);
+	/* a SIGCHLD ignored by our parent would reap the child unseen */
+	signal(SIGCHLD, SIG_DFL);
 	pid = fork();
 	if (pid < 0)
 		return 0;	/* cannot probe: go on */
@@ -203,8 +207,10 @@ static int probe_open(const char *path)
 		tracecmd_close(h);
 		_exit(0);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return 0;	/* gone without a status: no verdict, go on */
+	}
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st) == 0 ? 0 : 1;
 	return 2;

@@ -199,11 +199,12 @@ static void on_live_leak(void *ctx, const struct dm_leak *l)
 
 /* kallsyms, as trace-cmd stores it (some trace-cmd commands, e.g.
  * convert, want the section not to be empty) */
-static void write_kallsyms(struct rec *r)
+static int write_kallsyms(struct rec *r)
 {
 	FILE *k = fopen("/proc/kallsyms", "r"), *m;
 	char *ks = NULL, chunk[65536];
 	size_t kl = 0, n;
+	int ret = 0;
 
 	m = k ? open_memstream(&ks, &kl) : NULL;
 	if (m) {
@@ -211,11 +212,12 @@ static void write_kallsyms(struct rec *r)
 			fwrite(chunk, 1, n, m);
 		fclose(m);
 		if (kl)
-			dat_set_kallsyms(r->w, ks, kl);
+			ret = dat_set_kallsyms(r->w, ks, kl);
 		free(ks);
 	}
 	if (k)
 		fclose(k);
+	return ret;
 }
 
 /* The event formats the file carries: every event of a system, or the
@@ -239,9 +241,10 @@ static bool in_list(const char *const *list, const char *name)
 	return false;
 }
 
-static void write_system_formats(struct rec *r, const struct fmt_system *fs)
+static int write_system_formats(struct rec *r, const struct fmt_system *fs)
 {
 	char **evs = dm_trace_system_events(fs->system);
+	int ret = 0;
 
 	for (int i = 0; evs && evs[i]; i++) {
 		size_t len;
@@ -253,12 +256,13 @@ static void write_system_formats(struct rec *r, const struct fmt_system *fs)
 		if (!s)
 			continue;
 		if (!strcmp(fs->system, "ftrace"))
-			dat_add_ftrace_format(r->w, s, len);
+			ret |= dat_add_ftrace_format(r->w, s, len);
 		else
-			dat_add_event_format(r->w, fs->system, s, len);
+			ret |= dat_add_event_format(r->w, fs->system, s, len);
 		free(s);
 	}
 	dm_trace_free_list(evs);
+	return ret;
 }
 
 static bool uses_dmirror(const struct rec *r)
@@ -283,34 +287,35 @@ static int write_headers(struct rec *r)
 	};
 	char *s;
 	size_t len;
+	int bad = 0;	/* the writer keeps all of it in memory: only allocation fails */
 
 	s = dm_trace_file(&r->t, false, "events/header_page", &len);
 	if (!s) {
 		snprintf(r->err, sizeof(r->err), "cannot read events/header_page");
 		return -1;
 	}
-	dat_set_header_page(r->w, s, len);
+	bad |= dat_set_header_page(r->w, s, len);
 	free(s);
 	s = dm_trace_file(&r->t, false, "events/header_event", &len);
 	if (!s) {
 		snprintf(r->err, sizeof(r->err), "cannot read events/header_event");
 		return -1;
 	}
-	dat_set_header_event(r->w, s, len);
+	bad |= dat_set_header_event(r->w, s, len);
 	free(s);
 
 	for (size_t k = 0; k < sizeof(systems) / sizeof(systems[0]); k++)
 		if (systems[k].system)
-			write_system_formats(r, &systems[k]);
-	write_kallsyms(r);
+			bad |= write_system_formats(r, &systems[k]);
+	bad |= write_kallsyms(r);
 	s = dm_trace_file(&r->t, false, "printk_formats", &len);
 	if (s) {
-		dat_set_printk(r->w, s, len);
+		bad |= dat_set_printk(r->w, s, len);
 		free(s);
 	}
 	s = dm_trace_file(&r->t, true, "trace_clock", &len);
 	if (s) {
-		dat_set_trace_clock(r->w, s, len);
+		bad |= dat_set_trace_clock(r->w, s, len);
 		free(s);
 	}
 	{
@@ -321,8 +326,12 @@ static int write_headers(struct rec *r)
 
 			snprintf(buf, sizeof(buf), "%s %s %s %s %s", u.sysname, u.nodename, u.release,
 				 u.version, u.machine);
-			dat_add_option(r->w, DAT_OPT_UNAME, buf, (uint32_t)strlen(buf) + 1);
+			bad |= dat_add_option(r->w, DAT_OPT_UNAME, buf, (uint32_t)strlen(buf) + 1);
 		}
+	}
+	if (bad) {
+		snprintf(r->err, sizeof(r->err), "out of memory for the trace's headers");
+		return -1;
 	}
 	return 0;
 }
@@ -410,13 +419,14 @@ static char *cmdline_text(char **cmd)
 
 /* The names of the tasks that ran, now that they have, and the per-CPU
  * ring-buffer stats, where trace-cmd keeps them. */
-static void write_cmdlines_and_cpustats(struct rec *r)
+static int write_cmdlines_and_cpustats(struct rec *r)
 {
 	size_t len;
 	char *cl = dm_trace_file(&r->t, false, "saved_cmdlines", &len);
+	int bad = 0;
 
 	if (cl) {
-		dat_set_cmdlines(r->w, cl, len);
+		bad |= dat_set_cmdlines(r->w, cl, len);
 		free(cl);
 	}
 	for (int c = 0; c < r->t.ncpus; c++) {
@@ -428,11 +438,14 @@ static void write_cmdlines_and_cpustats(struct rec *r)
 		if (!st)
 			continue;
 		if (asprintf(&opt, "CPU: %d\n%s", c, st) > 0) {
-			dat_add_option(r->w, DAT_OPT_CPUSTAT, opt, (uint32_t)strlen(opt) + 1);
+			bad |= dat_add_option(r->w, DAT_OPT_CPUSTAT, opt, (uint32_t)strlen(opt) + 1);
 			free(opt);
+		} else {
+			bad = -1;
 		}
 		free(st);
 	}
+	return bad;
 }
 
 static int write_meta(struct rec *r)
@@ -440,7 +453,7 @@ static int write_meta(struct rec *r)
 	char *cmd = cmdline_text(r->o.cmd), *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
-	int status = r->child.status;
+	int status = r->child.status, ret;
 
 	if (!m || !cmd) {
 		free(cmd);
@@ -470,10 +483,10 @@ static int write_meta(struct rec *r)
 			dm_scrub_meta(r->scrub, m);
 	}
 	fclose(m);
-	dat_add_dm_option(r->w, DAT_OPT_DM_META, buf);
+	ret = dat_add_dm_option(r->w, DAT_OPT_DM_META, buf);
 	free(buf);
 	free(cmd);
-	return 0;
+	return ret;
 }
 
 static int write_lost(struct rec *r)
@@ -481,6 +494,7 @@ static int write_lost(struct rec *r)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
+	int ret;
 
 	if (!m) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
@@ -494,22 +508,23 @@ static int write_lost(struct rec *r)
 			i, c->pages, c->missed_pages, c->missed_events, c->missed_unknown);
 	}
 	fclose(m);
-	dat_add_dm_option(r->w, DAT_OPT_DM_LOST, buf);
+	ret = dat_add_dm_option(r->w, DAT_OPT_DM_LOST, buf);
 	free(buf);
-	return 0;
+	return ret;
 }
 
 static int write_trailer(struct rec *r)
 {
-	write_cmdlines_and_cpustats(r);
-	if (write_meta(r))
+	int bad = write_cmdlines_and_cpustats(r);
+
+	if (!bad && r->stats_before)
+		bad = dat_add_dm_option(r->w, DAT_OPT_DM_STATS_BEFORE, r->stats_before);
+	if (!bad && r->stats_after)
+		bad = dat_add_dm_option(r->w, DAT_OPT_DM_STATS_AFTER, r->stats_after);
+	if (bad || write_meta(r) || write_lost(r)) {
+		snprintf(r->err, sizeof(r->err), "out of memory for the trace's trailer");
 		return -1;
-	if (r->stats_before)
-		dat_add_dm_option(r->w, DAT_OPT_DM_STATS_BEFORE, r->stats_before);
-	if (r->stats_after)
-		dat_add_dm_option(r->w, DAT_OPT_DM_STATS_AFTER, r->stats_after);
-	if (write_lost(r))
-		return -1;
+	}
 	return dat_finish(r->w, r->err, sizeof(r->err));
 }
 
@@ -823,7 +838,7 @@ static void print_source(const struct rec *r)
 static int rec_start(struct rec *r)
 {
 	print_source(r);
-	r->stats_before = dm_trace_driver_stats();
+	r->stats_before = dm_trace_driver_stats(&r->t);
 	if (dm_trace_start(&r->t)) {
 		snprintf(r->err, sizeof(r->err), "cannot turn tracing on in %s", r->t.name);
 		return -1;
@@ -882,6 +897,7 @@ static int rec_loop(struct rec *r)
 {
 	bool more = false;
 	int child_errno = 0;
+	pid_t w;
 
 	while (!r->child.done) {
 		struct pollfd pfd = { .fd = r->sig.fd, .events = POLLIN };
@@ -891,8 +907,14 @@ static int rec_loop(struct rec *r)
 			return -1;
 		handle_signals(r);
 		enforce_stop_and_grace(r);
-		if (waitpid(r->child.pid, &r->child.status, WNOHANG) == r->child.pid)
+		w = waitpid(r->child.pid, &r->child.status, WNOHANG);
+		if (w == r->child.pid) {
 			r->child.done = true;
+		} else if (w < 0 && errno == ECHILD) {
+			/* reaped by someone else: its status is lost */
+			r->child.done = true;
+			r->child.status = W_EXITCODE(2, 0);
+		}
 	}
 	if (read(r->child.xerr[0], &child_errno, sizeof(child_errno)) == sizeof(child_errno))
 		fprintf(stderr, "analyzer: record: cannot execute %s: %s\n", r->o.cmd[0],
@@ -933,7 +955,7 @@ static void print_summary(struct rec *r)
 /* The workload is gone: take the rest and write the file. */
 static int rec_collect(struct rec *r)
 {
-	r->stats_after = dm_trace_driver_stats();
+	r->stats_after = dm_trace_driver_stats(&r->t);
 	dm_trace_stop(&r->t);
 	if (drain(r, false, NULL) || drain(r, true, NULL))
 		return -1;
@@ -950,7 +972,7 @@ static void rec_kill_child(struct rec *r)
 		return;
 	kill(r->child.pid, SIGKILL);
 	while (waitpid(r->child.pid, &r->child.status, 0) < 0 && errno == EINTR)
-		;
+		;	/* ECHILD: already reaped, nothing to wait for */
 	r->child.done = true;
 }
 
@@ -987,6 +1009,11 @@ int cmd_record(int argc, char **argv)
 	int ret;
 
 	rec_init(&r);
+	/*
+	 * A parent that ignores SIGCHLD makes the kernel reap CMD by itself:
+	 * waitpid() would then never see it end.
+	 */
+	signal(SIGCHLD, SIG_DFL);
 	ret = rec_parse(&r, argc, argv);
 	if (ret >= 0)
 		return ret;

@@ -86,11 +86,14 @@ int dm_trace_prepare(struct dm_trace *t, char *err, size_t errlen)
 		dm_trace_cleanup(t);
 		return -1;
 	}
-	/* the driver's stats live in debugfs */
-	if (!find_mount("debugfs", dbg, sizeof(dbg)) && is_dir("/sys/kernel/debug") &&
-	    !mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL)) {
+	/* the driver's stats live in debugfs, wherever it is mounted */
+	if (find_mount("debugfs", dbg, sizeof(dbg))) {
+		snprintf(t->debugfs, sizeof(t->debugfs), "%s", dbg);
+	} else if (is_dir("/sys/kernel/debug") &&
+		   !mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL)) {
 		t->mounted_debugfs = true;
 		snprintf(t->debugfs_mnt, sizeof(t->debugfs_mnt), "/sys/kernel/debug");
+		snprintf(t->debugfs, sizeof(t->debugfs), "/sys/kernel/debug");
 	}
 	return 0;
 }
@@ -321,15 +324,20 @@ struct tep_handle *dm_trace_local_tep(const char *const *systems)
 	return tracefs_local_events_system(NULL, systems);
 }
 
-char *dm_trace_driver_stats(void)
+char *dm_trace_driver_stats(const struct dm_trace *t)
 {
-	FILE *f = fopen(DM_STATS_PATH, "r");
+	char path[600];
+	FILE *f;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m;
 	char chunk[4096];
 	size_t n;
 
+	if (!t->debugfs[0])
+		return NULL;
+	snprintf(path, sizeof(path), "%s/" DM_STATS_FILE, t->debugfs);
+	f = fopen(path, "r");
 	if (!f)
 		return NULL;
 	m = open_memstream(&buf, &len);

@@ -14,7 +14,8 @@
 #include <sys/types.h>
 
 #define DM_INSTANCE_PREFIX "dmirror-analyzer-"
-#define DM_STATS_PATH "/sys/kernel/debug/dmirror/stats"
+/* the driver's stats, under wherever debugfs is mounted */
+#define DM_STATS_FILE "dmirror/stats"
 
 struct tracefs_instance;
 struct tracefs_cpu;
@@ -28,6 +29,7 @@ struct dm_trace {
 	unsigned int subbuf_size;
 	bool mounted_tracefs, mounted_debugfs;
 	char tracefs_mnt[256], debugfs_mnt[256];
+	char debugfs[512];	/* where debugfs is, mounted by us or not; "" none */
 	bool on;
 };
 
@@ -78,7 +80,7 @@ void dm_trace_free_list(char **list);
 struct tep_handle *dm_trace_local_tep(const char *const *systems);
 
 /* The driver's debugfs stats text, NULL when there is none. */
-char *dm_trace_driver_stats(void);
+char *dm_trace_driver_stats(const struct dm_trace *t);
 
 /* Undoes everything above that was done; safe to call more than once. */
 void dm_trace_cleanup(struct dm_trace *t);

@@ -5,9 +5,11 @@
  * them, and trace-cmd report (the real one) must read them too.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event-parse.h>
@@ -1157,6 +1159,44 @@ static void t_decode_every_field(void)
 	sc_free(&s);
 }
 
+/* A parent that ignores SIGCHLD (the kernel then reaps children by
+ * itself) must not hang the report's probe of the file. */
+static void t_sigchld_ignored(void)
+{
+	struct scen s;
+	uint64_t ts = 1000;
+	const char *p = path_of("chld.dat");
+	pid_t pid;
+	int st = -1;
+
+	sc_init(&s);
+	sc_migrate_to_dev(&s, &ts, 0, 100, A0, 2, DEVPFN, SHPFN);
+	sc_fault_back(&s, &ts, 0, 100, A0, DEVPFN, SHPFN, 1000, true);
+	sc_fault_back(&s, &ts, 0, 100, A0 + PAGE, DEVPFN + 1, SHPFN + 1, 1000, true);
+	CHECK_EQ(sc_write_dat(&s, p, NULL), 0);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDOUT_FILENO);
+		signal(SIGCHLD, SIG_IGN);	/* inherited across exec */
+		execl(t_analyzer, t_analyzer, "report", p, (char *)NULL);
+		_exit(127);
+	}
+	CHECK(pid > 0, "fork");
+	/* 20 s: a hang is a failure, not a stuck test */
+	for (int i = 0; pid > 0 && i < 200 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (pid > 0 && waitpid(pid, NULL, WNOHANG) == 0 && kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		CHECK(0, "analyzer report hung with SIGCHLD ignored");
+	} else {
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status 0x%x", st);
+	}
+	sc_free(&s);
+}
+
 const struct t_case file_tests[] = {
 	{ "file: writer -> libtracecmd -> engine equals the engine fed directly", t_roundtrip },
 	{ "file: many pages, 4 CPUs, 8K pages, time extends, trace_clock", t_many_pages },
@@ -1176,5 +1216,6 @@ const struct t_case file_tests[] = {
 	{ "file: old format without 'order' reads as order 0", t_old_format_without_order },
 	{ "cli: huge folio leak: pages in the table, JSON and the cross-check", t_cli_huge_leak },
 	{ "file: every field of every event decodes into its own member", t_decode_every_field },
+	{ "cli: report with SIGCHLD ignored by its parent", t_sigchld_ignored },
 	{ NULL, NULL },
 };
