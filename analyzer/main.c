@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* analyzer: record and diagnose the dmirror driver's tracepoints. */
+/* analyzer: record and diagnose device-private memory migrations. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +29,10 @@ static void usage(FILE *f)
 		"       analyzer report [options] [FILE]\n"
 		"       analyzer --version\n"
 		"\n"
-		"Records the dmirror driver's tracepoints while CMD runs and diagnoses\n"
-		"fault loops and leaked shadow pages.  'analyzer COMMAND --help' for more;\n"
-		"man analyzer(1), docs/analyzer.md.\n");
+		"Records a workload's device-memory migrations (the dmirror driver's\n"
+		"tracepoints, or probes on the kernel's migration code for any HMM driver)\n"
+		"and diagnoses fault loops and leaked pages.  'analyzer COMMAND --help' for\n"
+		"more; man analyzer(1), docs/analyzer.md.\n");
 }
 
 int main(int argc, char **argv)

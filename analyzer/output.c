@@ -80,12 +80,6 @@ static void describe_kernel(const struct dm_loop *l, enum dm_cause c, uint64_t e
 				 "busy (locked, pinned, or its entry changed under the fault)",
 				 l->last_npages, inferred_text(l), ev, seen, own, basis_text(l->owner_basis));
 		break;
-	case DM_CAUSE_SETUP_ERROR:
-		snprintf(buf, n,
-			 "migrate_vma_setup failed (ret=%d) in %" PRIu64 " of %" PRIu64
-			 " faults, so the fault never migrates the page",
-			 l->last_ret, ev, seen);
-		break;
 	case DM_CAUSE_NOT_MIGRATED:
 		snprintf(buf, n,
 			 "migrate_vma_setup collected the page but migrate_vma_finalize moved nothing in %"
@@ -121,6 +115,13 @@ void dm_describe_cause(const struct dm_loop *l, char *buf, size_t n)
 			 "no dmirror_devmem_fault event was recorded for it: only the driver's guard saw the loop");
 		return;
 	}
+	if (c == DM_CAUSE_SETUP_ERROR) {
+		snprintf(buf, n,
+			 "migrate_vma_setup failed (ret=%d) in %" PRIu64 " of %" PRIu64
+			 " faults, so the fault never migrates the page",
+			 l->last_ret, ev, seen);
+		return;
+	}
 	if (l->kernel) {
 		describe_kernel(l, c, ev, seen, buf, n);
 		return;
@@ -132,12 +133,6 @@ void dm_describe_cause(const struct dm_loop *l, char *buf, size_t n)
 			 "does not match the owner of the device page (owner_match=0 in %" PRIu64
 			 " of %" PRIu64 " faults)",
 			 l->last_npages, ev, seen);
-		break;
-	case DM_CAUSE_SETUP_ERROR:
-		snprintf(buf, n,
-			 "migrate_vma_setup failed (ret=%d) in %" PRIu64 " of %" PRIu64
-			 " faults, so the fault never migrates the page",
-			 l->last_ret, ev, seen);
 		break;
 	case DM_CAUSE_NOT_COLLECTED:
 		snprintf(buf, n,

@@ -43,6 +43,16 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+const char *t_path(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", t_dir, name);
+	return buf[i];
+}
+
 int t_run(const char *cmd, char **out, char **err)
 {
 	char o[512], e[512], *full;

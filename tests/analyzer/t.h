@@ -39,6 +39,8 @@ extern const struct t_case kernel_tests[];
 
 /* a scratch directory for the run (made by the runner) */
 extern char t_dir[];
+/* name in the scratch directory (one of the last four returned stays valid) */
+const char *t_path(const char *name);
 /* path of the analyzer binary under test ($ANALYZER) */
 extern const char *t_analyzer;
 

@@ -26,15 +26,6 @@
 #define DEVPFN 0x200000ull
 #define SHPFN 0x60000ull
 
-static char *path_of(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", t_dir, name);
-	return buf[i];
-}
 
 /* a trace with a bit of everything: two processes, cycles, one loop, two leaks */
 static void mixed(struct scen *s)
@@ -109,7 +100,7 @@ static void t_roundtrip(void)
 	struct dm_config cfg = { .loop_threshold = 8, .ctx = &c1, .on_cycle = count_cycle };
 	const struct dm_result *x, *y;
 	char err[256] = "";
-	const char *p = path_of("mixed.dat");
+	const char *p = t_path("mixed.dat");
 
 	mixed(&s);
 	CHECK_EQ(sc_write_dat(&s, p, NULL), 0);
@@ -174,7 +165,7 @@ static void t_many_pages(void)
 	struct sc_file_opts o = { .cpus = 4, .page_size = 8192, .trace_clock = true };
 	uint64_t ts = 1;
 	char err[256] = "";
-	const char *p = path_of("many.dat");
+	const char *p = t_path("many.dat");
 
 	sc_init(&s);
 	for (int i = 0; i < 3000; i++) {
@@ -216,7 +207,7 @@ static void t_lost_in_pages(void)
 	struct cyc_count cc = { 0 };
 	uint64_t ts = 1;
 	char err[256] = "", cmd[1024], *out = NULL, *er = NULL;
-	const char *p = path_of("lost.dat");
+	const char *p = t_path("lost.dat");
 	int rc;
 
 	sc_init(&s);
@@ -276,7 +267,7 @@ static void t_cli_clean(void)
 	struct scen s;
 	uint64_t ts = 1;
 	char cmd[1024], *out = NULL, *er = NULL;
-	const char *p = path_of("clean.dat");
+	const char *p = t_path("clean.dat");
 	int rc;
 
 	sc_init(&s);
@@ -292,7 +283,7 @@ static void t_cli_clean(void)
 		.meta = "command: ./workload\n" }), 0);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' report", t_dir, t_analyzer);
 	/* default file name is trace.dat */
-	rename(p, path_of("trace.dat"));
+	rename(p, t_path("trace.dat"));
 	rc = t_run(cmd, &out, &er);
 	CHECK_EQ(rc, 0);
 	CHECK(strstr(out, "Verdict: clean") != NULL, "output:\n%s", out);
@@ -310,7 +301,7 @@ static void t_cli_loop_and_leaks(void)
 {
 	struct scen s;
 	char cmd[1024], *out = NULL, *er = NULL, addr[64];
-	const char *p = path_of("mixed2.dat");
+	const char *p = t_path("mixed2.dat");
 	int rc;
 
 	mixed(&s);
@@ -349,7 +340,7 @@ static void t_cli_json(void)
 {
 	struct scen s;
 	char cmd[2048], *out = NULL, *er = NULL;
-	const char *p = path_of("mixed3.dat");
+	const char *p = t_path("mixed3.dat");
 	int rc;
 
 	mixed(&s);
@@ -445,13 +436,13 @@ static void small_scen(struct scen *s)
 static void t_bad_inputs(void)
 {
 	struct scen s;
-	const char *good = path_of("good.dat");
-	const char *bad = path_of("bad.dat");
+	const char *good = t_path("good.dat");
+	const char *bad = t_path("bad.dat");
 	char *data;
 	size_t len;
 	char *hp;
 
-	expect_exit2(path_of("does-not-exist.dat"), "missing", "No such file");
+	expect_exit2(t_path("does-not-exist.dat"), "missing", "No such file");
 	/* found by the fuzzer: a padding event whose length word is negative
 	 * kept libtracecmd going round one page for ever */
 	expect_exit2("../tests/fuzz/regressions/negative-padding-length.dat",
@@ -610,8 +601,8 @@ static void t_bad_inputs(void)
 static void t_truncation_sweep(void)
 {
 	struct scen s;
-	const char *good = path_of("sweep.dat");
-	const char *bad = path_of("sweep-bad.dat");
+	const char *good = t_path("sweep.dat");
+	const char *bad = t_path("sweep-bad.dat");
 	size_t len, step, tested = 0, failed = 0;
 	char *data;
 
@@ -652,8 +643,8 @@ static void t_truncation_sweep(void)
 static void t_corruption_no_crash(void)
 {
 	struct scen s;
-	const char *good = path_of("fuzz.dat");
-	const char *bad = path_of("fuzz-bad.dat");
+	const char *good = t_path("fuzz.dat");
+	const char *bad = t_path("fuzz-bad.dat");
 	size_t len;
 	char *data, cmd[1024];
 	uint64_t seed = 0x1234567;
@@ -710,7 +701,7 @@ static void t_corruption_no_crash(void)
 static void t_tracecmd_reads_our_file(void)
 {
 	struct scen s;
-	const char *p = path_of("tc.dat");
+	const char *p = t_path("tc.dat");
 	char cmd[1024], *out = NULL, *er = NULL;
 	int rc, n = 0, sched = 0;
 
@@ -761,7 +752,7 @@ static void t_tracecmd_reads_our_file(void)
 static void t_v7(void)
 {
 	struct scen s;
-	const char *p6 = path_of("v6.dat"), *p7 = path_of("v7.dat");
+	const char *p6 = t_path("v6.dat"), *p7 = t_path("v7.dat");
 	char cmd[1024], *out = NULL, *er = NULL;
 	int rc;
 
@@ -807,7 +798,7 @@ static void t_sched_618(void)
 	struct dm_analysis *a;
 	struct cyc_count cc = { 0 };
 	char err[256] = "";
-	const char *p = path_of("s618.dat");
+	const char *p = t_path("s618.dat");
 
 	mixed(&s);
 	CHECK_EQ(sc_write_dat(&s, p, &(struct sc_file_opts){ .sched_618 = true }), 0);
@@ -863,7 +854,7 @@ static void t_live_reader(void)
 		s.ev[i].ts += 20000000000ull;
 	memset(&sink, 0, sizeof(sink));
 	sc_page_sink = collect_page;
-	CHECK_EQ(sc_write_dat(&s, path_of("live.dat"), NULL), 0);
+	CHECK_EQ(sc_write_dat(&s, t_path("live.dat"), NULL), 0);
 	sc_page_sink = NULL;
 	tep = sc_make_tep();
 	direct = dm_analysis_new(&cfg);
@@ -904,17 +895,17 @@ static void t_writer_errors(void)
 	char err[256] = "";
 	struct dat_writer *w;
 
-	w = dat_writer_new(path_of("no/such/dir/x.dat"), 2, 4096, 8, err, sizeof(err));
+	w = dat_writer_new(t_path("no/such/dir/x.dat"), 2, 4096, 8, err, sizeof(err));
 	CHECK(w == NULL && strstr(err, "cannot create"), "err: %s", err);
 	dat_writer_free(w);
-	w = dat_writer_new(path_of("x.dat"), 2, 1000, 8, err, sizeof(err));
+	w = dat_writer_new(t_path("x.dat"), 2, 1000, 8, err, sizeof(err));
 	CHECK(w == NULL, "a page size that is not a power of two");
 	dat_writer_free(w);
 	/* an unfinished writer leaves nothing behind */
-	w = dat_writer_new(path_of("unfinished.dat"), 2, 4096, 8, err, sizeof(err));
+	w = dat_writer_new(t_path("unfinished.dat"), 2, 4096, 8, err, sizeof(err));
 	CHECK(w != NULL, "%s", err);
 	dat_writer_free(w);
-	CHECK(access(path_of("unfinished.dat"), F_OK) != 0, "unfinished file exists");
+	CHECK(access(t_path("unfinished.dat"), F_OK) != 0, "unfinished file exists");
 	{
 		char cmd[600], *out = NULL;
 
@@ -980,7 +971,7 @@ static void t_old_format_without_order(void)
 	struct dm_reader *rd = NULL;
 	struct cyc_count cc = { 0 };
 	char err[256] = "";
-	const char *p = path_of("old.dat");
+	const char *p = t_path("old.dat");
 	const struct dm_result *x, *y;
 
 	/* the mixed trace of a driver without 'order': read, same result */
@@ -1038,7 +1029,7 @@ static void t_cli_huge_leak(void)
 {
 	struct scen s;
 	char cmd[2048], *out = NULL, *er = NULL;
-	const char *p = path_of("huge.dat");
+	const char *p = t_path("huge.dat");
 	int rc;
 
 	huge_leak(&s);
@@ -1117,7 +1108,7 @@ static void t_decode_every_field(void)
 	struct decoded d = { 0 };
 	struct tracecmd_input *h;
 	char err[256] = "";
-	const char *p = path_of("fields.dat");
+	const char *p = t_path("fields.dat");
 	uint64_t ts = 1000;
 
 	sc_init(&s);
@@ -1165,7 +1156,7 @@ static void t_sigchld_ignored(void)
 {
 	struct scen s;
 	uint64_t ts = 1000;
-	const char *p = path_of("chld.dat");
+	const char *p = t_path("chld.dat");
 	pid_t pid;
 	int st = -1;
 

@@ -123,34 +123,24 @@ static void check_owner_loop(const struct dm_result *r, uint8_t basis, int n)
 	      r->loops[0].dev_pfn);
 }
 
-static void t_owner_btf(void)
+/* Where the page's owner comes from: BTF, the migration that made the
+ * page, or the last migration at the address. */
+static void t_owner_sources(void)
 {
-	struct scen s;
-	struct dm_analysis *a = owner_loop(12, true, true, &kconf_73, &s);
+	static const struct { bool btf, init; uint8_t basis; } cases[] = {
+		{ true, true, DM_OWNER_BTF },
+		{ false, true, DM_OWNER_INIT },
+		{ false, false, DM_OWNER_RANGE },
+	};
 
-	check_owner_loop(dm_analysis_result(a), DM_OWNER_BTF, 12);
-	dm_analysis_free(a);
-	sc_free(&s);
-}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct scen s;
+		struct dm_analysis *a = owner_loop(12, cases[i].btf, cases[i].init, &kconf_73, &s);
 
-static void t_owner_init(void)
-{
-	struct scen s;
-	struct dm_analysis *a = owner_loop(12, false, true, &kconf_73, &s);
-
-	check_owner_loop(dm_analysis_result(a), DM_OWNER_INIT, 12);
-	dm_analysis_free(a);
-	sc_free(&s);
-}
-
-static void t_owner_range(void)
-{
-	struct scen s;
-	struct dm_analysis *a = owner_loop(12, false, false, &kconf_73, &s);
-
-	check_owner_loop(dm_analysis_result(a), DM_OWNER_RANGE, 12);
-	dm_analysis_free(a);
-	sc_free(&s);
+		check_owner_loop(dm_analysis_result(a), cases[i].basis, 12);
+		dm_analysis_free(a);
+		sc_free(&s);
+	}
 }
 
 /* n faults at A0 built by one of the helpers below */
@@ -429,16 +419,6 @@ static const char kp_meta[] =
 	"sym.5: dmirror_migrate_to_device+0x1d5 [hmm_foreign_owner]\n"
 	"sym.6: dmirror_devmem_fault+0x11c [hmm_foreign_owner]\n";
 
-static char *path_of(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", t_dir, name);
-	return buf[i];
-}
-
 static void t_file_roundtrip(void)
 {
 	for (int no_args = 0; no_args < 2; no_args++) {
@@ -448,7 +428,7 @@ static void t_file_roundtrip(void)
 		struct dm_analysis *direct, *viafile;
 		struct dm_reader *rd;
 		struct dm_config cfg = { .loop_threshold = 8, .kconf = kconf_73 };
-		const char *p = path_of(no_args ? "kp61.dat" : "kp.dat");
+		const char *p = t_path(no_args ? "kp61.dat" : "kp.dat");
 		char err[256] = "";
 		const struct dm_result *x, *y;
 
@@ -503,7 +483,7 @@ static void t_cli_report(void)
 	struct scen s;
 	struct dm_analysis *a = owner_loop(12, true, true, &kconf_73, &s);
 	char cmd[1024], *out = NULL, *err = NULL;
-	const char *p = path_of("kpcli.dat");
+	const char *p = t_path("kpcli.dat");
 	int rc;
 
 	dm_analysis_free(a);
@@ -587,7 +567,7 @@ static void t_scrub(void)
 	fclose(f);
 	/* the formats, as the file writer lays them out */
 	sc_init(&s);
-	CHECK_EQ(sc_write_dat(&s, path_of("fmt.dat"), &o), 0);
+	CHECK_EQ(sc_write_dat(&s, t_path("fmt.dat"), &o), 0);
 	tep = sc_make_tep_kernel();
 	setup = tep_find_event_by_name(tep, "dmirror_analyzer_4242", "mv_setup");
 	fpage = tep_find_event_by_name(tep, "dmirror_analyzer_4242", "mv_setup_fpage");
@@ -669,9 +649,7 @@ out:
 
 const struct t_case kernel_tests[] = {
 	{ "kernel: a clean cycle: counts each way, no loop, no leak", t_clean },
-	{ "kernel: owner mismatch, the page's owner through BTF", t_owner_btf },
-	{ "kernel: owner mismatch, the owner of the migration that made the page", t_owner_init },
-	{ "kernel: owner mismatch, the owner of the last migration at the address", t_owner_range },
+	{ "kernel: owner mismatch: the page's owner from BTF, its migration, its address", t_owner_sources },
 	{ "kernel: busy page, setup error, not migrated, no setup, lock contended", t_causes },
 	{ "kernel: faults retried under the per-VMA lock are not loops", t_vma_lock_retry },
 	{ "kernel: 6.1: collected 0 inferred when the driver skips pages and finalize", t_inferred_cpages },

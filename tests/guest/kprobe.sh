@@ -25,6 +25,35 @@ unload_foreign() {
 	rmmod "$FOREIGN" || fail "rmmod $FOREIGN"
 }
 
+# stop_the_loop: record the workload on the loaded foreign driver's
+# device with --live --stop-on-loop, which must kill it; then the report
+# (report.txt, report.json) must say there is a problem.  The workload's
+# output is in wl.out.
+stop_the_loop() {
+	timeout 300 analyzer record --live --stop-on-loop -o loop.dat -- \
+		workload -d /dev/hmm_dmirror0 -s 1 > wl.out 2> rec.err
+	rc=$?
+	cat wl.out rec.err
+	expect_eq "$rc" 137 "the workload killed by --stop-on-loop"
+	grep -q 'LIVE .*fault loop' rec.err || fail "no live fault-loop notice"
+	expect_nothing_left "--stop-on-loop"
+	analyzer report loop.dat > report.txt
+	rc=$?
+	cat report.txt
+	expect_eq "$rc" 1 "analyzer report exit status with a fault loop"
+	analyzer report --json loop.dat > report.json
+}
+
+# wait_instance PID: until analyzer PID has its instance (made once its
+# probes are placed)
+wait_instance() {
+	i=0
+	until ls $DM_TRACEFS/instances | grep -qx "dmirror-analyzer-$1"; do
+		i=$((i + 1)); [ $i -lt 300 ] || fail "analyzer $1 made no instance"
+		sleep 0.1
+	done
+}
+
 # What of ours is in tracefs: dynamic events of our groups, our instances.
 kp_left() {
 	grep 'dmirror_analyzer_' $DM_TRACEFS/dynamic_events
@@ -58,6 +87,20 @@ no_kernel_pointer() {
 			fail "a kernel address in $f"
 		fi
 	done
+}
+
+# The address of the workload's first page on the device, as it printed
+# it ("on-device page 0 vaddr 0x...")
+workload_page0() {
+	sed -n 's/^on-device page 0 vaddr \(0x[0-9a-f]*\) .*/\1/p' "$1" | head -n1
+}
+
+# debug kernels run the kernel-probe cases that take the BTF path (61,
+# 62); the others' recording is the same on both flavours, and takes
+# minutes under a debug kernel's single TCG thread
+skip_on_debug() {
+	[ "$DM_FLAVOUR" = debug ] &&
+		skip "debug kernel: this recording is the default kernels' (BTF: 61, 62)"
 }
 
 # The range of the workload's first migration to the device in TRACE

@@ -7,6 +7,7 @@
 # ours is left in tracefs.
 . /opt/dmirror/lib.sh
 . /opt/dmirror/kprobe.sh
+skip_on_debug
 
 load_foreign hmm_foreign
 top_state > before.txt

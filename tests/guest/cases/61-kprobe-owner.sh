@@ -10,19 +10,7 @@
 . /opt/dmirror/kprobe.sh
 
 load_foreign hmm_foreign_owner
-timeout 300 analyzer record --live --stop-on-loop -o loop.dat -- \
-	workload -d /dev/hmm_dmirror0 -s 1 2> rec.err
-rc=$?
-cat rec.err
-expect_eq "$rc" 137 "the workload killed by --stop-on-loop"
-grep -q 'LIVE .*fault loop' rec.err || fail "no live fault-loop notice"
-expect_nothing_left "--stop-on-loop"
-
-analyzer report loop.dat > report.txt
-rc=$?
-cat report.txt
-expect_eq "$rc" 1 "analyzer report exit status with a fault loop"
-analyzer report --json loop.dat > report.json
+stop_the_loop
 expect_eq "$(grep -c '"cause": {"code": "owner_mismatch"' report.json)" 1 "fault loops with the owner-mismatch cause"
 expect_ge "$(jnum count report.json)" 8 "faults in the loop"
 cb=$(jstr callback report.json)
@@ -40,8 +28,8 @@ fi
 grep -q 'the fault path passed pgmap_owner owner#2, but the device page.s owner is owner#1' report.txt ||
 	fail "the cause does not name the two owners"
 addr=$(jstr addr report.json)
-range=$(todev_range loop.dat)
-in_range "$addr" "$range" || fail "the loop at $addr is not in the workload's buffer [$range)"
+page0=$(workload_page0 wl.out)
+expect_eq "$addr" "$page0" "the loop's address: the workload's page on the device"
 no_kernel_pointer report.txt report.json rec.err
 unload_foreign
-echo "owner bug: loop at $addr in [$range), callback $cb, owner from $basis"
+echo "owner bug: loop at $addr (the workload's page), callback $cb, owner from $basis"

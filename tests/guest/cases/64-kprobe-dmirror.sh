@@ -7,6 +7,7 @@
 # loop too.
 . /opt/dmirror/lib.sh
 . /opt/dmirror/kprobe.sh
+skip_on_debug
 knob() { echo "$2" > $DM_DEBUGFS/$1 || fail "cannot set $1=$2"; }
 
 load_dmirror

@@ -7,6 +7,7 @@
 # essential one fails the recording with one line and leaves nothing.
 . /opt/dmirror/lib.sh
 . /opt/dmirror/kprobe.sh
+skip_on_debug
 
 load_foreign hmm_foreign
 top_state > before.txt
@@ -14,11 +15,7 @@ top_state > before.txt
 note "SIGINT"
 analyzer record --source kernel -o int.dat -- workload -d /dev/hmm_dmirror0 -q -s 16 -i 1000000 2> int.err &
 pid=$!
-i=0
-until grep -q "dmirror_analyzer_$pid/" $DM_TRACEFS/dynamic_events; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "analyzer $pid placed no probe"
-	sleep 0.1
-done
+wait_instance $pid
 sleep 1
 kill -INT $pid
 wait $pid
@@ -35,11 +32,7 @@ expect_eq "$?" 0 "the report of the interrupted recording"
 note "SIGKILL, then the next run"
 analyzer record --source kernel -o k.dat -- workload -d /dev/hmm_dmirror0 -q -s 16 -i 1000000 &
 pid=$!
-i=0
-until grep -q "dmirror_analyzer_$pid/" $DM_TRACEFS/dynamic_events; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "analyzer $pid placed no probe"
-	sleep 0.1
-done
+wait_instance $pid
 sleep 1
 kill -KILL $pid
 wait $pid
