@@ -269,6 +269,9 @@ int main(int argc, char **argv)
 	size_t size;
 	char *buf;
 
+	/* line by line even into a file: a killed workload has said what it did */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	page_size = sysconf(_SC_PAGESIZE);
 	parse_options(argc, argv, &o);
 	size = o.npages * page_size;

@@ -27,7 +27,9 @@ cat int.err
 [ -s int.dat ] || fail "no file after SIGINT"
 expect_nothing_left "SIGINT"
 analyzer report int.dat > /dev/null
-expect_eq "$?" 0 "the report of the interrupted recording"
+rc=$?
+# 1: the flood before the kill may have lost events, which makes it incomplete
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "the interrupted recording is not readable (report exit $rc)"
 
 note "SIGKILL, then the next run"
 analyzer record --source kernel -o k.dat -- workload -d /dev/hmm_dmirror0 -q -s 16 -i 1000000 &
