@@ -99,6 +99,53 @@ for s in $(awk '{ split($1, a, ":"); print a[2] }' trace.med | sort -un); do
 	done
 done
 
+# 2b. What the kernel-probe source costs: the same driver not recorded,
+# recorded through its own tracepoints, and through the kernel probes
+# (analyzer record --source kernel, what a driver without tracepoints
+# gets); the order rotates round by round, and each round's ratios are
+# paired before the median is taken.
+note "kernel-probe recording cost: not recorded, dmirror tracepoints, kernel probes; rotating"
+kp_one() {
+	case $1 in
+	off) migrate_bench -r 1 $sargs /dev/dmirror0 ;;
+	dm) analyzer record --source dmirror -o kp.dat -- migrate_bench -r 1 $sargs /dev/dmirror0 2>/dev/null ;;
+	kp) analyzer record --source kernel -o kp.dat -- migrate_bench -r 1 $sargs /dev/dmirror0 2>/dev/null ;;
+	esac | awk -v l="$1" -v r="$2" '$1 == "RESULT" { printf "%s %s %s %s %.0f\n", l, r, $3, $4, $7 / $6 }'
+}
+for r in $(seq "$rounds"); do
+	case $((r % 3)) in
+	0) order="off dm kp" ;;
+	1) order="dm kp off" ;;
+	*) order="kp off dm" ;;
+	esac
+	for m in $order; do kp_one $m $r >> kprobe.txt; done
+done
+rm -f kp.dat
+table "kprobes|size|way|not recorded pages/s|dmirror recorded/not|kernel probes recorded/not|spread kernel/not|kernel probes/dmirror"
+awk '{ ns[$1, $2, $3, $4] = $5; key[$3 " " $4] = 1; rounds[$2] = 1 }
+END {
+	for (k in key) {
+		split(k, a, " ")
+		n = 0
+		for (r in rounds) {
+			off = ns["off", r, a[1], a[2]]; dm = ns["dm", r, a[1], a[2]]; kp = ns["kp", r, a[1], a[2]]
+			if (!off || !dm || !kp) continue
+			n++; rd[n] = off / dm; rk[n] = off / kp; rkd[n] = dm / kp; o[n] = off
+		}
+		if (!n) continue
+		# median of the per-round ratios, with their spread
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) {
+			if (rd[j] < rd[i]) { x = rd[i]; rd[i] = rd[j]; rd[j] = x }
+			if (rk[j] < rk[i]) { x = rk[i]; rk[i] = rk[j]; rk[j] = x }
+			if (rkd[j] < rkd[i]) { x = rkd[i]; rkd[i] = rkd[j]; rkd[j] = x }
+			if (o[j] < o[i]) { x = o[i]; o[i] = o[j]; o[j] = x }
+		}
+		m = int((n + 1) / 2)
+		printf "TABLE|R|kprobes|%s|%s|%.0f|%.2f|%.2f|%.2f-%.2f|%.2f\n", a[1], a[2], 1e9 / o[m],
+			rd[m], rk[m], rk[1], rk[n], rkd[m]
+	}
+}' kprobe.txt | sort -t'|' -k4,4 -k5,5
+
 # 3. Analyzer speed: one recorded trace of at least $events dmirror events
 # (about six per page per migration cycle), then ten times that.  The
 # workload's pages move one by one (THP off here: huge folios would make
