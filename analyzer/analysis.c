@@ -702,8 +702,15 @@ static void ev_setup(struct dm_analysis *a, const struct dm_event *ev)
 	uint32_t pi;
 
 	pi = proc_get(a, tgid_of(a, ev->tid), true);
-	if (ev->setup.ret)
+	if (ev->setup.ret) {
 		BUMP(a, pi, setup_failed, 1);
+	} else {
+		unsigned int d = ev->setup.dir == DM_DIR_TO_DEV ? DM_DIR_TO_DEV : DM_DIR_TO_RAM;
+
+		BUMP(a, pi, calls[d], 1);
+		BUMP(a, pi, requested[d], ev->setup.npages);
+		BUMP(a, pi, collected[d], ev->setup.cpages);
+	}
 	/* npages = (end - start) >> PAGE_SHIFT: the page size */
 	if (ev->setup.npages && ev->setup.end > ev->setup.start &&
 	    (ev->setup.end - ev->setup.start) % ev->setup.npages == 0) {

@@ -241,6 +241,9 @@ struct dm_counts {
 	uint64_t leaks;			/* leaked shadow pages */
 	uint64_t setup_failed;		/* migrate_vma_setup returned an error */
 	uint64_t guard;			/* fault_loop_guard events */
+	/* migrate_vma_setup calls, each way: pages asked for and collected
+	 * (what moved is to_dev, to_ram_*) */
+	uint64_t calls[2], requested[2], collected[2];
 };
 
 /* Per migration cycle, per process outside cycles, and in total. */

@@ -96,6 +96,11 @@ static void json_counts(FILE *f, const struct dm_stats *s)
 		c->to_dev, c->to_ram_fault, c->to_ram_ioctl, c->copies_to_dev, c->copies_to_ram,
 		c->faults, c->faults_no_progress, c->sigbus, c->frees, c->leaks, c->setup_failed,
 		c->guard);
+	fprintf(f, "\"calls\": {\"to_dev\": {\"calls\": %" PRIu64 ", \"requested\": %" PRIu64
+		", \"collected\": %" PRIu64 ", \"migrated\": %" PRIu64 "}, \"to_ram\": {\"calls\": %" PRIu64
+		", \"requested\": %" PRIu64 ", \"collected\": %" PRIu64 ", \"migrated\": %" PRIu64 "}}, ",
+		c->calls[0], c->requested[0], c->collected[0], c->to_dev, c->calls[1], c->requested[1],
+		c->collected[1], c->to_ram_fault + c->to_ram_ioctl);
 	fprintf(f, "\"fault_latency_ns\": {\"count\": %" PRIu64, l->count);
 	if (l->count)
 		fprintf(f, ", \"min\": %" PRIu64 ", \"median\": %" PRIu64 ", \"p99\": %" PRIu64
@@ -460,6 +465,15 @@ static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	if (res->outside.c.to_dev || res->outside.c.to_ram_fault || res->outside.c.to_ram_ioctl ||
 	    res->outside.c.faults || res->outside.c.frees || res->outside.c.leaks)
 		text_stats_row(f, "  outside any cycle", &res->outside);
+	{
+		const struct dm_counts *c = &res->total.c;
+
+		fprintf(f, "  migrate_vma_setup: to the device %" PRIu64 " call(s), %" PRIu64 " page(s) asked for, %"
+			PRIu64 " collected, %" PRIu64 " moved; back %" PRIu64 " call(s), %" PRIu64 " asked for, %"
+			PRIu64 " collected, %" PRIu64 " moved\n",
+			c->calls[0], c->requested[0], c->collected[0], c->to_dev, c->calls[1], c->requested[1],
+			c->collected[1], c->to_ram_fault + c->to_ram_ioctl);
+	}
 	if (kernel)
 		fprintf(f, "  device: %" PRIu64 " page(s) still on the device at the end; %" PRIu64
 			" page(s) freed that were initialised before the trace\n",

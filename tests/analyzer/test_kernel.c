@@ -73,6 +73,13 @@ static void t_clean(void)
 	CHECK_EQ(r->devprivate_faults, 4);
 	CHECK_EQ(r->cycles, 1);
 	CHECK_EQ(r->total.lat.count, 4);
+	/* per call: asked for, collected (what moved is to_dev, to_ram) */
+	CHECK_EQ(r->total.c.calls[DM_DIR_TO_DEV], 1);
+	CHECK_EQ(r->total.c.requested[DM_DIR_TO_DEV], 4);
+	CHECK_EQ(r->total.c.collected[DM_DIR_TO_DEV], 4);
+	CHECK_EQ(r->total.c.calls[DM_DIR_TO_RAM], 4);
+	CHECK_EQ(r->total.c.requested[DM_DIR_TO_RAM], 4);
+	CHECK_EQ(r->total.c.collected[DM_DIR_TO_RAM], 4);
 	CHECK(r->kernel_source, "the kernel source was not noticed");
 	dm_analysis_free(a);
 	sc_free(&s);
