@@ -152,9 +152,8 @@ struct dm_event {
 			uint64_t caller;	/* symbol token: where it returned to */
 		} kp_ret;
 		struct {
-			uint32_t chunk;
 			uint64_t start, end, npages, cpages;
-			uint64_t migrate, compound;	/* src[] entries marked MIGRATE, of them compound */
+			uint64_t migrate;	/* src[] entries marked MIGRATE */
 		} kp_mv;
 		struct {
 			uint64_t page, pgmap, owner, ops;
@@ -382,7 +381,8 @@ struct dm_result {
 	uint64_t vma_lock_retries;	/* ... given back under the per-VMA lock */
 	uint64_t lock_waits;		/* ... that waited for a locked device page */
 	uint64_t migrate_calls;		/* migrate_vma_setup() calls */
-	uint64_t uninspected;		/* src[] entries past what the probes read */
+	uint64_t inferred_calls;	/* ... over more pages than src[] shows: moved pages */
+	uint64_t inferred_pages;	/* counted from device-page inits and frees */
 	uint64_t hmm_calls, hmm_errors, hmm_ebusy;
 
 	/* lost events, from the event stream (DM_EV_LOST) */

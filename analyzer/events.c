@@ -20,7 +20,7 @@
 #define STR	(1u << 1)	/* char[] or __data_loc char[]: copied, bounded */
 #define BASE	(1u << 2)	/* STR: only what follows the last '/' */
 #define HAS	(1u << 3)	/* sets the bool at .has when the format has it */
-#define MIGR	(1u << 4)	/* a migrate_pfn array: counts into .off and .off2 */
+#define MIGR	(1u << 4)	/* a migrate_pfn array: its MIGRATE entries counted */
 
 /*
  * One field: its name in the format ("a|b": the first of those the event
@@ -31,14 +31,12 @@ struct fspec {
 	unsigned int flags;
 	unsigned short off, size;	/* the member of struct dm_event */
 	unsigned short has;		/* HAS: the bool member saying it was there */
-	unsigned short off2;		/* MIGR: the member counting compound entries */
 };
 
 #define M_OFF(m) ((unsigned short)offsetof(struct dm_event, m))
 #define M_SIZE(m) ((unsigned short)sizeof(((struct dm_event *)0)->m))
-#define FLD(n, fl, m) { n, fl, M_OFF(m), M_SIZE(m), 0, 0 }
-#define FLD_HAS(n, m, h) { n, OPT | HAS, M_OFF(m), M_SIZE(m), M_OFF(h), 0 }
-#define FLD_MIGR(n, m, m2) { n, MIGR, M_OFF(m), M_SIZE(m), 0, M_OFF(m2) }
+#define FLD(n, fl, m) { n, fl, M_OFF(m), M_SIZE(m), 0 }
+#define FLD_HAS(n, m, h) { n, OPT | HAS, M_OFF(m), M_SIZE(m), M_OFF(h) }
 
 /* The system of the kernel-probe events: our group, whatever its pid. */
 #define KP_SYSTEM DM_KP_GROUP_PREFIX
@@ -108,13 +106,10 @@ static const struct espec specs[] = {
 	{ KP_SYSTEM, "mv_pages", DM_EV_KP_PAGES, false, {
 		FLD("start", 0, kp_mv.start), FLD("end", 0, kp_mv.end),
 		FLD("npages", 0, kp_mv.npages), FLD("cpages", 0, kp_mv.cpages) } },
-#define KP_FINAL(name) \
-	{ KP_SYSTEM, name, DM_EV_KP_FINAL, false, { \
-		FLD("chunk", 0, kp_mv.chunk), FLD("start", 0, kp_mv.start), \
-		FLD("end", 0, kp_mv.end), FLD("npages", 0, kp_mv.npages), \
-		FLD("cpages", 0, kp_mv.cpages), FLD_MIGR("src", kp_mv.migrate, kp_mv.compound) } }
-	KP_FINAL("mv_final0"), KP_FINAL("mv_final1"), KP_FINAL("mv_final2"), KP_FINAL("mv_final3"),
-	KP_FINAL("mv_final4"), KP_FINAL("mv_final5"), KP_FINAL("mv_final6"), KP_FINAL("mv_final7"),
+	{ KP_SYSTEM, "mv_final", DM_EV_KP_FINAL, false, {
+		FLD("start", 0, kp_mv.start), FLD("end", 0, kp_mv.end),
+		FLD("npages", 0, kp_mv.npages), FLD("cpages", 0, kp_mv.cpages),
+		FLD("src", MIGR, kp_mv.migrate) } },
 	{ KP_SYSTEM, "mv_final_ret", DM_EV_KP_FINAL_RET, false, { { NULL } } },
 	{ KP_SYSTEM, "dev_page_init", DM_EV_KP_PAGE_INIT, false, {
 		FLD("page", 0, kp_init.page), FLD("pgmap", OPT, kp_init.pgmap),
@@ -391,17 +386,15 @@ static int rd_str(struct dm_decoder *d, struct tep_record *rec,
 	return 0;
 }
 
-/* MIGRATE_PFN_MIGRATE and MIGRATE_PFN_COMPOUND (include/linux/migrate.h;
- * the same bits in 6.1, 6.12 and 7.x, COMPOUND only in 7.x) */
+/* MIGRATE_PFN_MIGRATE (include/linux/migrate.h; the same in 6.1, 6.12
+ * and 7.x: tests/lint/probe-table) */
 #define MPFN_MIGRATE (1ull << 1)
-#define MPFN_COMPOUND (1ull << 4)
 
-/* Counts the entries of a migrate_pfn array marked MIGRATE, and of those
- * the compound ones (a whole PMD each). */
+/* Counts the entries of a migrate_pfn array marked MIGRATE. */
 static int rd_migr(struct dm_decoder *d, struct tep_record *rec, struct tep_format_field *f,
-		   uint64_t *migrate, uint64_t *compound)
+		   uint64_t *migrate)
 {
-	*migrate = *compound = 0;
+	*migrate = 0;
 	if (!f)
 		return 0;
 	if (f->offset < 0 || f->offset + f->size > rec->size)
@@ -412,11 +405,8 @@ static int rd_migr(struct dm_decoder *d, struct tep_record *rec, struct tep_form
 
 		if (d->native)
 			memcpy(&v, (char *)rec->data + f->offset + 8 * i, 8);
-		if (v & MPFN_MIGRATE) {
+		if (v & MPFN_MIGRATE)
 			(*migrate)++;
-			if (v & MPFN_COMPOUND)
-				(*compound)++;
-		}
 	}
 	return 0;
 }
@@ -475,12 +465,9 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 			continue;
 		}
 		if (fs->flags & MIGR) {
-			uint64_t m, c;
-
-			if (rd_migr(d, rec, e->f[j], &m, &c))
+			if (rd_migr(d, rec, e->f[j], &v))
 				return -1;
-			store(ev, fs->off, fs->size, m);
-			store(ev, fs->off2, fs->size, c);
+			store(ev, fs->off, fs->size, v);
 			continue;
 		}
 		if (rd(d, rec, e->f[j], &v))

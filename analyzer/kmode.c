@@ -48,13 +48,19 @@ struct call {
 	int32_t ret;
 	uint64_t ts, start, end, npages, cpages;
 	uint64_t owner, flags, fpage, caller, fpgmap, fowner;
-	uint64_t migrate, compound;
+	uint64_t migrate;		/* src[] entries marked MIGRATE */
+	uint64_t inits, frees;		/* device pages initialised and freed during it */
 };
 
 struct fault {
 	bool open, closing, setup, lock, has_uip, has_page, has_mtr;
 	uint32_t flags, ret;
 	uint64_t ts, ret_ts, addr, pte, uip, migrated, caller, page, mtr;
+	/* a fault-path call over more pages than src[] shows: its finalize
+	 * waits for the fault's end, when the fault page itself is freed */
+	bool fin_pending;
+	struct call pending;
+	uint64_t late_frees;
 };
 
 struct kt {
@@ -81,7 +87,6 @@ struct dm_kmode {
 	struct dm_analysis *a;
 	struct dm_kconf kc;
 	uint64_t page_size;
-	unsigned int pmd_order;
 	struct hmap tmap, pmap, rmap;
 	struct pool kts, kpages, kranges;
 };
@@ -97,8 +102,6 @@ struct dm_kmode *dm_kmode_new(struct dm_analysis *a, const struct dm_kconf *kc)
 	k->kc = *kc;
 	shift = kc->page_shift ? kc->page_shift : 12;
 	k->page_size = 1ull << shift;
-	/* a PMD maps a page of page table entries (8 bytes each) */
-	k->pmd_order = shift - 3;
 	pool_init(&k->kts, sizeof(struct kt));
 	pool_init(&k->kpages, sizeof(struct kpage));
 	pool_init(&k->kranges, sizeof(struct kranges));
@@ -247,13 +250,26 @@ static void feed(struct dm_kmode *k, struct dm_event *ev)
 	dm_analysis_feed_norm(k->a, ev);
 }
 
+/* More pages than the finalize event's src[] shows: what moved is
+ * counted from the device pages instead (probes.h). */
+static bool call_inferred(const struct call *c)
+{
+	return c->npages > DM_KP_FINAL_ENTRIES;
+}
+
 static uint64_t call_migrated(const struct dm_kmode *k, const struct call *c)
 {
 	/* without migrate_vma_pages() nothing moved, whatever src[] says
 	 * (unless the kernel could not probe it) */
 	if (!c->pages && !k->kc.no_pages_probe)
 		return 0;
-	return c->migrate - c->compound + (c->compound << k->pmd_order);
+	if (!call_inferred(c))
+		return c->migrate;
+	/* to the device: the destinations that were not given back; to
+	 * system memory: the device pages it freed */
+	if (c->dir == DM_DIR_TO_DEV)
+		return c->inits > c->frees ? c->inits - c->frees : 0;
+	return c->frees;
 }
 
 /* Whose owner the faulting page is: the page's own (BTF), the one it was
@@ -303,6 +319,28 @@ static void emit_setup(struct dm_kmode *k, struct kt *t)
 	feed(k, &ev);
 }
 
+static void emit_finalize(struct dm_kmode *k, struct kt *t, const struct call *c,
+			  uint64_t migrated, uint64_t ts)
+{
+	struct dm_event ev = { .ts = ts, .tid = t->tid, .kind = DM_EV_FINALIZE };
+	struct dm_result *res = dm_analysis_counters(k->a);
+
+	ev.fin.dir = c->dir;
+	ev.fin.fault = c->fault;
+	ev.fin.start = c->start;
+	ev.fin.end = c->end;
+	ev.fin.npages = c->npages;
+	ev.fin.cpages = c->cpages;
+	ev.fin.migrated = migrated;
+	ev.fin.has_duration = true;
+	ev.fin.duration_ns = ts >= c->ts ? ts - c->ts : 0;
+	if (call_inferred(c)) {
+		res->inferred_calls++;
+		res->inferred_pages += migrated;
+	}
+	feed(k, &ev);
+}
+
 /* The call ends: at finalize's return (fin), or abandoned. */
 static void call_close(struct dm_kmode *k, struct kt *t, uint64_t ts)
 {
@@ -313,30 +351,36 @@ static void call_close(struct dm_kmode *k, struct kt *t, uint64_t ts)
 		return;
 	if (!c->emitted)
 		emit_setup(k, t);
-	if (c->fin) {
-		struct dm_event ev = { .ts = ts, .tid = t->tid, .kind = DM_EV_FINALIZE };
-
-		ev.fin.dir = c->dir;
-		ev.fin.fault = c->fault;
-		ev.fin.start = c->start;
-		ev.fin.end = c->end;
-		ev.fin.npages = c->npages;
-		ev.fin.cpages = c->cpages;
-		ev.fin.migrated = migrated;
-		ev.fin.has_duration = true;
-		ev.fin.duration_ns = ts >= c->ts ? ts - c->ts : 0;
-		if (c->npages > DM_KP_ENTRIES_SEEN)
-			dm_analysis_counters(k->a)->uninspected += c->npages - DM_KP_ENTRIES_SEEN;
-		feed(k, &ev);
-	}
-	if (c->dir == DM_DIR_TO_DEV && migrated)
-		range_add(k, dm_analysis_tgid(k->a, t->tid), c->start, c->end, c->owner, c->caller);
 	if (c->fault && t->sw.open) {
 		t->sw.setup = true;
-		t->sw.migrated += migrated;
 		t->sw.caller = c->caller;
+		if (c->fin && call_inferred(c) && (c->pages || k->kc.no_pages_probe)) {
+			t->sw.fin_pending = true;
+			t->sw.pending = *c;
+			t->sw.pending.ts = c->ts;
+			memset(c, 0, sizeof(*c));
+			return;
+		}
+		t->sw.migrated += migrated;
 	}
+	if (c->fin)
+		emit_finalize(k, t, c, migrated, ts);
+	if (c->dir == DM_DIR_TO_DEV && migrated)
+		range_add(k, dm_analysis_tgid(k->a, t->tid), c->start, c->end, c->owner, c->caller);
 	memset(c, 0, sizeof(*c));
+}
+
+/* A fault-path call's finalize held back for the fault page's free. */
+static void fault_finalize(struct dm_kmode *k, struct kt *t)
+{
+	struct fault *f = &t->sw;
+	uint64_t migrated = f->pending.frees + f->late_frees;
+
+	if (!f->fin_pending)
+		return;
+	emit_finalize(k, t, &f->pending, migrated, f->ret_ts ? f->ret_ts : f->ts);
+	f->migrated += migrated;
+	f->fin_pending = false;
 }
 
 static void fault_close(struct dm_kmode *k, struct kt *t)
@@ -352,6 +396,7 @@ static void fault_close(struct dm_kmode *k, struct kt *t)
 
 	if (!f->open)
 		return;
+	fault_finalize(k, t);
 	private = is_type(k->kc.swp_private, type) || f->setup ||
 		  (f->has_page && f->page && !is_type(k->kc.swp_exclusive, type));
 	if (!private)
@@ -457,6 +502,8 @@ static void on_page_init(struct dm_kmode *k, struct kt *t, const struct dm_event
 		p->has_owner = t->mv.open && t->mv.dir == DM_DIR_TO_DEV;
 		p->owner = t->mv.owner;
 	}
+	if (t->mv.open)
+		t->mv.inits += 1ull << order;
 	n.devpage.page = ev->kp_init.page;
 	n.devpage.pgmap = ev->kp_init.pgmap;
 	n.devpage.owner = ev->kp_init.has_owner ? ev->kp_init.owner : 0;
@@ -465,14 +512,20 @@ static void on_page_init(struct dm_kmode *k, struct kt *t, const struct dm_event
 	feed(k, &n);
 }
 
-static void on_page_free(struct dm_kmode *k, const struct dm_event *ev)
+static void on_page_free(struct dm_kmode *k, struct kt *t, const struct dm_event *ev)
 {
 	struct dm_event n = { .ts = ev->ts, .tid = ev->tid, .kind = DM_EV_FREE };
 	struct kpage *p = kpage_get(k, ev->kp_free.page);
+	uint64_t pages;
 
 	n.free.dev_pfn = ev->kp_free.page;
 	n.free.released = 1;
 	n.free.order = p ? p->order : 0;
+	pages = 1ull << n.free.order;
+	if (t->mv.open)
+		t->mv.frees += pages;
+	else if (t->sw.open && t->sw.fin_pending)
+		t->sw.late_frees += pages;
 	kpage_del(k, ev->kp_free.page);
 	feed(k, &n);
 }
@@ -574,8 +627,7 @@ void dm_kmode_feed(struct dm_kmode *k, const struct dm_event *ev)
 		if (!t->mv.fin)
 			on_counts(k, t, ev->kp_mv.cpages);
 		t->mv.fin = true;
-		t->mv.migrate += ev->kp_mv.migrate;
-		t->mv.compound += ev->kp_mv.compound;
+		t->mv.migrate = ev->kp_mv.migrate;
 		break;
 	case DM_EV_KP_FINAL_RET:
 		call_close(k, t, ev->ts);
@@ -584,7 +636,7 @@ void dm_kmode_feed(struct dm_kmode *k, const struct dm_event *ev)
 		on_page_init(k, t, ev);
 		break;
 	case DM_EV_KP_PAGE_FREE:
-		on_page_free(k, ev);
+		on_page_free(k, t, ev);
 		break;
 	case DM_EV_KP_SWAP:
 		on_swap(k, t, ev);

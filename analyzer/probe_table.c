@@ -104,8 +104,6 @@ void dm_probe_table_checks(FILE *f, const struct dm_kernel_row *row)
 		"\t      MIGRATE_VMA_SELECT_DEVICE_COHERENT == 4, \"select flags\");\n"
 		"static_assert(VM_FAULT_RETRY == 0x400 && VM_FAULT_SIGBUS == 0x2, \"vm_fault_t\");\n"
 		"static_assert(CLONE_THREAD == 0x00010000, \"clone\");\n");
-	if (row->pgmap_in_folio)
-		fprintf(f, "static_assert(MIGRATE_PFN_COMPOUND == 16, \"compound\");\n");
 	/* the functions probed, with the arguments the probes read */
 	fprintf(f,
 		"static_assert(__builtin_types_compatible_p(typeof(&migrate_vma_setup), int (*)(struct migrate_vma *)), \"setup\");\n"

@@ -134,9 +134,8 @@ static const struct probe_def probe_defs[DM_KP_MAX] = {
 		"ret=$retval:s32 npages=+{mv.npages}($arg1):u64 cpages=+{mv.cpages}($arg1):u64",
 		NULL, false, false },
 	[DM_KP_PAGES] = { "mv_pages", "migrate_vma_pages", false, MV_ARGS, NULL, false, false },
-	[DM_KP_FINAL0 ... DM_KP_FINAL_LAST] = { "mv_final", "migrate_vma_finalize", false,
-		"chunk={chunk}:u32 " MV_ARGS " src=+{chunk.off}(+{mv.src}($arg1)):x64[64]",
-		"{chunk.filter}", false, false },
+	[DM_KP_FINAL] = { "mv_final", "migrate_vma_finalize", false,
+		MV_ARGS " src=+0(+{mv.src}($arg1)):x64[64]", NULL, false, false },
 	[DM_KP_FINAL_RET] = { "mv_final_ret", "migrate_vma_finalize", true, "", NULL, false, false },
 	[DM_KP_PAGE_INIT] = { "dev_page_init", "zone_device_page_init", false,
 		"page=$arg1:x64 pgmap={init.pgmap}:x64 order={init.order}:u32 "
@@ -158,17 +157,9 @@ static const struct probe_def probe_defs[DM_KP_MAX] = {
 		false, false },
 };
 
-static char event_names[DM_KP_MAX][24];
-
 const char *dm_kp_event_name(enum dm_kp k)
 {
-	if (k < 0 || k >= DM_KP_MAX)
-		return "?";
-	if (k >= DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST) {
-		snprintf(event_names[k], sizeof(event_names[k]), "mv_final%d", k - DM_KP_FINAL0);
-		return event_names[k];
-	}
-	return probe_defs[k].event;
+	return k < 0 || k >= DM_KP_MAX ? "?" : probe_defs[k].event;
 }
 
 struct build {
@@ -176,7 +167,6 @@ struct build {
 	const struct dm_kernel_row *row;
 	struct dm_ksyms *ks;		/* what the kernel has, by name; NULL unknown */
 	int init_params;	/* zone_device_page_init's, from BTF; -1 */
-	int chunk;		/* the finalize chunk of this event */
 };
 
 /* {name} into out; false when it has no value here. */
@@ -184,20 +174,6 @@ static bool expand(const struct build *b, const char *name, size_t len, char *ou
 {
 	long v;
 
-	if (len == 5 && !strncmp(name, "chunk", 5)) {
-		snprintf(out, n, "\\%d", b->chunk);
-		return true;
-	}
-	if (len == 9 && !strncmp(name, "chunk.off", 9)) {
-		snprintf(out, n, "%d", b->chunk * DM_KP_FINAL_ENTRIES * 8);
-		return true;
-	}
-	if (len == 12 && !strncmp(name, "chunk.filter", 12)) {
-		if (!b->chunk)
-			return false;
-		snprintf(out, n, "npages > %d", b->chunk * DM_KP_FINAL_ENTRIES);
-		return true;
-	}
 	if (len == 10 && !strncmp(name, "init.pgmap", 10)) {
 		bool arg = b->init_params >= 0 ? b->init_params >= 2 : b->row->init_pgmap;
 
@@ -338,9 +314,14 @@ static int write_dynamic_events(const char *line, char *why, size_t n)
 static const char *probe_func(const struct probe_def *d, enum dm_kp k, const struct dm_kernel_row *row)
 {
 	const char *bogus = getenv("ANALYZER_TEST_BOGUS_PROBE");
+	const char *name = dm_kp_event_name(k);
+	size_t nl = strlen(name);
 
-	if (bogus && !strcmp(bogus, dm_kp_event_name(k)))
-		return "dmirror_analyzer_no_such_function";
+	/* a comma-separated list of our event names */
+	for (const char *b = bogus; b && *b; b += strcspn(b, ",") + (b[strcspn(b, ",")] == ',')) {
+		if (strcspn(b, ",") == nl && !strncmp(b, name, nl))
+			return "dmirror_analyzer_no_such_function";
+	}
 	if (d->func)
 		return d->func;
 	if (k == DM_KP_PAGE_FREE)
@@ -448,10 +429,8 @@ int dm_probes_create(struct dm_probes *p, char *err, size_t errlen)
 	while (ps > 1 && (1L << p->page_shift) < ps)
 		p->page_shift++;
 
-	for (int k = 0; k < DM_KP_MAX; k++) {
-		b.chunk = k >= DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST ? k - DM_KP_FINAL0 : 0;
+	for (int k = 0; k < DM_KP_MAX; k++)
 		place(p, k, &b);
-	}
 	dm_ksyms_free(b.ks);
 	for (int k = 0; k < DM_KP_MAX; k++) {
 		if (probe_defs[k].essential && !p->st[k].placed) {
@@ -474,7 +453,6 @@ int dm_probes_enable(struct dm_probes *p, struct tracefs_instance *inst, char *e
 
 		if (!p->st[k].placed)
 			continue;
-		b.chunk = k >= DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST ? k - DM_KP_FINAL0 : 0;
 		if (probe_defs[k].filter && fill(&b, probe_defs[k].filter, filter, sizeof(filter)) &&
 		    tracefs_event_file_write(inst, p->group, ev, "filter", filter) < 0) {
 			snprintf(err, errlen, "cannot set the filter of %s/%s: %s", p->group, ev,
@@ -572,7 +550,7 @@ void dm_probes_describe(const struct dm_probes *p, char *buf, size_t n)
 			     kinds[0], kinds[1], kinds[2], p->btf ? "BTF" : "the built-in table",
 			     p->kernel, p->verified ? "" : ", NOT verified on this kernel");
 	for (int k = 0; k < DM_KP_MAX && o < n; k++) {
-		if (p->st[k].placed || (k > DM_KP_FINAL0 && k <= DM_KP_FINAL_LAST))
+		if (p->st[k].placed)
 			continue;
 		o += (size_t)snprintf(buf + o, n - o, "%s%s (%s)", any ? ", " : "; not placed: ",
 				      dm_kp_event_name(k), p->st[k].why);

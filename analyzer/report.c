@@ -286,9 +286,10 @@ static void text_kernel_counts(struct rep *r, FILE *f)
 		" call(s), %" PRIu64 " -EBUSY, %" PRIu64 " other errors\n",
 		res->migrate_calls, res->devprivate_faults, res->vma_lock_retries, res->lock_waits,
 		res->hmm_calls, res->hmm_ebusy, res->hmm_errors - res->hmm_ebusy);
-	if (res->uninspected)
-		fprintf(f, "  kernel: %" PRIu64 " src[] entries past the first %d of a call were not inspected: "
-			"pages moved by those are not counted\n", res->uninspected, DM_KP_ENTRIES_SEEN);
+	if (res->inferred_calls)
+		fprintf(f, "  kernel: %" PRIu64 " call(s) over %d pages: the %" PRIu64 " page(s) they moved are counted "
+			"from the device pages initialised and freed during them\n",
+			res->inferred_calls, DM_KP_FINAL_ENTRIES, res->inferred_pages);
 }
 
 static void print_text(struct rep *r, FILE *f, const struct dm_read_stats *st,
@@ -695,10 +696,12 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	fprintf(f, "  \"kernel\": {\"migrate_calls\": %" PRIu64 ", \"swap_faults\": %" PRIu64
 		", \"device_private_faults\": %" PRIu64 ", \"vma_lock_retries\": %" PRIu64
 		", \"lock_waits\": %" PRIu64 ", \"device_pages_init\": %" PRIu64
-		", \"device_page_leaks\": %" PRIu64 ", \"uninspected_entries\": %" PRIu64
+		", \"device_page_leaks\": %" PRIu64 ", \"inferred_calls\": %" PRIu64
+		", \"inferred_pages\": %" PRIu64
 		", \"hmm_range_fault\": {\"calls\": %" PRIu64 ", \"ebusy\": %" PRIu64 ", \"errors\": %" PRIu64 "}},\n",
 		res->migrate_calls, res->swap_faults, res->devprivate_faults, res->vma_lock_retries,
-		res->lock_waits, res->devpages_init, res->devpage_leaks, res->uninspected, res->hmm_calls,
+		res->lock_waits, res->devpages_init, res->devpage_leaks, res->inferred_calls,
+		res->inferred_pages, res->hmm_calls,
 		res->hmm_ebusy, res->hmm_errors);
 	fprintf(f, "  \"leak_check\": {\"leaks\": %" PRIu64 ", \"live_at_end\": %" PRIu64
 		", \"live_shadow_at_end\": %" PRIu64 ", \"expected_delta\": %" PRIu64 ", ",

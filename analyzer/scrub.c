@@ -38,8 +38,8 @@ struct ev_rules {
 	struct { int off; enum tok_kind kind; } tok[MAXTF];
 	/* a fault page's pgmap word: a tail page holds its head there, tagged */
 	int fpgmap_off, fowner_off;
-	/* finalize chunks: src[] and the fields that bound it */
-	int src_off, src_len, npages_off, chunk_off;
+	/* finalize: src[] and the field that bounds it */
+	int src_off, src_len, npages_off;
 };
 
 struct dm_scrub {
@@ -89,7 +89,6 @@ static int add_rules(struct dm_scrub *s, struct tep_event *e)
 	r->src_off = src ? src->offset : -1;
 	r->src_len = src ? src->size : 0;
 	r->npages_off = field_off(e, "npages", 8);
-	r->chunk_off = field_off(e, "chunk", 4);
 	return 0;
 }
 
@@ -222,14 +221,8 @@ static void scrub_event(struct dm_scrub *s, const struct ev_rules *r, char *data
 			put64(p, token(s, r->tok[i].kind, get64(p)));
 	}
 	if (r->src_off >= 0 && r->src_off + r->src_len <= size) {
-		uint64_t npages = r->npages_off >= 0 ? get64(data + r->npages_off) : 0;
-		uint32_t chunk = 0;
-		uint64_t first, keep;
+		uint64_t keep = r->npages_off >= 0 ? get64(data + r->npages_off) : 0;
 
-		if (r->chunk_off >= 0)
-			memcpy(&chunk, data + r->chunk_off, 4);
-		first = (uint64_t)chunk * DM_KP_FINAL_ENTRIES;
-		keep = npages > first ? npages - first : 0;
 		if (keep < (uint64_t)r->src_len / 8)
 			memset(data + r->src_off + keep * 8, 0, (size_t)r->src_len - keep * 8);
 	}

@@ -265,18 +265,16 @@ void sc_kp_pages(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, 
 	e->kp_mv.cpages = cpages;
 }
 
-void sc_kp_final(struct scen *s, uint64_t ts, int cpu, int tid, uint32_t chunk, uint64_t start,
-		 uint64_t npages, uint64_t cpages, uint64_t migrate, uint64_t compound)
+void sc_kp_final(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint64_t npages,
+		 uint64_t cpages, uint64_t migrate)
 {
 	struct dm_event *e = add(s, DM_EV_KP_FINAL, ts, cpu, tid);
 
-	e->kp_mv.chunk = chunk;
 	e->kp_mv.start = start;
 	e->kp_mv.end = start + npages * PAGE;
 	e->kp_mv.npages = npages;
 	e->kp_mv.cpages = cpages;
-	e->kp_mv.migrate = migrate;
-	e->kp_mv.compound = compound;
+	e->kp_mv.migrate = npages <= 64 ? migrate : 0;	/* what src[] shows */
 }
 
 void sc_kp_final_ret(struct scen *s, uint64_t ts, int cpu, int tid)
@@ -366,11 +364,7 @@ void sc_kp_to_dev(struct scen *s, uint64_t *ts, int cpu, int tid, uint64_t addr,
 	for (uint64_t i = 0; i < npages; i++)
 		sc_kp_init(s, (*ts)++, cpu, tid, page0 + i, 1, 0);
 	sc_kp_pages(s, (*ts)++, cpu, tid, addr, npages, npages);
-	for (uint32_t c = 0; c * 64 < npages && c < 8; c++) {
-		uint64_t in = npages - c * 64 < 64 ? npages - c * 64 : 64;
-
-		sc_kp_final(s, (*ts)++, cpu, tid, c, addr, npages, npages, in, 0);
-	}
+	sc_kp_final(s, (*ts)++, cpu, tid, addr, npages, npages, npages);
 	sc_kp_final_ret(s, (*ts)++, cpu, tid);
 }
 
@@ -383,7 +377,7 @@ void sc_kp_fault(struct scen *s, uint64_t *ts, int cpu, int tid, uint64_t addr, 
 	sc_kp_setup(s, (*ts)++, cpu, tid, addr, 1, setup_owner, 2, page);
 	sc_kp_setup_ret(s, (*ts)++, cpu, tid, 0, true, 1, cpages, SC_SYM_FAULT);
 	sc_kp_pages(s, (*ts)++, cpu, tid, addr, 1, cpages);
-	sc_kp_final(s, (*ts)++, cpu, tid, 0, addr, 1, cpages, migrated, 0);
+	sc_kp_final(s, (*ts)++, cpu, tid, addr, 1, cpages, migrated);
 	sc_kp_final_ret(s, (*ts)++, cpu, tid);
 	if (migrated)
 		sc_kp_free(s, (*ts)++, cpu, tid, page, 1);
@@ -489,9 +483,9 @@ static struct fevent fevents[] = {
 	  { PROBE_RET, { "s32", "ret", 4, 1 }, U64("npages"), U64("cpages") }, 5, 0, true },
 	{ KP_GROUP, "mv_pages", 2004, DM_EV_KP_PAGES,
 	  { PROBE_IP, U64("start"), U64("end"), U64("npages"), U64("cpages") }, 5, 0, true },
-	{ KP_GROUP, "mv_final0", 2005, DM_EV_KP_FINAL,
-	  { PROBE_IP, U32("chunk"), U64("start"), U64("end"), U64("npages"), U64("cpages"),
-	    { "u64", "src", 8, 0, 64 } }, 7, 0, true },
+	{ KP_GROUP, "mv_final", 2005, DM_EV_KP_FINAL,
+	  { PROBE_IP, U64("start"), U64("end"), U64("npages"), U64("cpages"),
+	    { "u64", "src", 8, 0, 64 } }, 6, 0, true },
 	{ KP_GROUP, "mv_final_ret", 2006, DM_EV_KP_FINAL_RET, { PROBE_RET }, 2, 0, true },
 	{ KP_GROUP, "dev_page_init", 2007, DM_EV_KP_PAGE_INIT,
 	  { PROBE_IP, U64("page"), U64("pgmap"), U32("order"), U64("owner"), U64("ops") }, 6, 0, true },
@@ -685,7 +679,7 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 		break;
 	case DM_EV_KP_PAGES:
 	case DM_EV_KP_FINAL:
-		F("__probe_ip", 1); F("chunk", e->kp_mv.chunk); F("start", e->kp_mv.start);
+		F("__probe_ip", 1); F("start", e->kp_mv.start);
 		F("end", e->kp_mv.end); F("npages", e->kp_mv.npages); F("cpages", e->kp_mv.cpages);
 		break;
 	case DM_EV_KP_FINAL_RET:
@@ -767,17 +761,12 @@ static int encode(const struct dm_event *e, unsigned char *buf, int cap)
 			memcpy(buf + len, str ? str : "", sl);
 			len += (int)sl;
 		} else if (f->array && f->size == 8) {
-			/* src[]: the entries of this chunk, compound ones first, then
-			 * the other migrated ones, then collected but not migrated */
-			uint64_t first = (uint64_t)e->kp_mv.chunk * 64;
-			uint64_t n = e->kp_mv.npages > first ? e->kp_mv.npages - first : 0;
+			/* src[]: the migrated entries first, then collected but
+			 * not migrated ones */
+			for (uint64_t k = 0; k < 64 && k < e->kp_mv.npages; k++) {
+				uint64_t mpfn = ((0x1000 + k) << 6) | 1;
 
-			for (uint64_t k = 0; k < 64 && k < n; k++) {
-				uint64_t mpfn = ((0x1000 + first + k) << 6) | 1;
-
-				if (k < e->kp_mv.compound)
-					mpfn |= 2 | 16;
-				else if (k < e->kp_mv.migrate)
+				if (k < e->kp_mv.migrate)
 					mpfn |= 2;
 				memcpy(buf + f->offset + 8 * k, &mpfn, 8);
 			}

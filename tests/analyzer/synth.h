@@ -76,8 +76,9 @@ void sc_kp_setup_ret(struct scen *s, uint64_t ts, int cpu, int tid, int ret, boo
 		     uint64_t npages, uint64_t cpages, uint64_t caller);
 void sc_kp_pages(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint64_t npages,
 		 uint64_t cpages);
-void sc_kp_final(struct scen *s, uint64_t ts, int cpu, int tid, uint32_t chunk, uint64_t start,
-		 uint64_t npages, uint64_t cpages, uint64_t migrate, uint64_t compound);
+/* migrate: entries src[] shows marked MIGRATE (it shows none past 64) */
+void sc_kp_final(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint64_t npages,
+		 uint64_t cpages, uint64_t migrate);
 void sc_kp_final_ret(struct scen *s, uint64_t ts, int cpu, int tid);
 void sc_kp_init(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t page, uint64_t pgmap,
 		uint32_t order);

@@ -100,7 +100,7 @@ static struct dm_analysis *owner_loop(int n, bool btf, bool init_in_trace, const
 		sc_kp_setup(s, ts++, 0, PID, A0, 1, OWNER_DEV, 1, 0);
 		sc_kp_setup_ret(s, ts++, 0, PID, 0, true, 1, 1, SC_SYM_TODEV);
 		sc_kp_pages(s, ts++, 0, PID, A0, 1, 1);
-		sc_kp_final(s, ts++, 0, PID, 0, A0, 1, 1, 1, 0);
+		sc_kp_final(s, ts++, 0, PID, A0, 1, 1, 1);
 		sc_kp_final_ret(s, ts++, 0, PID);
 	}
 	for (int i = 0; i < n; i++) {
@@ -309,7 +309,7 @@ static void t_probe_order(void)
 		sc_kp_fpage(&s, ts++, 0, PID, 100, 1, OWNER_DEV);
 		sc_kp_setup_ret(&s, ts++, 0, PID, 0, true, 1, 0, SC_SYM_FAULT);
 		sc_kp_pages(&s, ts++, 0, PID, A0, 1, 0);
-		sc_kp_final(&s, ts++, 0, PID, 0, A0, 1, 0, 0, 0);
+		sc_kp_final(&s, ts++, 0, PID, A0, 1, 0, 0);
 		sc_kp_final_ret(&s, ts++, 0, PID);
 		/* swap_fault_mtr first (i even) or second */
 		if (i % 2)
@@ -385,9 +385,13 @@ static void t_threads(void)
 	sc_free(&s);
 }
 
-/* Huge folios (7.x): a compound src[] entry is a whole PMD; entries past
- * the 512 the probes read are counted as not inspected. */
-static void t_compound_and_uninspected(void)
+/*
+ * Calls over more pages than the finalize event's src[] shows: the pages
+ * that moved are counted from the device pages initialised and freed
+ * during the call, and for a fault, until it returns (the fault page is
+ * freed after the driver's callback).
+ */
+static void t_inferred_counts(void)
 {
 	struct scen s;
 	uint64_t ts = 1000;
@@ -395,17 +399,50 @@ static void t_compound_and_uninspected(void)
 	const struct dm_result *r;
 
 	sc_init(&s);
-	sc_kp_setup(&s, ts++, 0, PID, A0, 1024, OWNER_DEV, 1 | 8, 0);
-	sc_kp_setup_ret(&s, ts++, 0, PID, 0, true, 1024, 1024, SC_SYM_TODEV);
-	sc_kp_pages(&s, ts++, 0, PID, A0, 1024, 1024);
-	sc_kp_final(&s, ts++, 0, PID, 0, A0, 1024, 1024, 1, 1);		/* one PMD */
-	for (uint32_t c = 1; c < 8; c++)
-		sc_kp_final(&s, ts++, 0, PID, c, A0, 1024, 1024, 0, 0);
+	/* to the device, 200 pages: 8 of the destinations given back */
+	sc_kp_setup(&s, ts++, 0, PID, A0, 200, OWNER_DEV, 1, 0);
+	sc_kp_setup_ret(&s, ts++, 0, PID, 0, true, 200, 200, SC_SYM_TODEV);
+	for (int i = 0; i < 200; i++)
+		sc_kp_init(&s, ts++, 0, PID, 1000 + i, 1, 0);
+	sc_kp_pages(&s, ts++, 0, PID, A0, 200, 200);
+	sc_kp_final(&s, ts++, 0, PID, A0, 200, 200, 0);
+	for (int i = 0; i < 8; i++)
+		sc_kp_free(&s, ts++, 0, PID, 1000 + i, 1);
 	sc_kp_final_ret(&s, ts++, 0, PID);
+	/* back by an ioctl, 100 of them */
+	sc_kp_setup(&s, ts++, 0, PID, A0, 100, OWNER_DEV, 2, 0);
+	sc_kp_setup_ret(&s, ts++, 0, PID, 0, true, 100, 100, SC_SYM_TODEV);
+	sc_kp_pages(&s, ts++, 0, PID, A0, 100, 100);
+	sc_kp_final(&s, ts++, 0, PID, A0, 100, 100, 0);
+	for (int i = 8; i < 108; i++)
+		sc_kp_free(&s, ts++, 0, PID, 1000 + i, 1);
+	sc_kp_final_ret(&s, ts++, 0, PID);
+	/* a huge device folio faulted back: freed after finalize returned */
+	sc_kp_setup(&s, ts++, 0, PID, A0 + 0x200000, 512, OWNER_DEV, 1 | 8, 0);
+	sc_kp_setup_ret(&s, ts++, 0, PID, 0, true, 512, 512, SC_SYM_TODEV);
+	sc_kp_init(&s, ts++, 0, PID, 5000, 1, 9);
+	sc_kp_pages(&s, ts++, 0, PID, A0 + 0x200000, 512, 512);
+	sc_kp_final(&s, ts++, 0, PID, A0 + 0x200000, 512, 512, 0);
+	sc_kp_final_ret(&s, ts++, 0, PID);
+	sc_kp_swap(&s, ts++, 0, PID, A0 + 0x200000, sc_swap_pte(28, 0xfff1000), 0xa54);
+	sc_kp_fpage(&s, ts++, 0, PID, 5000, 1, OWNER_DEV);
+	sc_kp_setup(&s, ts++, 0, PID, A0 + 0x200000, 512, OWNER_DEV, 2, 5000);
+	sc_kp_setup_ret(&s, ts++, 0, PID, 0, true, 512, 512, SC_SYM_FAULT);
+	sc_kp_pages(&s, ts++, 0, PID, A0 + 0x200000, 512, 512);
+	sc_kp_final(&s, ts++, 0, PID, A0 + 0x200000, 512, 512, 0);
+	sc_kp_final_ret(&s, ts++, 0, PID);
+	sc_kp_free(&s, ts++, 0, PID, 5000, 1);
+	sc_kp_swap_ret(&s, ts++, 0, PID, 0, true, 5000);
 	a = run(&s, &kconf_73);
 	r = dm_analysis_result(a);
-	CHECK_EQ(r->total.c.to_dev, 512);
-	CHECK_EQ(r->uninspected, 512);
+	CHECK_EQ(r->total.c.to_dev, 192 + 512);
+	CHECK_EQ(r->total.c.to_ram_ioctl, 100);
+	CHECK_EQ(r->total.c.to_ram_fault, 512);
+	CHECK_EQ(r->total.c.faults, 1);
+	CHECK_EQ(r->total.c.faults_no_progress, 0);
+	CHECK_EQ(r->inferred_calls, 4);
+	CHECK_EQ(r->inferred_pages, 192 + 100 + 512 + 512);
+	CHECK_EQ(r->nloops, 0);
 	dm_analysis_free(a);
 	sc_free(&s);
 }
@@ -422,7 +459,7 @@ static const char kp_meta[] =
 	"probes.swp_private: 28 29\n"
 	"probes.swp_exclusive: 0 0\n"
 	"probes.page_shift: 12\n"
-	"probes.placed: mv_setup mv_setup_fpage mv_setup_ret mv_pages mv_final0 mv_final_ret\n"
+	"probes.placed: mv_setup mv_setup_fpage mv_setup_ret mv_pages mv_final mv_final_ret\n"
 	"sym.5: dmirror_migrate_to_device+0x1d5 [hmm_foreign_owner]\n"
 	"sym.6: dmirror_devmem_fault+0x11c [hmm_foreign_owner]\n";
 
@@ -578,7 +615,7 @@ static void t_scrub(void)
 	tep = sc_make_tep_kernel();
 	setup = tep_find_event_by_name(tep, "dmirror_analyzer_4242", "mv_setup");
 	fpage = tep_find_event_by_name(tep, "dmirror_analyzer_4242", "mv_setup_fpage");
-	fin = tep_find_event_by_name(tep, "dmirror_analyzer_4242", "mv_final0");
+	fin = tep_find_event_by_name(tep, "dmirror_analyzer_4242", "mv_final");
 	CHECK(setup && fpage && fin, "no probe formats");
 	if (!setup || !fpage || !fin)
 		goto out;
@@ -597,7 +634,7 @@ static void t_scrub(void)
 	put64(rec[1] + tep_find_field(fpage, "fpgmap")->offset, 0xffffea0000400001ull);
 	put64(rec[1] + tep_find_field(fpage, "fowner")->offset, 0xffff888012345678ull);
 	len[1] = 8 + 4 * 8;
-	/* mv_final0 of 2 pages: src[2..63] hold what was past the array */
+	/* mv_final of 2 pages: src[2..63] hold what was past the array */
 	memcpy(rec[2], &(uint16_t){ (uint16_t)fin->id }, 2);
 	put64(rec[2] + tep_find_field(fin, "npages")->offset, 2);
 	for (int i = 0; i < 64; i++)
@@ -663,7 +700,7 @@ const struct t_case kernel_tests[] = {
 	{ "kernel: two probes on one function, either order", t_probe_order },
 	{ "kernel: device pages leak only when no process can map them", t_devpage_ledger },
 	{ "kernel: a thread's faults are its process's", t_threads },
-	{ "kernel: compound src[] entries, entries not inspected", t_compound_and_uninspected },
+	{ "kernel: calls over 64 pages: moved pages from the device pages' inits and frees", t_inferred_counts },
 	{ "kernel: file roundtrip, with and without return-probe arguments", t_file_roundtrip },
 	{ "kernel: cli: text, JSON, --source", t_cli_report },
 	{ "kernel: scrub: tokens, symbols, tail pages, src[] past npages", t_scrub },
