@@ -64,6 +64,9 @@ struct dat_writer {
 	struct opt *opts;
 	size_t nopts;
 	bool done;
+	bool chown;		/* give the file to owner_uid:owner_gid */
+	uid_t owner_uid;
+	gid_t owner_gid;
 };
 
 static int blob_set(struct blob *b, const void *data, size_t len)
@@ -359,6 +362,13 @@ static int copy_fd(int from, int to, uint64_t len)
 	return 0;
 }
 
+void dat_set_owner(struct dat_writer *w, uid_t uid, gid_t gid)
+{
+	w->chown = true;
+	w->owner_uid = uid;
+	w->owner_gid = gid;
+}
+
 int dat_finish(struct dat_writer *w, char *err, size_t errlen)
 {
 	static const char magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
@@ -384,6 +394,12 @@ int dat_finish(struct dat_writer *w, char *err, size_t errlen)
 		umask(um);
 		if (fchmod(fd, 0666 & ~um))
 			(void)0;	/* keep 0600 */
+	}
+	if (w->chown && fchown(fd, w->owner_uid, w->owner_gid)) {
+		snprintf(err, errlen, "cannot give %s to uid %u: %s", w->path, (unsigned int)w->owner_uid,
+			 strerror(errno));
+		close(fd);
+		return -1;
 	}
 	o = calloc(1, sizeof(*o));
 	if (!o) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* trace-cmd's own option ids that we write or read */
 #define DAT_OPT_DONE		0
@@ -48,6 +49,8 @@ int dat_add_dm_option(struct dat_writer *w, uint16_t id, const char *text);
 /* Appends one ring-buffer page (len <= page_size, padded) for cpu. */
 int dat_write_page(struct dat_writer *w, int cpu, const void *page, size_t len);
 uint64_t dat_cpu_bytes(const struct dat_writer *w, int cpu);
+/* The file will belong to uid:gid (sudo's user, when root writes it). */
+void dat_set_owner(struct dat_writer *w, uid_t uid, gid_t gid);
 /* Writes the file (to a temporary name, then renamed).  0 or -1 with err. */
 int dat_finish(struct dat_writer *w, char *err, size_t errlen);
 /* Frees; removes the output if dat_finish did not complete. */

@@ -754,6 +754,21 @@ static int rec_setup_live(struct rec *r)
 	return r->live.lv ? 0 : -1;
 }
 
+/*
+ * Under sudo, the trace belongs to the user who ran sudo (SUDO_UID,
+ * SUDO_GID), as a file the user asked for should: not to root.
+ */
+static void sudo_owner(struct rec *r)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	unsigned int uid, gid;
+
+	if (geteuid() || !u || !g || parse_uint(u, 0, UINT32_MAX - 1, &uid) ||
+	    parse_uint(g, 0, UINT32_MAX - 1, &gid))
+		return;
+	dat_set_owner(r->w, (uid_t)uid, (gid_t)gid);
+}
+
 /* The kernel-probe source: our dynamic events and the page scrubber. */
 static int rec_setup_probes(struct rec *r)
 {
@@ -808,6 +823,7 @@ static int rec_setup(struct rec *r)
 			      sizeof(r->err));
 	if (!r->w)
 		return -1;
+	sudo_owner(r);
 	r->cpu = calloc((size_t)r->t.ncpus, sizeof(*r->cpu));
 	bufsz = r->t.subbuf_size < 4096 ? 4096 : r->t.subbuf_size;
 	if (posix_memalign(&r->buf, 4096, bufsz))

@@ -3,7 +3,8 @@
 # (the kernel then reaps CMD by itself: record must still see it end), on
 # a full disk (one line, exit 2, no file, no instance), and with debugfs
 # mounted somewhere else than /sys/kernel/debug (the driver's stats are
-# still found: the leak count is cross-checked).
+# still found: the leak count is cross-checked); and under sudo, whose
+# user the trace then belongs to.
 . /opt/dmirror/lib.sh
 jstr() { grep -o "\"$1\": *\"[^\"]*\"" "$2" | head -n1 | sed 's/.*: *"\(.*\)"/\1/'; }
 
@@ -48,5 +49,11 @@ grep -q '"agree": true' dbg.json || fail "the driver's stats were not found unde
 expect_eq "$(jstr stats_key dbg.json)" total.shadow_live "the stats counter cross-checked"
 grep -q '^/sys/kernel/debug ' /proc/mounts 2>/dev/null || grep -q ' /sys/kernel/debug debugfs' /proc/mounts ||
 	fail "debugfs is not back at /sys/kernel/debug"
+note "under sudo: the trace is the user's"
+SUDO_UID=1234 SUDO_GID=4321 analyzer record -o own.dat -- workload -q -s 4 2> own.err ||
+	{ cat own.err; fail "record with SUDO_UID set"; }
+expect_eq "$(stat -c %u:%g own.dat)" 1234:4321 "the owner of the trace written under sudo"
+analyzer record -o root.dat -- true 2> /dev/null
+expect_eq "$(stat -c %u:%g root.dat)" 0:0 "the owner of the trace written by root itself"
 unload_dmirror
-echo "SIGCHLD ignored, a full disk, debugfs elsewhere: OK"
+echo "SIGCHLD ignored, a full disk, debugfs elsewhere, sudo's user: OK"
