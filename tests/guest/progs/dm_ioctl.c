@@ -125,6 +125,11 @@ static void validate(int fd)
 	       errno == ENOTTY, "unknown command -> ENOTTY");
 	expect(ioctl(fd, _IOWR('X', 0x00, struct hmm_dmirror_cmd), mirror) == -1 &&
 	       errno == ENOTTY, "foreign command -> ENOTTY");
+	/* The command is sorted out before its argument is read. */
+	expect(ioctl(fd, _IOWR('H', 0x42, struct hmm_dmirror_cmd), (void *)8) == -1 &&
+	       errno == ENOTTY, "unknown command with a bad pointer -> ENOTTY");
+	expect(ioctl(fd, _IOWR('X', 0x00, struct hmm_dmirror_cmd), (void *)8) == -1 &&
+	       errno == ENOTTY, "foreign command with a bad pointer -> ENOTTY");
 	expect(cmd(fd, HMM_DMIRROR_READ, b, m, 4, NULL) == 0,
 	       "READ of good memory still works");
 	expect(!memcmp(buf, mirror, 4 * psize), "READ data matches");
@@ -229,6 +234,9 @@ static void unlocked(int fd)
 		  4, &out);
 	if (ret == -ENOTTY) {
 		expect(1, "READ_UNLOCKED not offered by this kernel (ENOTTY)");
+		expect(ioctl(fd, HMM_DMIRROR_READ_UNLOCKED, (void *)8) == -1 &&
+		       errno == ENOTTY,
+		       "READ_UNLOCKED not offered, with a bad pointer -> ENOTTY");
 		return;
 	}
 	expect(ret == 0 && out.cpages == 4 && !memcmp(buf, mirror, 4 * psize),
