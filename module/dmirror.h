@@ -58,6 +58,7 @@
 #include <linux/xarray.h>
 
 #include "dmirror_compat.h"
+#include "dmirror_trace.h"
 #include "dmirror_uapi.h"
 
 /* Pages per hmm_range_fault() call, and per bounce buffer. */
@@ -119,6 +120,9 @@ struct dmirror_device {
 	unsigned long		nr_free;	/* pages on both lists */
 	unsigned long		nr_free_huge;	/* blocks on free_huge */
 	unsigned long		nr_total;
+	/* dmirror_lock_hold: when the lock was taken, the worst holds (ns) */
+	u64			lock_since;
+	u64			lock_hold_max[DMIRROR_LOCK_NR_SITES];
 
 	atomic_long_t		counters[DMIRROR_NR_COUNTERS];
 };
@@ -186,6 +190,9 @@ static inline unsigned long dmirror_mpfn_nr(unsigned long mpfn)
 bool dmirror_page_is_ours(struct dmirror_device *mdev, struct page *page);
 
 /* dmirror_devmem.c: device memory */
+void dmirror_device_lock(struct dmirror_device *mdev) __acquires(&mdev->lock);
+void dmirror_device_unlock(struct dmirror_device *mdev, u8 site)
+	__releases(&mdev->lock);
 extern const struct dev_pagemap_ops dmirror_devmem_ops;
 struct page *dmirror_devmem_alloc(struct dmirror_device *mdev,
 				  unsigned int order);

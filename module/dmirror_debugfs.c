@@ -14,6 +14,7 @@
 
 #include "dmirror_compat.h"
 #include "dmirror.h"
+#include "dmirror_trace.h"
 
 static struct dentry *dmirror_debugfs_root;
 
@@ -52,11 +53,11 @@ static void dmirror_stats_read(struct dmirror_device *mdev,
 
 	for (i = 0; i < DMIRROR_NR_COUNTERS; i++)
 		st->counters[i] = atomic_long_read(&mdev->counters[i]);
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	st->pages_total = mdev->nr_total;
 	st->pages_free = mdev->nr_free;
 	st->huge_free = mdev->nr_free_huge;
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_STATS);
 	st->chunks = READ_ONCE(mdev->nchunks);
 }
 
@@ -151,7 +152,7 @@ static int dmirror_free_list_show_one(struct seq_file *m,
 		mutex_unlock(&mdev->grow_lock);
 		return -ENOMEM;
 	}
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	counted = mdev->nr_free;
 	for (page = mdev->free_pages; page && n < mdev->nr_total;
 	     page = page->zone_device_data)
@@ -161,7 +162,7 @@ static int dmirror_free_list_show_one(struct seq_file *m,
 	     page = page->zone_device_data)
 		for (j = 0; j < DMIRROR_HUGE_NR; j++)
 			pfns[n++] = page_to_pfn(page) + j;
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_FREE_LIST);
 	mutex_unlock(&mdev->grow_lock);
 
 	sort(pfns, n, sizeof(*pfns), dmirror_cmp_pfn, NULL);

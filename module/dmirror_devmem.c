@@ -14,6 +14,7 @@
  */
 #include <linux/highmem.h>
 #include <linux/ioport.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/signal.h>
@@ -22,6 +23,33 @@
 #include "dmirror_compat.h"
 #include "dmirror.h"
 #include "dmirror_trace.h"
+
+/*
+ * The device lock, timed while dmirror_lock_hold is enabled: a hold longer
+ * than any before it at @site on the device is traced on release.
+ */
+void dmirror_device_lock(struct dmirror_device *mdev) __acquires(&mdev->lock)
+{
+	spin_lock(&mdev->lock);
+	mdev->lock_since = trace_dmirror_lock_hold_enabled() ? ktime_get_ns() : 0;
+}
+
+void dmirror_device_unlock(struct dmirror_device *mdev, u8 site)
+	__releases(&mdev->lock)
+{
+	u64 held = 0;
+
+	if (mdev->lock_since) {
+		held = ktime_get_ns() - mdev->lock_since;
+		if (held > mdev->lock_hold_max[site])
+			mdev->lock_hold_max[site] = held;
+		else
+			held = 0;
+	}
+	spin_unlock(&mdev->lock);
+	if (held)
+		trace_dmirror_lock_hold(mdev->id, site, held);
+}
 
 bool dmirror_page_is_ours(struct dmirror_device *mdev, struct page *page)
 {
@@ -89,7 +117,7 @@ static unsigned long dmirror_free_list_merge(struct dmirror_device *mdev)
 	unsigned int i;
 
 	lockdep_assert_held(&mdev->grow_lock);
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	for (page = mdev->free_pages; page; page = next) {
 		next = page->zone_device_data;
 		if (!dmirror_page_chunk(page)->block_free ||
@@ -120,7 +148,7 @@ static unsigned long dmirror_free_list_merge(struct dmirror_device *mdev)
 			merged++;
 		}
 	}
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_MERGE);
 	return merged;
 }
 
@@ -131,7 +159,7 @@ static struct page *dmirror_free_list_pop(struct dmirror_device *mdev,
 	struct page **list = order ? &mdev->free_huge : &mdev->free_pages;
 	struct page *page;
 
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	if (!order && !mdev->free_pages && mdev->free_huge)
 		dmirror_free_list_carve(mdev);
 	page = *list;
@@ -144,7 +172,7 @@ static struct page *dmirror_free_list_pop(struct dmirror_device *mdev,
 		mdev->nr_free -= 1UL << order;
 		dmirror_page_chunk(page)->nr_free -= 1UL << order;
 	}
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_ALLOC);
 	return page;
 }
 
@@ -160,7 +188,7 @@ static unsigned long dmirror_free_list_push(struct dmirror_device *mdev,
 	unsigned long pfn = page_to_pfn(page), nr = 1UL << order, i;
 	unsigned long nr_free;
 
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	if (DMIRROR_HAVE_HUGE && order == DMIRROR_HUGE_ORDER) {
 		page->zone_device_data = mdev->free_huge;
 		mdev->free_huge = page;
@@ -178,7 +206,7 @@ static unsigned long dmirror_free_list_push(struct dmirror_device *mdev,
 	mdev->nr_free += nr;
 	nr_free = mdev->nr_free;
 	dmirror_page_chunk(page)->nr_free += nr;
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_FREE);
 	return nr_free;
 }
 
@@ -263,7 +291,7 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	 * are larger than one, so the blocks are naturally aligned).
 	 */
 	huge = !!chunk->block_free;
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	for (i = chunk->npages; i > 0;) {
 		struct page *page;
 
@@ -283,7 +311,7 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	chunk->nr_free = chunk->npages;
 	mdev->nr_free += chunk->npages;
 	mdev->nr_total += chunk->npages;
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_GROW);
 
 	trace_dmirror_chunk_add(mdev->id, chunk->first_pfn, chunk->npages,
 				mdev->nr_total);
@@ -325,7 +353,7 @@ static bool dmirror_chunk_detach(struct dmirror_device *mdev,
 {
 	bool idle;
 
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	idle = chunk->nr_free == chunk->npages;
 	if (idle) {
 		dmirror_free_list_unlink(&mdev->free_pages, chunk);
@@ -335,7 +363,7 @@ static bool dmirror_chunk_detach(struct dmirror_device *mdev,
 		mdev->nr_free -= chunk->npages;
 		mdev->nr_total -= chunk->npages;
 	}
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_SHRINK);
 	return idle;
 }
 

@@ -31,6 +31,11 @@ until grep -q . hold.txt; do
 done
 expect_eq "$(cat hold.txt)" "held 960" "dm_hold filling device 0"
 
+# Each device's worst hold of its lock over the run: dmirror_lock_hold
+# traces every hold longer than all before it at its site.
+trace_reset
+trace_enable dmirror:dmirror_lock_hold
+
 note "stress -s $seed -t $secs"
 watchdog $((secs + 90)) stress
 stress -s "$seed" -t "$secs" > stress.txt 2>&1
@@ -50,6 +55,15 @@ for k in migrate_to_dev migrate_to_sys cpu_write cpu_verify dev_read dev_write \
 	 monitor_reads migrate_to_dev_enomem; do
 	expect_ge "$(ops $k)" 1 "stress operations '$k' (seed $seed)"
 done
+echo 0 > $DM_TRACEFS/tracing_on
+grep -o 'dmirror_lock_hold: dev=[0-9]* site=[a-z_]* hold_ns=[0-9]*' $DM_TRACEFS/trace |
+	tr '=' ' ' | awk '{ w[$3 " " $5] = $7 } END { for (k in w) print k, w[k] }' | sort > holds.txt
+for d in 0 1; do
+	grep -q "^$d " holds.txt || fail "no dmirror_lock_hold event for device $d: its lock holds went unmeasured"
+	echo "worst device-lock hold (seed $seed): dev$d $(awk -v d=$d '$1 == d { printf " %s=%dus", $2, $3 / 1000 }' holds.txt)"
+done
+echo 1 > $DM_TRACEFS/tracing_on
+echo > $DM_TRACEFS/set_event
 cat $DM_DEBUGFS/stats
 cat $DM_DEBUGFS/free_list
 expect_ge "$(dm_stat total.alloc_failures)" 1 "total.alloc_failures: the devices ran out"
