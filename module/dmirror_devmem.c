@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Device memory: chunks of MEMORY_DEVICE_PRIVATE pages, grown on demand up
- * to max_chunks, and free lists of device pages linked through
- * page->zone_device_data: one of order-0 pages and, where the kernel
- * migrates huge folios, one of whole naturally aligned blocks of
- * DMIRROR_HUGE_NR pages.  A new chunk goes on the huge list; an order-0
- * allocation that finds its list empty carves a block into pages.
+ * to max_chunks.  Each chunk keeps a bitmap of its pages handed out; where
+ * the kernel migrates huge folios it also counts its naturally aligned
+ * blocks of DMIRROR_HUGE_NR pages that are all free, which a huge device
+ * folio can take whole.  Order-0 pages come from blocks already broken
+ * into where there are any, so that whole blocks stay whole.
  *
- * A device folio in use stores its data in shadow system pages (again in
+ * A device folio in use stores its data in shadow system pages (in
  * zone_device_data): that is all the "device" there is.  When the last
  * reference to a device folio goes, the free callback releases the shadow
- * pages and puts the folio back on the free list of its order.
+ * pages and clears the folio's bits.
+ *
+ * Every hold of the device lock here is bounded by one chunk: the searches
+ * skip a chunk on its counts, and find a page or a block in its bitmap.
  */
+#include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
 #include <linux/ktime.h>
@@ -69,143 +73,167 @@ atomic_t *dmirror_devmem_no_progress(struct page *dpage)
 	return &chunk->no_progress[page_to_pfn(dpage) - chunk->first_pfn];
 }
 
-/*
- * The count of free order-0 pages of the huge block holding @page.  Only
- * for a chunk with block_free, one whose blocks can be huge folios.
- */
-static u16 *dmirror_block_free(struct page *page)
+/* Is the block of a huge-capable chunk starting at @first all free? */
+static bool dmirror_block_is_free(struct dmirror_chunk *chunk,
+				  unsigned long first)
 {
-	struct dmirror_chunk *chunk = dmirror_page_chunk(page);
+	unsigned long end = first + DMIRROR_HUGE_NR;
 
-	return &chunk->block_free[(page_to_pfn(page) - chunk->first_pfn) >>
-				  DMIRROR_HUGE_ORDER];
+	return find_next_bit(chunk->used, end, first) >= end;
 }
 
-/* Moves one whole block from the huge free list to the order-0 one. */
-static void dmirror_free_list_carve(struct dmirror_device *mdev)
+/* The first page of the block holding page @index of @chunk. */
+static unsigned long dmirror_block_of(unsigned long index)
 {
-	struct page *head = mdev->free_huge;
-	unsigned long pfn = page_to_pfn(head), i;
+	return ALIGN_DOWN(index, DMIRROR_HUGE_NR);
+}
+
+/*
+ * Hands out the 1 << @order free pages of @chunk from page @first: an
+ * order-0 page, or a whole block.
+ */
+static void dmirror_chunk_take(struct dmirror_chunk *chunk,
+			       unsigned long first, unsigned int order)
+{
+	struct dmirror_device *mdev = chunk->mdev;
+	unsigned long nr = 1UL << order;
+	bool whole;
 
 	lockdep_assert_held(&mdev->lock);
-	mdev->free_huge = head->zone_device_data;
-	mdev->nr_free_huge--;
-	/*
-	 * Lowest pfn on top, so that the block's first page goes first: if
-	 * the block was a huge folio before, its pages still carry that
-	 * folio's compound metadata until zone_device_page_init() resets each
-	 * of them, and the first page is the one the others point to.
-	 */
-	for (i = DMIRROR_HUGE_NR; i-- > 0;) {
-		struct page *page = pfn_to_page(pfn + i);
-
-		page->zone_device_data = mdev->free_pages;
-		mdev->free_pages = page;
+	/* A page handed out twice would be two folios at once. */
+	WARN_ON_ONCE(find_next_bit(chunk->used, first + nr, first) <
+		     first + nr);
+	whole = chunk->huge &&
+		dmirror_block_is_free(chunk, dmirror_block_of(first));
+	bitmap_set(chunk->used, first, nr);
+	chunk->nr_free -= nr;
+	mdev->nr_free -= nr;
+	if (whole) {
+		chunk->nr_free_blocks--;
+		mdev->nr_free_huge--;
 	}
-	*dmirror_block_free(head) = DMIRROR_HUGE_NR;
+}
+
+/* Takes back the 1 << @order pages of @chunk from page @first. */
+static void dmirror_chunk_put(struct dmirror_chunk *chunk,
+			      unsigned long first, unsigned int order)
+{
+	struct dmirror_device *mdev = chunk->mdev;
+	unsigned long nr = 1UL << order;
+
+	lockdep_assert_held(&mdev->lock);
+	/* Only a chunk with huge blocks hands out huge folios. */
+	WARN_ON_ONCE(order && !chunk->huge);
+	/* Freeing a page that is free: the counts would go wrong. */
+	WARN_ON_ONCE(find_next_zero_bit(chunk->used, first + nr, first) <
+		     first + nr);
+	bitmap_clear(chunk->used, first, nr);
+	chunk->nr_free += nr;
+	mdev->nr_free += nr;
+	if (chunk->huge &&
+	    dmirror_block_is_free(chunk, dmirror_block_of(first))) {
+		chunk->nr_free_blocks++;
+		mdev->nr_free_huge++;
+	}
+}
+
+/* A whole free block: its chunk and first page. */
+static bool dmirror_find_block(struct dmirror_device *mdev,
+			       struct dmirror_chunk **chunkp,
+			       unsigned long *first)
+{
+	unsigned int i;
+
+	for (i = 0; i < mdev->nchunks; i++) {
+		struct dmirror_chunk *chunk = mdev->chunks[i];
+		unsigned long index;
+
+		if (!chunk->nr_free_blocks)
+			continue;
+		index = bitmap_find_next_zero_area(chunk->used, chunk->npages,
+						   0, DMIRROR_HUGE_NR,
+						   DMIRROR_HUGE_NR - 1);
+		/* nr_free_blocks says there is one. */
+		if (WARN_ON_ONCE(index + DMIRROR_HUGE_NR > chunk->npages))
+			continue;
+		*chunkp = chunk;
+		*first = index;
+		return true;
+	}
+	return false;
 }
 
 /*
- * Puts every carved block whose pages are all free back on the huge list.
- * One walk of the order-0 list, so only where a huge allocation would
- * otherwise grow the device.  Returns the number of blocks merged.
+ * A free page for an order-0 allocation: the lowest one outside the whole
+ * free blocks (all of a chunk without huge blocks is outside them), and
+ * only when there is none the first page of a whole block.  The first,
+ * because a block that was a huge folio keeps that folio's compound
+ * metadata until zone_device_page_init() resets each page, and the other
+ * pages point at the first one.
  */
-static unsigned long dmirror_free_list_merge(struct dmirror_device *mdev)
+static bool dmirror_find_page(struct dmirror_device *mdev,
+			      struct dmirror_chunk **chunkp,
+			      unsigned long *index)
 {
-	struct page *page, *next, *prev = NULL;
-	unsigned long merged = 0, b;
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->grow_lock);
-	dmirror_device_lock(mdev);
-	for (page = mdev->free_pages; page; page = next) {
-		next = page->zone_device_data;
-		if (!dmirror_page_chunk(page)->block_free ||
-		    *dmirror_block_free(page) != DMIRROR_HUGE_NR) {
-			prev = page;
-			continue;
-		}
-		if (prev)
-			prev->zone_device_data = next;
-		else
-			mdev->free_pages = next;
-	}
-	/* Lowest pfn on top, as dmirror_chunk_add() leaves it. */
-	for (i = mdev->nchunks; i-- > 0;) {
+	for (i = 0; i < mdev->nchunks; i++) {
 		struct dmirror_chunk *chunk = mdev->chunks[i];
+		unsigned long n = chunk->npages, idx;
 
-		if (!chunk->block_free)
+		/* Every free page of the chunk is in a whole block. */
+		if (chunk->nr_free == chunk->nr_free_blocks * DMIRROR_HUGE_NR)
 			continue;
-		for (b = chunk->npages / DMIRROR_HUGE_NR; b-- > 0;) {
-			if (chunk->block_free[b] != DMIRROR_HUGE_NR)
-				continue;
-			chunk->block_free[b] = 0;
-			page = pfn_to_page(chunk->first_pfn +
-					   b * DMIRROR_HUGE_NR);
-			page->zone_device_data = mdev->free_huge;
-			mdev->free_huge = page;
-			mdev->nr_free_huge++;
-			merged++;
-		}
+		idx = find_first_zero_bit(chunk->used, n);
+		while (chunk->huge && idx < n &&
+		       dmirror_block_is_free(chunk, dmirror_block_of(idx)))
+			idx = find_next_zero_bit(chunk->used, n,
+						 dmirror_block_of(idx) +
+						 DMIRROR_HUGE_NR);
+		/* The counts say there is one. */
+		if (WARN_ON_ONCE(idx >= n))
+			continue;
+		*chunkp = chunk;
+		*index = idx;
+		return true;
 	}
-	dmirror_device_unlock(mdev, DMIRROR_LOCK_MERGE);
-	return merged;
+	return dmirror_find_block(mdev, chunkp, index);
 }
 
-/* Takes a free page (@order 0) or a whole free block off a free list. */
-static struct page *dmirror_free_list_pop(struct dmirror_device *mdev,
-					  unsigned int order)
+/* Takes a free page (@order 0) or a whole free block off the device. */
+static struct page *dmirror_free_pages_take(struct dmirror_device *mdev,
+					    unsigned int order)
 {
-	struct page **list = order ? &mdev->free_huge : &mdev->free_pages;
-	struct page *page;
+	struct dmirror_chunk *chunk;
+	struct page *page = NULL;
+	unsigned long first;
+	bool found;
 
 	dmirror_device_lock(mdev);
-	if (!order && !mdev->free_pages && mdev->free_huge)
-		dmirror_free_list_carve(mdev);
-	page = *list;
-	if (page) {
-		*list = page->zone_device_data;
-		if (order)
-			mdev->nr_free_huge--;
-		else if (dmirror_page_chunk(page)->block_free)
-			(*dmirror_block_free(page))--;
-		mdev->nr_free -= 1UL << order;
-		dmirror_page_chunk(page)->nr_free -= 1UL << order;
+	found = order ? dmirror_find_block(mdev, &chunk, &first) :
+			dmirror_find_page(mdev, &chunk, &first);
+	if (found) {
+		dmirror_chunk_take(chunk, first, order);
+		page = pfn_to_page(chunk->first_pfn + first);
 	}
 	dmirror_device_unlock(mdev, DMIRROR_LOCK_ALLOC);
 	return page;
 }
 
 /*
- * Puts the 1 << @order pages from @page on back: a whole block on the huge
- * list, anything else a page at a time on the order-0 list.  Returns the
+ * Gives the 1 << @order pages from @page back to the device.  Returns the
  * number of free pages on the device after that.
  */
-static unsigned long dmirror_free_list_push(struct dmirror_device *mdev,
+static unsigned long dmirror_free_pages_put(struct dmirror_device *mdev,
 					    struct page *page,
 					    unsigned int order)
 {
-	unsigned long pfn = page_to_pfn(page), nr = 1UL << order, i;
+	struct dmirror_chunk *chunk = dmirror_page_chunk(page);
 	unsigned long nr_free;
 
 	dmirror_device_lock(mdev);
-	if (DMIRROR_HAVE_HUGE && order == DMIRROR_HUGE_ORDER) {
-		page->zone_device_data = mdev->free_huge;
-		mdev->free_huge = page;
-		mdev->nr_free_huge++;
-	} else {
-		for (i = nr; i-- > 0;) {
-			struct page *p = pfn_to_page(pfn + i);
-
-			p->zone_device_data = mdev->free_pages;
-			mdev->free_pages = p;
-			if (dmirror_page_chunk(p)->block_free)
-				(*dmirror_block_free(p))++;
-		}
-	}
-	mdev->nr_free += nr;
+	dmirror_chunk_put(chunk, page_to_pfn(page) - chunk->first_pfn, order);
 	nr_free = mdev->nr_free;
-	dmirror_page_chunk(page)->nr_free += nr;
 	dmirror_device_unlock(mdev, DMIRROR_LOCK_FREE);
 	return nr_free;
 }
@@ -216,19 +244,17 @@ static void dmirror_chunk_free(struct dmirror_chunk *chunk)
 		release_mem_region(chunk->res->start,
 				   resource_size(chunk->res));
 	kvfree(chunk->no_progress);
-	kvfree(chunk->block_free);
+	kvfree(chunk->used);
 	kfree(chunk);
 }
 
-/* Adds one chunk of device memory and puts its pages on the free list. */
+/* Adds one chunk of device memory, all of it free. */
 static int dmirror_chunk_add(struct dmirror_device *mdev)
 {
 	unsigned long size = (unsigned long)dmirror_chunk_pages << PAGE_SHIFT;
 	struct dmirror_chunk *chunk;
 	struct resource *res;
-	unsigned long i;
 	void *mapped;
-	bool huge;
 	int ret;
 
 	lockdep_assert_held(&mdev->grow_lock);
@@ -240,7 +266,9 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 		return -ENOMEM;
 	chunk->no_progress = kvcalloc(dmirror_chunk_pages,
 				      sizeof(*chunk->no_progress), GFP_KERNEL);
-	if (!chunk->no_progress) {
+	chunk->used = kvcalloc(BITS_TO_LONGS(dmirror_chunk_pages),
+			       sizeof(*chunk->used), GFP_KERNEL);
+	if (!chunk->no_progress || !chunk->used) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -256,20 +284,12 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	}
 	chunk->res = res;
 	chunk->mdev = mdev;
-	if (dmirror_huge_enabled() &&
-	    IS_ALIGNED(PHYS_PFN(res->start) | dmirror_chunk_pages,
-		       DMIRROR_HUGE_NR)) {
-		chunk->block_free = kvcalloc(dmirror_chunk_pages /
-					     DMIRROR_HUGE_NR,
-					     sizeof(*chunk->block_free),
-					     GFP_KERNEL);
-		if (!chunk->block_free) {
-			ret = -ENOMEM;
-			goto err;
-		}
-	}
 	chunk->first_pfn = PHYS_PFN(res->start);
 	chunk->npages = dmirror_chunk_pages;
+	/* Blocks a huge folio can take must be naturally aligned. */
+	chunk->huge = dmirror_huge_enabled() &&
+		      IS_ALIGNED(chunk->first_pfn | chunk->npages,
+				 DMIRROR_HUGE_NR);
 	chunk->pagemap.type = MEMORY_DEVICE_PRIVATE;
 	chunk->pagemap.range.start = res->start;
 	chunk->pagemap.range.end = res->start + size - 1;
@@ -282,34 +302,14 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 		ret = mapped ? PTR_ERR(mapped) : -ENOMEM;
 		goto err;
 	}
-	mdev->chunks[mdev->nchunks++] = chunk;
 
-	/*
-	 * Lowest pfn on top: the free lists then hand out ascending pfns.
-	 * Where huge folios migrate, the chunk goes on the huge list as whole
-	 * blocks (chunk_pages is a multiple of a block and memory sections
-	 * are larger than one, so the blocks are naturally aligned).
-	 */
-	huge = !!chunk->block_free;
-	dmirror_device_lock(mdev);
-	for (i = chunk->npages; i > 0;) {
-		struct page *page;
-
-		if (huge) {
-			i -= DMIRROR_HUGE_NR;
-			page = pfn_to_page(chunk->first_pfn + i);
-			page->zone_device_data = mdev->free_huge;
-			mdev->free_huge = page;
-			mdev->nr_free_huge++;
-		} else {
-			i--;
-			page = pfn_to_page(chunk->first_pfn + i);
-			page->zone_device_data = mdev->free_pages;
-			mdev->free_pages = page;
-		}
-	}
 	chunk->nr_free = chunk->npages;
-	mdev->nr_free += chunk->npages;
+	chunk->nr_free_blocks = chunk->huge ?
+				chunk->npages / DMIRROR_HUGE_NR : 0;
+	dmirror_device_lock(mdev);
+	mdev->chunks[mdev->nchunks++] = chunk;
+	mdev->nr_free += chunk->nr_free;
+	mdev->nr_free_huge += chunk->nr_free_blocks;
 	mdev->nr_total += chunk->npages;
 	dmirror_device_unlock(mdev, DMIRROR_LOCK_GROW);
 
@@ -322,49 +322,30 @@ err:
 	return ret;
 }
 
-/* Unlinks every page of @chunk from one free list; returns how many. */
-static unsigned long dmirror_free_list_unlink(struct page **list,
-					      struct dmirror_chunk *chunk)
-{
-	struct page *page, *next, *prev = NULL;
-	unsigned long n = 0;
-
-	for (page = *list; page; page = next) {
-		next = page->zone_device_data;
-		if (dmirror_page_chunk(page) != chunk) {
-			prev = page;
-			continue;
-		}
-		if (prev)
-			prev->zone_device_data = next;
-		else
-			*list = next;
-		n++;
-	}
-	return n;
-}
-
 /*
- * Takes every page of @chunk off the free lists, if they are all there.
- * After that nothing can hand out or free a page of the chunk.
+ * Takes chunk @i off the device if none of its pages is in use.  After
+ * that nothing can hand out or free a page of it.
  */
-static bool dmirror_chunk_detach(struct dmirror_device *mdev,
-				 struct dmirror_chunk *chunk)
+static struct dmirror_chunk *dmirror_chunk_detach(struct dmirror_device *mdev,
+						  unsigned int i)
 {
-	bool idle;
+	struct dmirror_chunk *chunk = mdev->chunks[i];
 
+	lockdep_assert_held(&mdev->grow_lock);
 	dmirror_device_lock(mdev);
-	idle = chunk->nr_free == chunk->npages;
-	if (idle) {
-		dmirror_free_list_unlink(&mdev->free_pages, chunk);
-		mdev->nr_free_huge -=
-			dmirror_free_list_unlink(&mdev->free_huge, chunk);
-		chunk->nr_free = 0;
-		mdev->nr_free -= chunk->npages;
-		mdev->nr_total -= chunk->npages;
+	if (chunk->nr_free != chunk->npages) {
+		chunk = NULL;
+		goto out;
 	}
+	mdev->nr_free -= chunk->nr_free;
+	mdev->nr_free_huge -= chunk->nr_free_blocks;
+	mdev->nr_total -= chunk->npages;
+	mdev->nchunks--;
+	memmove(&mdev->chunks[i], &mdev->chunks[i + 1],
+		(mdev->nchunks - i) * sizeof(mdev->chunks[0]));
+out:
 	dmirror_device_unlock(mdev, DMIRROR_LOCK_SHRINK);
-	return idle;
+	return chunk;
 }
 
 /* Removes every chunk none of whose pages is in use. */
@@ -374,33 +355,26 @@ void dmirror_devmem_shrink(struct dmirror_device *mdev)
 
 	mutex_lock(&mdev->grow_lock);
 	for (i = mdev->nchunks; i-- > 0;) {
-		struct dmirror_chunk *chunk = mdev->chunks[i];
+		struct dmirror_chunk *chunk = dmirror_chunk_detach(mdev, i);
 
-		if (!dmirror_chunk_detach(mdev, chunk))
+		if (!chunk)
 			continue;
 		memunmap_pages(&chunk->pagemap);
 		trace_dmirror_chunk_remove(mdev->id, chunk->first_pfn,
 					   chunk->npages, mdev->nr_total);
 		dmirror_chunk_free(chunk);
-		mdev->nchunks--;
-		memmove(&mdev->chunks[i], &mdev->chunks[i + 1],
-			(mdev->nchunks - i) * sizeof(mdev->chunks[0]));
 	}
 	mutex_unlock(&mdev->grow_lock);
 }
 
-/* Adds a chunk, unless another thread did while this one waited. */
+/* Adds a chunk, unless another thread freed or added one meanwhile. */
 static int dmirror_devmem_grow(struct dmirror_device *mdev, unsigned int order)
 {
 	int ret = 0;
 
 	mutex_lock(&mdev->grow_lock);
-	if (order ? READ_ONCE(mdev->nr_free_huge) : READ_ONCE(mdev->nr_free))
-		goto out;
-	if (order && dmirror_free_list_merge(mdev))
-		goto out;
-	ret = dmirror_chunk_add(mdev);
-out:
+	if (!(order ? READ_ONCE(mdev->nr_free_huge) : READ_ONCE(mdev->nr_free)))
+		ret = dmirror_chunk_add(mdev);
 	mutex_unlock(&mdev->grow_lock);
 	return ret;
 }
@@ -465,7 +439,7 @@ struct page *dmirror_devmem_alloc(struct dmirror_device *mdev,
 		goto err;
 	}
 	for (;;) {
-		dpage = dmirror_free_list_pop(mdev, order);
+		dpage = dmirror_free_pages_take(mdev, order);
 		if (dpage)
 			break;
 		ret = dmirror_devmem_grow(mdev, order);
@@ -522,7 +496,8 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 		released = true;
 	}
 
-	nr_free = dmirror_free_list_push(mdev, page, order);
+	page->zone_device_data = NULL;
+	nr_free = dmirror_free_pages_put(mdev, page, order);
 	trace_dmirror_devmem_free(mdev->id, page_to_pfn(page), order,
 				  shadow_pfn, released, nr_free);
 
