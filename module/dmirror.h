@@ -155,6 +155,29 @@ extern unsigned int dmirror_leak_shadow;
 extern unsigned int dmirror_ndevices;
 extern struct dmirror_device **dmirror_devices;
 
+/*
+ * System pages the driver allocates for itself and frees itself, on every
+ * device: shadow pages and bounce buffers.  Shadow pages come from the
+ * page allocator, which kmemleak does not watch: these counts are what
+ * shows a page lost on an error path.
+ */
+struct dmirror_system_pages {
+	atomic_long_t	allocated;
+	atomic_long_t	freed;
+};
+
+extern struct dmirror_system_pages dmirror_system_pages;
+
+static inline void dmirror_system_pages_got(unsigned long n)
+{
+	atomic_long_add(n, &dmirror_system_pages.allocated);
+}
+
+static inline void dmirror_system_pages_put(unsigned long n)
+{
+	atomic_long_add(n, &dmirror_system_pages.freed);
+}
+
 static inline void dmirror_count(struct dmirror_device *mdev,
 				 enum dmirror_counter c, long n)
 {
@@ -213,6 +236,8 @@ int dmirror_migrate_to_ram(struct dmirror_file *df, unsigned long start,
 vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf);
 
 /* dmirror_mirror.c: the device page table */
+void *dmirror_bounce_alloc(void);
+void dmirror_bounce_free(void *bounce);
 struct dmirror_file *dmirror_file_create(struct dmirror_device *mdev);
 void dmirror_file_destroy(struct dmirror_file *df);
 int dmirror_read(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd,

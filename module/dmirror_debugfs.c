@@ -94,6 +94,16 @@ static void dmirror_stats_show_one(struct seq_file *m, const char *prefix,
 	seq_printf(m, "%s.chunks %lu\n", prefix, st->chunks);
 }
 
+static void dmirror_system_pages_show(struct seq_file *m)
+{
+	long allocated = atomic_long_read(&dmirror_system_pages.allocated);
+	long freed = atomic_long_read(&dmirror_system_pages.freed);
+
+	seq_printf(m, "driver.system_pages_allocated %ld\n", allocated);
+	seq_printf(m, "driver.system_pages_freed %ld\n", freed);
+	seq_printf(m, "driver.system_pages_live %ld\n", allocated - freed);
+}
+
 static int dmirror_stats_show(struct seq_file *m, void *unused)
 {
 	struct dmirror_stats *st, sum = {};
@@ -117,6 +127,7 @@ static int dmirror_stats_show(struct seq_file *m, void *unused)
 		   READ_ONCE(dmirror_owner_mismatch));
 	seq_printf(m, "config.leak_shadow %u\n",
 		   READ_ONCE(dmirror_leak_shadow));
+	dmirror_system_pages_show(m);
 	dmirror_stats_show_one(m, "total", &sum);
 	for (id = 0; id < dmirror_ndevices; id++) {
 		snprintf(prefix, sizeof(prefix), "dev%u", id);

@@ -402,11 +402,15 @@ static struct page *dmirror_shadow_alloc(unsigned int order)
 	struct page *shadow;
 
 	if (!order)
-		return alloc_page(GFP_HIGHUSER);
-	shadow = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
-			     order);
-	if (shadow)
+		shadow = alloc_page(GFP_HIGHUSER);
+	else
+		shadow = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
+				     order);
+	if (!shadow)
+		return NULL;
+	if (order)
 		split_page(shadow, order);
+	dmirror_system_pages_got(1UL << order);
 	return shadow;
 }
 
@@ -416,6 +420,7 @@ static void dmirror_shadow_free(struct page *shadow, unsigned long nr)
 
 	for (i = 0; i < nr; i++)
 		__free_page(pfn_to_page(pfn + i));
+	dmirror_system_pages_put(nr);
 }
 
 /*

@@ -47,6 +47,7 @@ unsigned int dmirror_owner_mismatch;
 unsigned int dmirror_leak_shadow;
 
 struct dmirror_device **dmirror_devices;
+struct dmirror_system_pages dmirror_system_pages;
 static dev_t dmirror_devt;
 
 /* Memory hotplug works in subsections: chunks are whole ones. */

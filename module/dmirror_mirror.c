@@ -290,6 +290,22 @@ static int dmirror_fault(struct dmirror_file *df, unsigned long start,
 	return ret;
 }
 
+/* A buffer of DMIRROR_WINDOW pages between the user and the device. */
+void *dmirror_bounce_alloc(void)
+{
+	void *bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+
+	if (bounce)
+		dmirror_system_pages_got(DMIRROR_WINDOW);
+	return bounce;
+}
+
+void dmirror_bounce_free(void *bounce)
+{
+	kvfree(bounce);
+	dmirror_system_pages_put(DMIRROR_WINDOW);
+}
+
 /* Copies out up to @n mapped pages from @pfn on; returns how many. */
 static unsigned long dmirror_pt_read(struct dmirror_file *df,
 				     unsigned long pfn, unsigned long n,
@@ -340,7 +356,7 @@ static int dmirror_access(struct dmirror_file *df,
 	void *bounce;
 	int ret = 0;
 
-	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	bounce = dmirror_bounce_alloc();
 	if (!bounce)
 		return -ENOMEM;
 
@@ -401,7 +417,7 @@ static int dmirror_access(struct dmirror_file *df,
 		cmd->cpages += n;
 		addr += n << PAGE_SHIFT;
 	}
-	kvfree(bounce);
+	dmirror_bounce_free(bounce);
 	return ret;
 }
 
@@ -460,11 +476,11 @@ int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 	void *bounce;
 	int ret = 0;
 
-	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	bounce = dmirror_bounce_alloc();
 	if (!bounce)
 		return -ENOMEM;
 	if (!mmget_not_zero(mm)) {
-		kvfree(bounce);
+		dmirror_bounce_free(bounce);
 		return -ESRCH;
 	}
 
@@ -510,7 +526,7 @@ int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 		cmd->cpages += n;
 	}
 	mmput(mm);
-	kvfree(bounce);
+	dmirror_bounce_free(bounce);
 	return ret;
 }
 
@@ -661,7 +677,7 @@ int dmirror_exclusive(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 		return ret;
 
 	/* Hand back what the device now holds, as test_hmm does. */
-	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	bounce = dmirror_bounce_alloc();
 	if (!bounce)
 		return -ENOMEM;
 	for (addr = start; addr < end; addr += PAGE_SIZE * DMIRROR_WINDOW) {
@@ -683,7 +699,7 @@ int dmirror_exclusive(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 		}
 		cmd->cpages += n;
 	}
-	kvfree(bounce);
+	dmirror_bounce_free(bounce);
 	return ret;
 }
 

@@ -17,6 +17,7 @@
 seed=${STRESS_SEED:-1}
 secs=${STRESS_SECONDS:-60}
 load_dmirror chunk_pages=512 max_chunks=2
+sys_pages=$(dm_stat driver.system_pages_live)
 on_fail() { echo "stress: replay with STRESS_SEED=$seed (stress -s $seed -t $secs)"; }
 
 # Device 0 nearly full from the start (960 of its 1,024 pages held by
@@ -83,6 +84,10 @@ for d in 0 1; do
 	grep -q "^dev$d.counter_mismatch" $DM_DEBUGFS/free_list &&
 		fail "dev$d free list disagrees with its count (seed $seed)"
 done
+# Shadow and bounce pages: an error path that dropped one shows here.
+expect_eq "$(dm_stat driver.system_pages_live)" "$sys_pages" \
+	"driver.system_pages_live after the run, as before it (seed $seed)"
+expect_ge "$(dm_stat driver.system_pages_allocated)" 1 "driver.system_pages_allocated (seed $seed)"
 expect_eq "$(cat /sys/module/dmirror/refcnt)" 0 "module refcount after the run (seed $seed)"
 
 note "rmmod and a fresh insmod"
