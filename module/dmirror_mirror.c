@@ -170,6 +170,57 @@ static int dmirror_range_lock(struct dmirror_file *df,
 }
 
 /*
+ * One walk of the device over a command's range, a window of
+ * DMIRROR_WINDOW pages at a time: each window through hmm_range_fault()
+ * until its result is current, then visit() with df->lock held, then
+ * after() (if set) without it, where user memory may be touched.
+ */
+struct dmirror_walk {
+	struct dmirror_file	*df;
+	struct hmm_range	range;	/* the current window */
+	unsigned long		pfns[DMIRROR_WINDOW];
+	unsigned long		start;	/* of the whole walk */
+	bool			unlocked;	/* READ_UNLOCKED */
+	int (*visit)(struct dmirror_walk *w);
+	int (*after)(struct dmirror_walk *w);
+};
+
+/* Pages in the current window. */
+static unsigned long dmirror_walk_npages(const struct dmirror_walk *w)
+{
+	return (w->range.end - w->range.start) >> PAGE_SHIFT;
+}
+
+static int dmirror_walk(struct dmirror_walk *w, unsigned long start,
+			unsigned long end)
+{
+	struct dmirror_file *df = w->df;
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long addr;
+	int ret = 0;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	w->start = start;
+	w->range.notifier = &df->notifier;
+	w->range.hmm_pfns = w->pfns;
+	w->range.dev_private_owner = df->mdev;
+	for (addr = start; addr < end && !ret; addr = w->range.end) {
+		w->range.start = addr;
+		w->range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
+		ret = dmirror_range_lock(df, &w->range, w->unlocked);
+		if (ret)
+			break;
+		ret = w->visit(w);
+		mutex_unlock(&df->lock);
+		if (!ret && w->after)
+			ret = w->after(w);
+	}
+	mmput(mm);
+	return ret;
+}
+
+/*
  * The page a valid hmm pfn for user address @addr names.  A device-private
  * PMD is reported from its first pfn on whatever page of the PMD the range
  * starts at (7.x hmm_vma_handle_absent_pmd() adds no offset, unlike the
@@ -226,68 +277,69 @@ static bool dmirror_needs_cow_break(struct dmirror_file *df,
 	return dmirror_page_is_ours(df->mdev, page);
 }
 
-static int dmirror_fault_window(struct dmirror_file *df,
-				struct hmm_range *range, bool unlocked)
-{
-	unsigned long first = range->start >> PAGE_SHIFT;
-	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
-	unsigned long cow = 0;
-	int ret;
+/* The device faulting a range into its page table, as a GPU would. */
+struct dmirror_fault_walk {
+	struct dmirror_walk	walk;
+	/* A page to give back to the CPU first: see dmirror_needs_cow_break() */
+	unsigned long		cow;
+};
 
-	ret = dmirror_range_lock(df, range, unlocked);
-	if (ret)
-		return ret;
+static int dmirror_fault_visit(struct dmirror_walk *w)
+{
+	struct dmirror_fault_walk *fw = container_of(w, struct dmirror_fault_walk,
+						     walk);
+	struct dmirror_file *df = w->df;
+	unsigned long first = w->range.start >> PAGE_SHIFT;
+	unsigned long i, n = dmirror_walk_npages(w);
+	int ret = 0;
+
+	fw->cow = 0;
 	for (i = 0; i < n && !ret; i++) {
-		unsigned long hmm_pfn = range->hmm_pfns[i];
-		unsigned long addr = range->start + (i << PAGE_SHIFT);
+		unsigned long hmm_pfn = w->pfns[i];
+		unsigned long addr = w->range.start + (i << PAGE_SHIFT);
 		struct page *page = NULL;
 
 		if (hmm_pfn & HMM_PFN_VALID)
 			page = dmirror_data_page(df, hmm_pfn, addr);
-		if (!page) {
-			ret = -EFAULT;
-			break;
-		}
-		if (dmirror_needs_cow_break(df, range, hmm_pfn, addr)) {
-			cow = addr;
+		if (!page)
+			return -EFAULT;
+		if (dmirror_needs_cow_break(df, &w->range, hmm_pfn, addr)) {
+			fw->cow = addr;
 			break;
 		}
 		ret = dmirror_pt_store(df, first + i, page,
 				       (hmm_pfn & HMM_PFN_WRITE) ?
 				       DMIRROR_PT_WRITE : DMIRROR_PT_READ);
 	}
-	mutex_unlock(&df->lock);
-	if (ret || !cow)
-		return ret;
-	/* Not under df->lock: migration invalidates, and the notifier takes it. */
-	return dmirror_migrate_to_ram(df, cow, cow + PAGE_SIZE, NULL);
+	return ret;
 }
 
-/* The device faults [start, end) into its page table, as a GPU would. */
+/* Not under df->lock: migration invalidates, and the notifier takes it. */
+static int dmirror_fault_after(struct dmirror_walk *w)
+{
+	struct dmirror_fault_walk *fw = container_of(w, struct dmirror_fault_walk,
+						     walk);
+
+	if (!fw->cow)
+		return 0;
+	return dmirror_migrate_to_ram(w->df, fw->cow, fw->cow + PAGE_SIZE, NULL);
+}
+
 static int dmirror_fault(struct dmirror_file *df, unsigned long start,
 			 unsigned long end, bool write, bool unlocked)
 {
-	struct mm_struct *mm = df->notifier.mm;
-	unsigned long pfns[DMIRROR_WINDOW];
-	struct hmm_range range = {
-		.notifier = &df->notifier,
-		.hmm_pfns = pfns,
-		.default_flags = HMM_PFN_REQ_FAULT |
-				 (write ? HMM_PFN_REQ_WRITE : 0),
-		.dev_private_owner = df->mdev,
+	struct dmirror_fault_walk fw = {
+		.walk = {
+			.df = df,
+			.range.default_flags = HMM_PFN_REQ_FAULT |
+					       (write ? HMM_PFN_REQ_WRITE : 0),
+			.unlocked = unlocked,
+			.visit = dmirror_fault_visit,
+			.after = dmirror_fault_after,
+		},
 	};
-	unsigned long addr;
-	int ret = 0;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	for (addr = start; addr < end && !ret; addr = range.end) {
-		range.start = addr;
-		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
-		ret = dmirror_fault_window(df, &range, unlocked);
-	}
-	mmput(mm);
-	return ret;
+	return dmirror_walk(&fw.walk, start, end);
 }
 
 /* A buffer of DMIRROR_WINDOW pages between the user and the device. */
@@ -460,73 +512,74 @@ int dmirror_write(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
  * driver does not retry: it cannot know when the other party is done, and
  * userspace sees what happened (SNAPSHOT) and may try again.
  */
-int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+struct dmirror_map_walk {
+	struct dmirror_walk	walk;
+	struct hmm_dmirror_cmd	*cmd;
+	void			*bounce;
+};
+
+static int dmirror_map_visit(struct dmirror_walk *w)
 {
-	struct mm_struct *mm = df->notifier.mm;
-	unsigned long start = cmd->addr;
-	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
-	char __user *uptr = u64_to_user_ptr(cmd->ptr);
-	unsigned long pfns[DMIRROR_WINDOW];
-	struct hmm_range range = {
-		.notifier = &df->notifier,
-		.hmm_pfns = pfns,
-		.dev_private_owner = df->mdev,
-	};
-	unsigned long addr;
-	void *bounce;
+	struct dmirror_map_walk *mw = container_of(w, struct dmirror_map_walk,
+						   walk);
+	struct dmirror_file *df = w->df;
+	unsigned long i, n = dmirror_walk_npages(w);
 	int ret = 0;
 
-	bounce = dmirror_bounce_alloc();
-	if (!bounce)
+	for (i = 0; i < n && !ret; i++) {
+		unsigned long addr = w->range.start + (i << PAGE_SHIFT);
+		struct page *page, *shadow;
+
+		if (!(w->pfns[i] & HMM_PFN_VALID))
+			return -ENOENT;
+		page = dmirror_hmm_page(w->pfns[i], addr);
+		if (!dmirror_page_is_ours(df->mdev, page))
+			return -ENOENT;
+		shadow = dmirror_shadow_page(page);
+		/* A device page in use always has its shadow. */
+		if (WARN_ON_ONCE(!shadow))
+			return -EFAULT;
+		memcpy_from_page(mw->bounce + (i << PAGE_SHIFT), shadow, 0,
+				 PAGE_SIZE);
+		ret = dmirror_pt_store(df, addr >> PAGE_SHIFT, shadow,
+				       (w->pfns[i] & HMM_PFN_WRITE) ?
+				       DMIRROR_PT_WRITE : DMIRROR_PT_READ);
+	}
+	return ret;
+}
+
+static int dmirror_map_after(struct dmirror_walk *w)
+{
+	struct dmirror_map_walk *mw = container_of(w, struct dmirror_map_walk,
+						   walk);
+	unsigned long n = dmirror_walk_npages(w);
+	char __user *uptr = u64_to_user_ptr(mw->cmd->ptr);
+
+	if (copy_to_user(uptr + (w->range.start - w->start), mw->bounce,
+			 n << PAGE_SHIFT))
+		return -EFAULT;
+	mw->cmd->cpages += n;
+	return 0;
+}
+
+int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+{
+	struct dmirror_map_walk mw = {
+		.walk = {
+			.df = df,
+			.visit = dmirror_map_visit,
+			.after = dmirror_map_after,
+		},
+		.cmd = cmd,
+	};
+	int ret;
+
+	mw.bounce = dmirror_bounce_alloc();
+	if (!mw.bounce)
 		return -ENOMEM;
-	if (!mmget_not_zero(mm)) {
-		dmirror_bounce_free(bounce);
-		return -ESRCH;
-	}
-
-	for (addr = start; addr < end && !ret; addr = range.end) {
-		unsigned long i, n;
-
-		range.start = addr;
-		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
-		n = (range.end - range.start) >> PAGE_SHIFT;
-		ret = dmirror_range_lock(df, &range, false);
-		if (ret)
-			break;
-		for (i = 0; i < n && !ret; i++) {
-			struct page *page, *shadow;
-
-			if (!(pfns[i] & HMM_PFN_VALID)) {
-				ret = -ENOENT;
-				break;
-			}
-			page = dmirror_hmm_page(pfns[i],
-						addr + (i << PAGE_SHIFT));
-			if (!dmirror_page_is_ours(df->mdev, page)) {
-				ret = -ENOENT;
-				break;
-			}
-			shadow = dmirror_shadow_page(page);
-			memcpy_from_page(bounce + (i << PAGE_SHIFT), shadow, 0,
-					 PAGE_SIZE);
-			ret = dmirror_pt_store(df, (addr >> PAGE_SHIFT) + i,
-					       shadow,
-					       (pfns[i] & HMM_PFN_WRITE) ?
-					       DMIRROR_PT_WRITE :
-					       DMIRROR_PT_READ);
-		}
-		mutex_unlock(&df->lock);
-		if (ret)
-			break;
-		if (copy_to_user(uptr + (addr - start), bounce,
-				 n << PAGE_SHIFT)) {
-			ret = -EFAULT;
-			break;
-		}
-		cmd->cpages += n;
-	}
-	mmput(mm);
-	dmirror_bounce_free(bounce);
+	ret = dmirror_walk(&mw.walk, cmd->addr,
+			   cmd->addr + (cmd->npages << PAGE_SHIFT));
+	dmirror_bounce_free(mw.bounce);
 	return ret;
 }
 
@@ -568,46 +621,50 @@ static u8 dmirror_snapshot_code(struct dmirror_file *df, unsigned long hmm_pfn)
 }
 
 /* What the CPU page tables say of each page, without faulting any in. */
+struct dmirror_snapshot_walk {
+	struct dmirror_walk	walk;
+	struct hmm_dmirror_cmd	*cmd;
+	u8			codes[DMIRROR_WINDOW];
+};
+
+static int dmirror_snapshot_visit(struct dmirror_walk *w)
+{
+	struct dmirror_snapshot_walk *sw =
+		container_of(w, struct dmirror_snapshot_walk, walk);
+	unsigned long i, n = dmirror_walk_npages(w);
+
+	for (i = 0; i < n; i++)
+		sw->codes[i] = dmirror_snapshot_code(w->df, w->pfns[i]);
+	return 0;
+}
+
+static int dmirror_snapshot_after(struct dmirror_walk *w)
+{
+	struct dmirror_snapshot_walk *sw =
+		container_of(w, struct dmirror_snapshot_walk, walk);
+	unsigned long n = dmirror_walk_npages(w);
+	char __user *uptr = u64_to_user_ptr(sw->cmd->ptr);
+
+	if (copy_to_user(uptr + ((w->range.start - w->start) >> PAGE_SHIFT),
+			 sw->codes, n))
+		return -EFAULT;
+	sw->cmd->cpages += n;
+	return 0;
+}
+
 int dmirror_snapshot(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 {
-	struct mm_struct *mm = df->notifier.mm;
-	unsigned long start = cmd->addr;
-	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
-	char __user *uptr = u64_to_user_ptr(cmd->ptr);
-	unsigned long pfns[DMIRROR_WINDOW];
-	u8 codes[DMIRROR_WINDOW];
-	struct hmm_range range = {
-		.notifier = &df->notifier,
-		.hmm_pfns = pfns,
-		.dev_private_owner = df->mdev,
+	struct dmirror_snapshot_walk sw = {
+		.walk = {
+			.df = df,
+			.visit = dmirror_snapshot_visit,
+			.after = dmirror_snapshot_after,
+		},
+		.cmd = cmd,
 	};
-	unsigned long addr;
-	int ret = 0;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	for (addr = start; addr < end; addr = range.end) {
-		unsigned long i, n;
-
-		range.start = addr;
-		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
-		n = (range.end - range.start) >> PAGE_SHIFT;
-		ret = dmirror_range_lock(df, &range, false);
-		if (ret)
-			break;
-		for (i = 0; i < n; i++)
-			codes[i] = dmirror_snapshot_code(df, pfns[i]);
-		mutex_unlock(&df->lock);
-
-		if (copy_to_user(uptr + ((addr - start) >> PAGE_SHIFT), codes,
-				 n)) {
-			ret = -EFAULT;
-			break;
-		}
-		cmd->cpages += n;
-	}
-	mmput(mm);
-	return ret;
+	return dmirror_walk(&sw.walk, cmd->addr,
+			    cmd->addr + (cmd->npages << PAGE_SHIFT));
 }
 
 /*
