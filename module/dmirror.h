@@ -87,6 +87,7 @@ enum dmirror_counter {
 	DMIRROR_HUGE_TO_RAM,
 	DMIRROR_HUGE_FALLBACKS,		/* huge folios migrated as pages */
 	DMIRROR_HUGE_SPLITS,		/* huge device folios split by the core */
+	DMIRROR_RANGE_RETRIES,		/* hmm_range_fault() results gone stale */
 	DMIRROR_NR_COUNTERS
 };
 

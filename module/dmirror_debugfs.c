@@ -36,6 +36,7 @@ static const char * const dmirror_counter_names[DMIRROR_NR_COUNTERS] = {
 	[DMIRROR_HUGE_TO_RAM]		= "huge_to_ram",
 	[DMIRROR_HUGE_FALLBACKS]	= "huge_fallbacks",
 	[DMIRROR_HUGE_SPLITS]		= "huge_splits",
+	[DMIRROR_RANGE_RETRIES]		= "range_retries",
 };
 
 /* One device's numbers, read at one time. */

@@ -5,11 +5,16 @@
  *
  * Entries are filled from hmm_range_fault() and cleared by an
  * mmu_interval_notifier covering the whole address space, before the CPU
- * mapping they mirror changes.  That includes the device's own migrations:
+ * mapping they mirror changes.  Whether what a command read of the CPU
+ * page tables is still current is told by a second notifier, over that
+ * command's range alone (struct dmirror_watch), so that invalidations
+ * elsewhere in the process do not make it start again.  That includes the device's own migrations:
  * the mirror is always rebuilt from the CPU page tables, never patched by
  * the migration code, so any number of open files can mirror the same
- * pages.  A filled entry is only trusted under dmirror_file.lock with the
- * notifier sequence unchanged since the walk that produced it.
+ * pages.  A filled entry is only stored under dmirror_file.lock with the
+ * watch's sequence unchanged since the walk that produced it; both
+ * notifiers take that lock, so the entry is either stored before an
+ * invalidation clears it, or not stored at all.
  *
  * For this device's own pages the entry is the shadow page: the device
  * reads and writes its own memory.  Entries take no page reference, except
@@ -65,22 +70,37 @@ static void dmirror_pt_clear(struct dmirror_file *df, unsigned long first,
 	}
 }
 
+/*
+ * Takes df->lock for an invalidation, unless it is our own
+ * make_device_exclusive() installing the entry (nothing to clear, nothing
+ * stale) or the lock cannot be had where the caller may not sleep.
+ */
+static bool dmirror_invalidate_lock(struct dmirror_file *df,
+				    const struct mmu_notifier_range *range,
+				    bool *skip)
+{
+	*skip = range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == df;
+	if (*skip)
+		return true;
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&df->lock);
+	else if (!mutex_trylock(&df->lock))
+		return false;
+	return true;
+}
+
 static bool dmirror_invalidate(struct mmu_interval_notifier *mni,
 			       const struct mmu_notifier_range *range,
 			       unsigned long cur_seq)
 {
 	struct dmirror_file *df = container_of(mni, struct dmirror_file,
 					       notifier);
+	bool skip;
 
-	/* Our own make_device_exclusive(): the entry is being installed. */
-	if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == df)
-		return true;
-
-	if (mmu_notifier_range_blockable(range))
-		mutex_lock(&df->lock);
-	else if (!mutex_trylock(&df->lock))
+	if (!dmirror_invalidate_lock(df, range, &skip))
 		return false;
-
+	if (skip)
+		return true;
 	mmu_interval_set_seq(mni, cur_seq);
 	dmirror_pt_clear(df, range->start >> PAGE_SHIFT,
 			 (range->end - 1) >> PAGE_SHIFT);
@@ -91,6 +111,48 @@ static bool dmirror_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_notifier_ops = {
 	.invalidate = dmirror_invalidate,
 };
+
+/* A command's watch over its own range: see the top of this file. */
+struct dmirror_watch {
+	struct mmu_interval_notifier	notifier;
+	struct dmirror_file		*df;
+};
+
+static bool dmirror_watch_invalidate(struct mmu_interval_notifier *mni,
+				     const struct mmu_notifier_range *range,
+				     unsigned long cur_seq)
+{
+	struct dmirror_watch *watch = container_of(mni, struct dmirror_watch,
+						   notifier);
+	bool skip;
+
+	if (!dmirror_invalidate_lock(watch->df, range, &skip))
+		return false;
+	if (skip)
+		return true;
+	mmu_interval_set_seq(mni, cur_seq);
+	mutex_unlock(&watch->df->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops dmirror_watch_ops = {
+	.invalidate = dmirror_watch_invalidate,
+};
+
+static int dmirror_watch_start(struct dmirror_watch *watch,
+			       struct dmirror_file *df, unsigned long start,
+			       unsigned long end)
+{
+	watch->df = df;
+	return mmu_interval_notifier_insert(&watch->notifier, df->notifier.mm,
+					    start, end - start,
+					    &dmirror_watch_ops);
+}
+
+static void dmirror_watch_stop(struct dmirror_watch *watch)
+{
+	mmu_interval_notifier_remove(&watch->notifier);
+}
 
 struct dmirror_file *dmirror_file_create(struct dmirror_device *mdev)
 {
@@ -156,8 +218,10 @@ static int dmirror_range_lock(struct dmirror_file *df,
 			ret = hmm_range_fault(range);
 			mmap_read_unlock(mm);
 		}
-		if (ret == -EBUSY)
+		if (ret == -EBUSY) {
+			dmirror_count(df->mdev, DMIRROR_RANGE_RETRIES, 1);
 			continue;
+		}
 		if (ret)
 			return ret;
 
@@ -166,6 +230,7 @@ static int dmirror_range_lock(struct dmirror_file *df,
 					     range->notifier_seq))
 			return 0;
 		mutex_unlock(&df->lock);
+		dmirror_count(df->mdev, DMIRROR_RANGE_RETRIES, 1);
 	}
 }
 
@@ -177,6 +242,7 @@ static int dmirror_range_lock(struct dmirror_file *df,
  */
 struct dmirror_walk {
 	struct dmirror_file	*df;
+	struct dmirror_watch	watch;
 	struct hmm_range	range;	/* the current window */
 	unsigned long		pfns[DMIRROR_WINDOW];
 	unsigned long		start;	/* of the whole walk */
@@ -201,8 +267,11 @@ static int dmirror_walk(struct dmirror_walk *w, unsigned long start,
 
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
+	ret = dmirror_watch_start(&w->watch, df, start, end);
+	if (ret)
+		goto out;
 	w->start = start;
-	w->range.notifier = &df->notifier;
+	w->range.notifier = &w->watch.notifier;
 	w->range.hmm_pfns = w->pfns;
 	w->range.dev_private_owner = df->mdev;
 	for (addr = start; addr < end && !ret; addr = w->range.end) {
@@ -216,6 +285,8 @@ static int dmirror_walk(struct dmirror_walk *w, unsigned long start,
 		if (!ret && w->after)
 			ret = w->after(w);
 	}
+	dmirror_watch_stop(&w->watch);
+out:
 	mmput(mm);
 	return ret;
 }
@@ -670,12 +741,15 @@ int dmirror_snapshot(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 /*
  * Makes one page exclusive to the device and maps it atomic.  The page is
  * first faulted in writable (breaking COW), so that make_device_exclusive()
- * itself only invalidates for its own conversion, which the notifier
- * ignores (owner == df).  Any other invalidation between sampling the
- * sequence and storing the entry means it may be stale: try again.
+ * itself only invalidates for its own conversion, which the notifiers
+ * ignore (owner == df).  Any other invalidation of the page between
+ * sampling the sequence of the command's @watch and storing the entry
+ * means it may be stale: try again.
  */
-static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
+static int dmirror_exclusive_page(struct dmirror_watch *watch,
+				  unsigned long addr)
 {
+	struct dmirror_file *df = watch->df;
 	struct mm_struct *mm = df->notifier.mm;
 	unsigned long timeout = jiffies +
 				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
@@ -690,7 +764,7 @@ static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
 		if (ret)
 			return ret;
 
-		seq = mmu_interval_read_begin(&df->notifier);
+		seq = mmu_interval_read_begin(&watch->notifier);
 		ret = mmap_read_lock_killable(mm);
 		if (ret)
 			return ret;
@@ -700,7 +774,7 @@ static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
 			return PTR_ERR(page);
 
 		mutex_lock(&df->lock);
-		if (!mmu_interval_read_retry(&df->notifier, seq)) {
+		if (!mmu_interval_read_retry(&watch->notifier, seq)) {
 			get_page(page);
 			ret = dmirror_pt_store(df, addr >> PAGE_SHIFT, page,
 					       DMIRROR_PT_ATOMIC);
@@ -712,24 +786,41 @@ static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
 		}
 		mutex_unlock(&df->lock);
 		dmirror_exclusive_put(page);
+		dmirror_count(df->mdev, DMIRROR_RANGE_RETRIES, 1);
 	}
+}
+
+/* Makes every page of [@start, @end) exclusive to the device. */
+static int dmirror_exclusive_range(struct dmirror_file *df,
+				   unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	struct dmirror_watch watch;
+	unsigned long addr;
+	int ret;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = dmirror_watch_start(&watch, df, start, end);
+	if (!ret) {
+		for (addr = start; addr < end && !ret; addr += PAGE_SIZE)
+			ret = dmirror_exclusive_page(&watch, addr);
+		dmirror_watch_stop(&watch);
+	}
+	mmput(mm);
+	return ret;
 }
 
 int dmirror_exclusive(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 {
-	struct mm_struct *mm = df->notifier.mm;
 	unsigned long start = cmd->addr;
 	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
 	char __user *uptr = u64_to_user_ptr(cmd->ptr);
 	unsigned long addr;
 	void *bounce;
-	int ret = 0;
+	int ret;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	for (addr = start; addr < end && !ret; addr += PAGE_SIZE)
-		ret = dmirror_exclusive_page(df, addr);
-	mmput(mm);
+	ret = dmirror_exclusive_range(df, start, end);
 	if (ret)
 		return ret;
 
