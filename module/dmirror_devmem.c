@@ -570,6 +570,9 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
 			continue;
 		collected += nr;
 		shadow = dmirror_shadow_page(dpage);
+		/* A device page in use always has its shadow. */
+		if (WARN_ON_ONCE(!shadow))
+			continue;
 		folio = folio_alloc(GFP_HIGHUSER_MOVABLE |
 				    (order ? __GFP_NOWARN : 0), order);
 		if (!folio) {

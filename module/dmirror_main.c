@@ -314,7 +314,8 @@ static void dmirror_device_destroy(struct dmirror_device *mdev)
 {
 	cdev_device_del(&mdev->cdev, &mdev->dev);
 	dmirror_devmem_shrink(mdev);
-	WARN_ON(mdev->nchunks);
+	/* No page in use, so every chunk was idle and went. */
+	WARN_ON_ONCE(mdev->nchunks);
 	kfree(mdev->chunks);
 	put_device(&mdev->dev);
 }

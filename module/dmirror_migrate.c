@@ -233,6 +233,9 @@ static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
 	struct folio *folio;
 	struct page *page;
 
+	/* A device page in use always has its shadow. */
+	if (WARN_ON_ONCE(!shadow))
+		return -EFAULT;
 	if (order) {
 		folio = dmirror_vma_alloc_huge(args->vma, addr);
 		if (!folio)

@@ -324,7 +324,10 @@ static struct page *dmirror_data_page(struct dmirror_file *df,
 		return page;
 	if (!dmirror_page_is_ours(df->mdev, page))
 		return NULL;
-	return dmirror_shadow_page(page);
+	page = dmirror_shadow_page(page);
+	/* A device page in use always has its shadow. */
+	WARN_ON_ONCE(!page);
+	return page;
 }
 
 /*
