@@ -67,8 +67,6 @@
 
 /* Pages per hmm_range_fault() call, and per bounce buffer. */
 #define DMIRROR_WINDOW		64UL
-/* Pages per migrate_vma_setup() call. */
-#define DMIRROR_MIGRATE_WINDOW	512UL
 
 enum dmirror_counter {
 	DMIRROR_MIGRATIONS_TO_DEV,
@@ -177,6 +175,17 @@ static inline void dmirror_system_pages_got(unsigned long n)
 static inline void dmirror_system_pages_put(unsigned long n)
 {
 	atomic_long_add(n, &dmirror_system_pages.freed);
+}
+
+/*
+ * Pages per migrate_vma_setup() or migrate_device_range() call: 512, or a
+ * PMD's worth where a PMD maps more (16 KiB and 64 KiB pages with THP), so
+ * that a window always holds a whole huge folio.  Not a constant: on some
+ * architectures (ppc64) neither is HPAGE_PMD_ORDER.
+ */
+static inline unsigned long dmirror_migrate_window(void)
+{
+	return max_t(unsigned long, 512, DMIRROR_HUGE_NR);
 }
 
 static inline void dmirror_count(struct dmirror_device *mdev,

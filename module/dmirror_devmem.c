@@ -617,12 +617,12 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
  */
 int dmirror_devmem_evict(struct dmirror_device *mdev)
 {
-	unsigned long *src, *dst;
+	unsigned long window = dmirror_migrate_window(), *src, *dst;
 	unsigned int i;
 	int ret = 0;
 
-	src = kvcalloc(DMIRROR_MIGRATE_WINDOW, sizeof(*src), GFP_KERNEL);
-	dst = kvcalloc(DMIRROR_MIGRATE_WINDOW, sizeof(*dst), GFP_KERNEL);
+	src = kvcalloc(window, sizeof(*src), GFP_KERNEL);
+	dst = kvcalloc(window, sizeof(*dst), GFP_KERNEL);
 	if (!src || !dst) {
 		ret = -ENOMEM;
 		goto out;
@@ -638,7 +638,7 @@ int dmirror_devmem_evict(struct dmirror_device *mdev)
 				ret = -EINTR;
 				break;
 			}
-			n = min(DMIRROR_MIGRATE_WINDOW, chunk->npages - off);
+			n = min(window, chunk->npages - off);
 			if (dmirror_evict_window(mdev, chunk->first_pfn + off,
 						 n, src, dst))
 				ret = -ENOMEM;
