@@ -62,7 +62,7 @@
 #include <linux/xarray.h>
 
 #include "dmirror_compat.h"
-#include "dmirror_trace.h"
+#include "dmirror_lock_trace.h"
 #include "dmirror_uapi.h"
 
 /* Pages per hmm_range_fault() call, and per bounce buffer. */

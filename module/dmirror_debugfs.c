@@ -15,7 +15,7 @@
 
 #include "dmirror_compat.h"
 #include "dmirror.h"
-#include "dmirror_trace.h"
+#include "dmirror_lock_trace.h"
 
 static struct dentry *dmirror_debugfs_root;
 

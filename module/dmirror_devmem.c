@@ -26,6 +26,7 @@
 
 #include "dmirror_compat.h"
 #include "dmirror.h"
+#include "dmirror_lock_trace.h"
 #include "dmirror_trace.h"
 
 /*

@@ -21,6 +21,7 @@
 #include "dmirror.h"
 
 #define CREATE_TRACE_POINTS
+#include "dmirror_lock_trace.h"
 #include "dmirror_trace.h"
 
 unsigned int dmirror_ndevices = 2;

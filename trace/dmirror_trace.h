@@ -15,16 +15,6 @@
 #define DMIRROR_DIR_TO_DEV	0
 #define DMIRROR_DIR_TO_RAM	1
 
-/* Where the device lock was held: dmirror_lock_hold's site. */
-#define DMIRROR_LOCK_ALLOC	0
-#define DMIRROR_LOCK_FREE	1
-#define DMIRROR_LOCK_GROW	2
-#define DMIRROR_LOCK_SHRINK	3
-#define DMIRROR_LOCK_MERGE	4
-#define DMIRROR_LOCK_STATS	5
-#define DMIRROR_LOCK_FREE_LIST	6
-#define DMIRROR_LOCK_NR_SITES	7
-
 #define dmirror_show_dir(dir)						\
 	__print_symbolic(dir,						\
 			 { DMIRROR_DIR_TO_DEV, "to_dev" },		\
@@ -229,34 +219,6 @@ DEFINE_EVENT(dmirror_chunk, dmirror_chunk_remove,
 	     TP_PROTO(unsigned int dev, unsigned long first_pfn,
 		      unsigned long npages, unsigned long total_pages),
 	     TP_ARGS(dev, first_pfn, npages, total_pages)
-);
-
-/*
- * A hold of the device lock (struct dmirror_device.lock) longer than any
- * before it at that site on that device: the last event of a device and
- * site is its worst hold there.
- */
-TRACE_EVENT(dmirror_lock_hold,
-	    TP_PROTO(unsigned int dev, u8 site, u64 hold_ns),
-	    TP_ARGS(dev, site, hold_ns),
-	    TP_STRUCT__entry(__field(unsigned int, dev)
-			     __field(u8, site)
-			     __field(u64, hold_ns)
-	    ),
-	    TP_fast_assign(__entry->dev = dev;
-			   __entry->site = site;
-			   __entry->hold_ns = hold_ns;
-	    ),
-	    TP_printk("dev=%u site=%s hold_ns=%llu", __entry->dev,
-		      __print_symbolic(__entry->site,
-				       { DMIRROR_LOCK_ALLOC, "alloc" },
-				       { DMIRROR_LOCK_FREE, "free" },
-				       { DMIRROR_LOCK_GROW, "grow" },
-				       { DMIRROR_LOCK_SHRINK, "shrink" },
-				       { DMIRROR_LOCK_MERGE, "merge" },
-				       { DMIRROR_LOCK_STATS, "stats" },
-				       { DMIRROR_LOCK_FREE_LIST, "free_list" }),
-		      (unsigned long long)__entry->hold_ns)
 );
 
 TRACE_EVENT(dmirror_evict,

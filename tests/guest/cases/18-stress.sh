@@ -35,7 +35,7 @@ expect_eq "$(cat hold.txt)" "held 960" "dm_hold filling device 0"
 # Each device's worst hold of its lock over the run: dmirror_lock_hold
 # traces every hold longer than all before it at its site.
 trace_reset
-trace_enable dmirror:dmirror_lock_hold
+trace_enable dmirror_lock:dmirror_lock_hold
 
 note "stress -s $seed -t $secs"
 watchdog $((secs + 90)) stress

@@ -19,7 +19,12 @@ for round in 1 2; do
 	for m in dmirror-list dmirror-bitmap; do
 		insmod $DM_MODULES/$m.ko || fail "insmod $m"
 		trace_reset
-		trace_enable dmirror:dmirror_lock_hold
+		# dmirror:, where the event was before it got a system of its own
+		if [ -d $DM_TRACEFS/events/dmirror_lock ]; then
+			trace_enable dmirror_lock:dmirror_lock_hold
+		else
+			trace_enable dmirror:dmirror_lock_hold
+		fi
 		rm -f hold.txt
 		dm_hold -d 0 -n $pages > hold.txt &
 		hold=$!

@@ -15,7 +15,12 @@ for round in 1 2; do
 			sleep 0.1
 		done
 		trace_reset
-		trace_enable dmirror:dmirror_lock_hold
+		# dmirror:, where the event was before it got a system of its own
+		if [ -d $DM_TRACEFS/events/dmirror_lock ]; then
+			trace_enable dmirror_lock:dmirror_lock_hold
+		else
+			trace_enable dmirror:dmirror_lock_hold
+		fi
 		stress -s 1 -t 60 > stress.txt 2>&1
 		rc=$?
 		kill $hold
