@@ -15,16 +15,13 @@
  * A device folio in use keeps its data in "shadow" system pages: its first
  * page's zone_device_data points to the shadow of that page, and the
  * shadows of the folio's other pages follow it in pfn order
- * (dmirror_shadow_page()).  A free device page, or the first page of a free
- * huge block, uses the same field to link its free list.
+ * (dmirror_shadow_page()).  A free device page has none (NULL).
  *
- * Where the kernel can migrate PMD-sized folios (DMIRROR_HAVE_HUGE), device
- * memory is handed out in naturally aligned blocks of DMIRROR_HUGE_NR
- * pages: a block is either free and whole (on the huge free list), one
- * huge device folio, or carved into order-0 pages (each on the order-0
- * free list or in use).  A carved block all of whose pages are free again
- * goes back on the huge list when a huge allocation finds that list empty,
- * before the device grows for it.
+ * Each chunk keeps a bitmap of its pages in use.  Where the kernel can
+ * migrate PMD-sized folios (DMIRROR_HAVE_HUGE), a chunk's naturally
+ * aligned blocks of DMIRROR_HUGE_NR pages can each be one huge device
+ * folio; order-0 pages are taken from blocks already broken into while
+ * there are any, so that whole free blocks stay whole.
  *
  * Locking, from outermost to innermost:
  *
@@ -33,13 +30,20 @@
  *                          chunks; taken under mmap_lock when a migration
  *                          needs a new chunk.
  *   dmirror_file.lock      protects the mirror page table.  The mmu
- *                          notifier takes it, so nothing that can fault
+ *                          notifiers take it, so nothing that can fault
  *                          user memory, reclaim or invalidate runs under
  *                          it: no copy_*_user(), no GFP_KERNEL, no
  *                          hmm_range_fault() or migrate_vma_*().
- *   dmirror_device.lock    spinlock for the free lists and page counts;
- *                          the free callback takes it from any context
- *                          that drops the last page reference.
+ *   dmirror_device.lock    spinlock for the chunk bitmaps and the page
+ *                          counts; the chunk table changes under it and
+ *                          grow_lock both.  The free callback takes it
+ *                          where the last reference to a device folio
+ *                          goes: unmap, migration, exit, all in process
+ *                          context (no interrupt frees a device-private
+ *                          page), so plain spin_lock() is enough;
+ *                          lockdep on the debug kernels would report an
+ *                          interrupt-unsafe use.  No hold walks more than
+ *                          one chunk's bitmap.
  *
  * Counters are atomics, exact under concurrency without a lock.
  */
@@ -58,12 +62,11 @@
 #include <linux/xarray.h>
 
 #include "dmirror_compat.h"
+#include "dmirror_lock_trace.h"
 #include "dmirror_uapi.h"
 
 /* Pages per hmm_range_fault() call, and per bounce buffer. */
 #define DMIRROR_WINDOW		64UL
-/* Pages per migrate_vma_setup() call. */
-#define DMIRROR_MIGRATE_WINDOW	512UL
 
 enum dmirror_counter {
 	DMIRROR_MIGRATIONS_TO_DEV,
@@ -82,6 +85,7 @@ enum dmirror_counter {
 	DMIRROR_HUGE_TO_RAM,
 	DMIRROR_HUGE_FALLBACKS,		/* huge folios migrated as pages */
 	DMIRROR_HUGE_SPLITS,		/* huge device folios split by the core */
+	DMIRROR_RANGE_RETRIES,		/* hmm_range_fault() results gone stale */
 	DMIRROR_NR_COUNTERS
 };
 
@@ -93,15 +97,18 @@ struct dmirror_chunk {
 	struct dmirror_device	*mdev;
 	unsigned long		first_pfn;
 	unsigned long		npages;
-	unsigned long		nr_free;	/* pages, under mdev->lock */
+	/* Its blocks can be huge folios (naturally aligned, huge enabled). */
+	bool			huge;
+	/*
+	 * Under mdev->lock: a bit per page, set from allocation until the
+	 * free callback; the free pages; and the blocks all of whose pages
+	 * are free (0 unless huge).
+	 */
+	unsigned long		*used;
+	unsigned long		nr_free;
+	unsigned long		nr_free_blocks;
 	/* Per page: faults in a row on it that migrated nothing. */
 	atomic_t		*no_progress;
-	/*
-	 * Per huge block, where huge folios migrate (else NULL): how many of
-	 * its pages are on the order-0 free list, once it has been carved.
-	 * Under mdev->lock.
-	 */
-	u16			*block_free;
 };
 
 struct dmirror_device {
@@ -109,16 +116,17 @@ struct dmirror_device {
 	struct device		dev;
 	struct cdev		cdev;
 
-	struct mutex		grow_lock;	/* chunks, nchunks */
+	/* Adding and removing chunks; the chunk table changes under both. */
+	struct mutex		grow_lock;
+	spinlock_t		lock;		/* chunk bitmaps and counts */
 	struct dmirror_chunk	**chunks;	/* max_chunks slots */
 	unsigned int		nchunks;
-
-	spinlock_t		lock;		/* free lists, counts */
-	struct page		*free_pages;	/* order-0 pages */
-	struct page		*free_huge;	/* whole DMIRROR_HUGE_NR blocks */
-	unsigned long		nr_free;	/* pages on both lists */
-	unsigned long		nr_free_huge;	/* blocks on free_huge */
+	unsigned long		nr_free;	/* pages */
+	unsigned long		nr_free_huge;	/* whole free blocks */
 	unsigned long		nr_total;
+	/* dmirror_lock_hold: when the lock was taken, the worst holds (ns) */
+	u64			lock_since;
+	u64			lock_hold_max[DMIRROR_LOCK_NR_SITES];
 
 	atomic_long_t		counters[DMIRROR_NR_COUNTERS];
 };
@@ -145,6 +153,40 @@ extern unsigned int dmirror_owner_mismatch;
 extern unsigned int dmirror_leak_shadow;
 extern unsigned int dmirror_ndevices;
 extern struct dmirror_device **dmirror_devices;
+
+/*
+ * System pages the driver allocates for itself and frees itself, on every
+ * device: shadow pages and bounce buffers.  Shadow pages come from the
+ * page allocator, which kmemleak does not watch: these counts are what
+ * shows a page lost on an error path.
+ */
+struct dmirror_system_pages {
+	atomic_long_t	allocated;
+	atomic_long_t	freed;
+};
+
+extern struct dmirror_system_pages dmirror_system_pages;
+
+static inline void dmirror_system_pages_got(unsigned long n)
+{
+	atomic_long_add(n, &dmirror_system_pages.allocated);
+}
+
+static inline void dmirror_system_pages_put(unsigned long n)
+{
+	atomic_long_add(n, &dmirror_system_pages.freed);
+}
+
+/*
+ * Pages per migrate_vma_setup() or migrate_device_range() call: 512, or a
+ * PMD's worth where a PMD maps more (16 KiB and 64 KiB pages with THP), so
+ * that a window always holds a whole huge folio.  Not a constant: on some
+ * architectures (ppc64) neither is HPAGE_PMD_ORDER.
+ */
+static inline unsigned long dmirror_migrate_window(void)
+{
+	return max_t(unsigned long, 512, DMIRROR_HUGE_NR);
+}
 
 static inline void dmirror_count(struct dmirror_device *mdev,
 				 enum dmirror_counter c, long n)
@@ -186,6 +228,9 @@ static inline unsigned long dmirror_mpfn_nr(unsigned long mpfn)
 bool dmirror_page_is_ours(struct dmirror_device *mdev, struct page *page);
 
 /* dmirror_devmem.c: device memory */
+void dmirror_device_lock(struct dmirror_device *mdev) __acquires(&mdev->lock);
+void dmirror_device_unlock(struct dmirror_device *mdev, u8 site)
+	__releases(&mdev->lock);
 extern const struct dev_pagemap_ops dmirror_devmem_ops;
 struct page *dmirror_devmem_alloc(struct dmirror_device *mdev,
 				  unsigned int order);
@@ -201,6 +246,8 @@ int dmirror_migrate_to_ram(struct dmirror_file *df, unsigned long start,
 vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf);
 
 /* dmirror_mirror.c: the device page table */
+void *dmirror_bounce_alloc(void);
+void dmirror_bounce_free(void *bounce);
 struct dmirror_file *dmirror_file_create(struct dmirror_device *mdev);
 void dmirror_file_destroy(struct dmirror_file *df);
 int dmirror_read(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd,

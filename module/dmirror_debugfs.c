@@ -4,6 +4,7 @@
  * fault-injection knobs.  docs/driver.md documents each file's format,
  * which scripts and the analyzer parse: keep it stable.
  */
+#include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -14,6 +15,7 @@
 
 #include "dmirror_compat.h"
 #include "dmirror.h"
+#include "dmirror_lock_trace.h"
 
 static struct dentry *dmirror_debugfs_root;
 
@@ -34,6 +36,7 @@ static const char * const dmirror_counter_names[DMIRROR_NR_COUNTERS] = {
 	[DMIRROR_HUGE_TO_RAM]		= "huge_to_ram",
 	[DMIRROR_HUGE_FALLBACKS]	= "huge_fallbacks",
 	[DMIRROR_HUGE_SPLITS]		= "huge_splits",
+	[DMIRROR_RANGE_RETRIES]		= "range_retries",
 };
 
 /* One device's numbers, read at one time. */
@@ -52,11 +55,11 @@ static void dmirror_stats_read(struct dmirror_device *mdev,
 
 	for (i = 0; i < DMIRROR_NR_COUNTERS; i++)
 		st->counters[i] = atomic_long_read(&mdev->counters[i]);
-	spin_lock(&mdev->lock);
+	dmirror_device_lock(mdev);
 	st->pages_total = mdev->nr_total;
 	st->pages_free = mdev->nr_free;
 	st->huge_free = mdev->nr_free_huge;
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_STATS);
 	st->chunks = READ_ONCE(mdev->nchunks);
 }
 
@@ -92,6 +95,16 @@ static void dmirror_stats_show_one(struct seq_file *m, const char *prefix,
 	seq_printf(m, "%s.chunks %lu\n", prefix, st->chunks);
 }
 
+static void dmirror_system_pages_show(struct seq_file *m)
+{
+	long allocated = atomic_long_read(&dmirror_system_pages.allocated);
+	long freed = atomic_long_read(&dmirror_system_pages.freed);
+
+	seq_printf(m, "driver.system_pages_allocated %ld\n", allocated);
+	seq_printf(m, "driver.system_pages_freed %ld\n", freed);
+	seq_printf(m, "driver.system_pages_live %ld\n", allocated - freed);
+}
+
 static int dmirror_stats_show(struct seq_file *m, void *unused)
 {
 	struct dmirror_stats *st, sum = {};
@@ -115,6 +128,7 @@ static int dmirror_stats_show(struct seq_file *m, void *unused)
 		   READ_ONCE(dmirror_owner_mismatch));
 	seq_printf(m, "config.leak_shadow %u\n",
 		   READ_ONCE(dmirror_leak_shadow));
+	dmirror_system_pages_show(m);
 	dmirror_stats_show_one(m, "total", &sum);
 	for (id = 0; id < dmirror_ndevices; id++) {
 		snprintf(prefix, sizeof(prefix), "dev%u", id);
@@ -125,59 +139,122 @@ static int dmirror_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dmirror_stats);
 
-static int dmirror_cmp_pfn(const void *a, const void *b)
+static int dmirror_cmp_chunk(const void *a, const void *b)
 {
-	unsigned long x = *(const unsigned long *)a;
-	unsigned long y = *(const unsigned long *)b;
+	const struct dmirror_chunk *x = *(const struct dmirror_chunk **)a;
+	const struct dmirror_chunk *y = *(const struct dmirror_chunk **)b;
 
-	return x < y ? -1 : x > y;
+	return x->first_pfn < y->first_pfn ? -1 : x->first_pfn > y->first_pfn;
+}
+
+/* One device's free pages, from the chunk bitmaps, as runs of pfns. */
+struct dmirror_free_runs {
+	struct dmirror_chunk	**chunks;	/* by first pfn */
+	unsigned long		**used;		/* a copy of each bitmap */
+	unsigned int		nchunks;
+	unsigned long		free;		/* zero bits counted */
+	unsigned long		counted;	/* the chunks' nr_free */
+};
+
+static void dmirror_free_runs_release(struct dmirror_free_runs *fr)
+{
+	unsigned int i;
+
+	for (i = 0; fr->used && i < fr->nchunks; i++)
+		kvfree(fr->used[i]);
+	kfree(fr->used);
+	kfree(fr->chunks);
 }
 
 /*
- * Walks one device's free lists itself, rather than trusting the count,
- * and prints the free pages as runs of consecutive pfns: a whole free
- * huge block is DMIRROR_HUGE_NR of them.
+ * Copies each chunk's bitmap and free count, under one hold of the device
+ * lock per chunk, and counts the free pages in the copy rather than
+ * trusting the counts.
  */
+static int dmirror_free_runs_read(struct dmirror_device *mdev,
+				  struct dmirror_free_runs *fr)
+{
+	size_t size = BITS_TO_LONGS(dmirror_chunk_pages) * sizeof(long);
+	unsigned int i;
+
+	lockdep_assert_held(&mdev->grow_lock);
+	fr->nchunks = mdev->nchunks;
+	fr->chunks = kmemdup(mdev->chunks,
+			     max(fr->nchunks, 1U) * sizeof(*fr->chunks),
+			     GFP_KERNEL);
+	fr->used = kcalloc(max(fr->nchunks, 1U), sizeof(*fr->used),
+			   GFP_KERNEL);
+	if (!fr->chunks || !fr->used)
+		return -ENOMEM;
+	sort(fr->chunks, fr->nchunks, sizeof(*fr->chunks), dmirror_cmp_chunk,
+	     NULL);
+	for (i = 0; i < fr->nchunks; i++) {
+		struct dmirror_chunk *chunk = fr->chunks[i];
+
+		fr->used[i] = kvmalloc(size, GFP_KERNEL);
+		if (!fr->used[i])
+			return -ENOMEM;
+		dmirror_device_lock(mdev);
+		memcpy(fr->used[i], chunk->used, size);
+		fr->counted += chunk->nr_free;
+		dmirror_device_unlock(mdev, DMIRROR_LOCK_FREE_LIST);
+		fr->free += chunk->npages -
+			    bitmap_weight(fr->used[i], chunk->npages);
+	}
+	return 0;
+}
+
+/* Prints the runs of free pfns, joining runs that cross chunks. */
+static void dmirror_free_runs_show(struct seq_file *m, unsigned int id,
+				   const struct dmirror_free_runs *fr)
+{
+	unsigned long first = 0, len = 0;
+	unsigned int i;
+
+	for (i = 0; i < fr->nchunks; i++) {
+		const struct dmirror_chunk *chunk = fr->chunks[i];
+		unsigned long start, end = 0;
+
+		for (;;) {
+			start = find_next_zero_bit(fr->used[i], chunk->npages,
+						   end);
+			if (start >= chunk->npages)
+				break;
+			end = find_next_bit(fr->used[i], chunk->npages, start);
+			if (len && first + len == chunk->first_pfn + start) {
+				len += end - start;
+				continue;
+			}
+			if (len)
+				seq_printf(m, "dev%u.range 0x%lx-0x%lx %lu\n", id,
+					   first, first + len - 1, len);
+			first = chunk->first_pfn + start;
+			len = end - start;
+		}
+	}
+	if (len)
+		seq_printf(m, "dev%u.range 0x%lx-0x%lx %lu\n", id, first,
+			   first + len - 1, len);
+}
+
 static int dmirror_free_list_show_one(struct seq_file *m,
 				      struct dmirror_device *mdev)
 {
-	unsigned long *pfns, n = 0, counted, i, j, run;
-	struct page *page;
+	struct dmirror_free_runs fr = {};
+	int ret;
 
 	mutex_lock(&mdev->grow_lock);
-	pfns = kvmalloc_array(max(mdev->nr_total, 1UL), sizeof(*pfns),
-			      GFP_KERNEL);
-	if (!pfns) {
-		mutex_unlock(&mdev->grow_lock);
-		return -ENOMEM;
+	ret = dmirror_free_runs_read(mdev, &fr);
+	if (!ret) {
+		seq_printf(m, "dev%u.free %lu\n", mdev->id, fr.free);
+		if (fr.free != fr.counted)
+			seq_printf(m, "dev%u.counter_mismatch %lu\n", mdev->id,
+				   fr.counted);
+		dmirror_free_runs_show(m, mdev->id, &fr);
 	}
-	spin_lock(&mdev->lock);
-	counted = mdev->nr_free;
-	for (page = mdev->free_pages; page && n < mdev->nr_total;
-	     page = page->zone_device_data)
-		pfns[n++] = page_to_pfn(page);
-	for (page = mdev->free_huge;
-	     page && n + DMIRROR_HUGE_NR <= mdev->nr_total;
-	     page = page->zone_device_data)
-		for (j = 0; j < DMIRROR_HUGE_NR; j++)
-			pfns[n++] = page_to_pfn(page) + j;
-	spin_unlock(&mdev->lock);
 	mutex_unlock(&mdev->grow_lock);
-
-	sort(pfns, n, sizeof(*pfns), dmirror_cmp_pfn, NULL);
-	seq_printf(m, "dev%u.free %lu\n", mdev->id, n);
-	if (n != counted)
-		seq_printf(m, "dev%u.counter_mismatch %lu\n", mdev->id,
-			   counted);
-	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n; run++)
-			if (pfns[i + run] != pfns[i] + run)
-				break;
-		seq_printf(m, "dev%u.range 0x%lx-0x%lx %lu\n", mdev->id,
-			   pfns[i], pfns[i] + run - 1, run);
-	}
-	kvfree(pfns);
-	return 0;
+	dmirror_free_runs_release(&fr);
+	return ret;
 }
 
 static int dmirror_free_list_show(struct seq_file *m, void *unused)

@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Device memory: chunks of MEMORY_DEVICE_PRIVATE pages, grown on demand up
- * to max_chunks, and free lists of device pages linked through
- * page->zone_device_data: one of order-0 pages and, where the kernel
- * migrates huge folios, one of whole naturally aligned blocks of
- * DMIRROR_HUGE_NR pages.  A new chunk goes on the huge list; an order-0
- * allocation that finds its list empty carves a block into pages.
+ * to max_chunks.  Each chunk keeps a bitmap of its pages handed out; where
+ * the kernel migrates huge folios it also counts its naturally aligned
+ * blocks of DMIRROR_HUGE_NR pages that are all free, which a huge device
+ * folio can take whole.  Order-0 pages come from blocks already broken
+ * into where there are any, so that whole blocks stay whole.
  *
- * A device folio in use stores its data in shadow system pages (again in
+ * A device folio in use stores its data in shadow system pages (in
  * zone_device_data): that is all the "device" there is.  When the last
  * reference to a device folio goes, the free callback releases the shadow
- * pages and puts the folio back on the free list of its order.
+ * pages and clears the folio's bits.
+ *
+ * Every hold of the device lock here is bounded by one chunk: the searches
+ * skip a chunk on its counts, and find a page or a block in its bitmap.
  */
+#include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/signal.h>
@@ -21,7 +26,35 @@
 
 #include "dmirror_compat.h"
 #include "dmirror.h"
+#include "dmirror_lock_trace.h"
 #include "dmirror_trace.h"
+
+/*
+ * The device lock, timed while dmirror_lock_hold is enabled: a hold longer
+ * than any before it at @site on the device is traced on release.
+ */
+void dmirror_device_lock(struct dmirror_device *mdev) __acquires(&mdev->lock)
+{
+	spin_lock(&mdev->lock);
+	mdev->lock_since = trace_dmirror_lock_hold_enabled() ? ktime_get_ns() : 0;
+}
+
+void dmirror_device_unlock(struct dmirror_device *mdev, u8 site)
+	__releases(&mdev->lock)
+{
+	u64 held = 0;
+
+	if (mdev->lock_since) {
+		held = ktime_get_ns() - mdev->lock_since;
+		if (held > mdev->lock_hold_max[site])
+			mdev->lock_hold_max[site] = held;
+		else
+			held = 0;
+	}
+	spin_unlock(&mdev->lock);
+	if (held)
+		trace_dmirror_lock_hold(mdev->id, site, held);
+}
 
 bool dmirror_page_is_ours(struct dmirror_device *mdev, struct page *page)
 {
@@ -41,144 +74,168 @@ atomic_t *dmirror_devmem_no_progress(struct page *dpage)
 	return &chunk->no_progress[page_to_pfn(dpage) - chunk->first_pfn];
 }
 
-/*
- * The count of free order-0 pages of the huge block holding @page.  Only
- * for a chunk with block_free, one whose blocks can be huge folios.
- */
-static u16 *dmirror_block_free(struct page *page)
+/* Is the block of a huge-capable chunk starting at @first all free? */
+static bool dmirror_block_is_free(struct dmirror_chunk *chunk,
+				  unsigned long first)
 {
-	struct dmirror_chunk *chunk = dmirror_page_chunk(page);
+	unsigned long end = first + DMIRROR_HUGE_NR;
 
-	return &chunk->block_free[(page_to_pfn(page) - chunk->first_pfn) >>
-				  DMIRROR_HUGE_ORDER];
+	return find_next_bit(chunk->used, end, first) >= end;
 }
 
-/* Moves one whole block from the huge free list to the order-0 one. */
-static void dmirror_free_list_carve(struct dmirror_device *mdev)
+/* The first page of the block holding page @index of @chunk. */
+static unsigned long dmirror_block_of(unsigned long index)
 {
-	struct page *head = mdev->free_huge;
-	unsigned long pfn = page_to_pfn(head), i;
+	return ALIGN_DOWN(index, DMIRROR_HUGE_NR);
+}
+
+/*
+ * Hands out the 1 << @order free pages of @chunk from page @first: an
+ * order-0 page, or a whole block.
+ */
+static void dmirror_chunk_take(struct dmirror_chunk *chunk,
+			       unsigned long first, unsigned int order)
+{
+	struct dmirror_device *mdev = chunk->mdev;
+	unsigned long nr = 1UL << order;
+	bool whole;
 
 	lockdep_assert_held(&mdev->lock);
-	mdev->free_huge = head->zone_device_data;
-	mdev->nr_free_huge--;
-	/*
-	 * Lowest pfn on top, so that the block's first page goes first: if
-	 * the block was a huge folio before, its pages still carry that
-	 * folio's compound metadata until zone_device_page_init() resets each
-	 * of them, and the first page is the one the others point to.
-	 */
-	for (i = DMIRROR_HUGE_NR; i-- > 0;) {
-		struct page *page = pfn_to_page(pfn + i);
-
-		page->zone_device_data = mdev->free_pages;
-		mdev->free_pages = page;
+	/* A page handed out twice would be two folios at once. */
+	WARN_ON_ONCE(find_next_bit(chunk->used, first + nr, first) <
+		     first + nr);
+	whole = chunk->huge &&
+		dmirror_block_is_free(chunk, dmirror_block_of(first));
+	bitmap_set(chunk->used, first, nr);
+	chunk->nr_free -= nr;
+	mdev->nr_free -= nr;
+	if (whole) {
+		chunk->nr_free_blocks--;
+		mdev->nr_free_huge--;
 	}
-	*dmirror_block_free(head) = DMIRROR_HUGE_NR;
+}
+
+/* Takes back the 1 << @order pages of @chunk from page @first. */
+static void dmirror_chunk_put(struct dmirror_chunk *chunk,
+			      unsigned long first, unsigned int order)
+{
+	struct dmirror_device *mdev = chunk->mdev;
+	unsigned long nr = 1UL << order;
+
+	lockdep_assert_held(&mdev->lock);
+	/* Only a chunk with huge blocks hands out huge folios. */
+	WARN_ON_ONCE(order && !chunk->huge);
+	/* Freeing a page that is free: the counts would go wrong. */
+	WARN_ON_ONCE(find_next_zero_bit(chunk->used, first + nr, first) <
+		     first + nr);
+	bitmap_clear(chunk->used, first, nr);
+	chunk->nr_free += nr;
+	mdev->nr_free += nr;
+	if (chunk->huge &&
+	    dmirror_block_is_free(chunk, dmirror_block_of(first))) {
+		chunk->nr_free_blocks++;
+		mdev->nr_free_huge++;
+	}
+}
+
+/* A whole free block: its chunk and first page. */
+static bool dmirror_find_block(struct dmirror_device *mdev,
+			       struct dmirror_chunk **chunkp,
+			       unsigned long *first)
+{
+	unsigned int i;
+
+	for (i = 0; i < mdev->nchunks; i++) {
+		struct dmirror_chunk *chunk = mdev->chunks[i];
+		unsigned long index;
+
+		if (!chunk->nr_free_blocks)
+			continue;
+		index = bitmap_find_next_zero_area(chunk->used, chunk->npages,
+						   0, DMIRROR_HUGE_NR,
+						   DMIRROR_HUGE_NR - 1);
+		/* nr_free_blocks says there is one. */
+		if (WARN_ON_ONCE(index + DMIRROR_HUGE_NR > chunk->npages))
+			continue;
+		*chunkp = chunk;
+		*first = index;
+		return true;
+	}
+	return false;
 }
 
 /*
- * Puts every carved block whose pages are all free back on the huge list.
- * One walk of the order-0 list, so only where a huge allocation would
- * otherwise grow the device.  Returns the number of blocks merged.
+ * A free page for an order-0 allocation: the lowest one outside the whole
+ * free blocks (all of a chunk without huge blocks is outside them), and
+ * only when there is none the first page of a whole block.  The first,
+ * because a block that was a huge folio keeps that folio's compound
+ * metadata until zone_device_page_init() resets each page, and the other
+ * pages point at the first one.
  */
-static unsigned long dmirror_free_list_merge(struct dmirror_device *mdev)
+static bool dmirror_find_page(struct dmirror_device *mdev,
+			      struct dmirror_chunk **chunkp,
+			      unsigned long *index)
 {
-	struct page *page, *next, *prev = NULL;
-	unsigned long merged = 0, b;
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->grow_lock);
-	spin_lock(&mdev->lock);
-	for (page = mdev->free_pages; page; page = next) {
-		next = page->zone_device_data;
-		if (!dmirror_page_chunk(page)->block_free ||
-		    *dmirror_block_free(page) != DMIRROR_HUGE_NR) {
-			prev = page;
-			continue;
-		}
-		if (prev)
-			prev->zone_device_data = next;
-		else
-			mdev->free_pages = next;
-	}
-	/* Lowest pfn on top, as dmirror_chunk_add() leaves it. */
-	for (i = mdev->nchunks; i-- > 0;) {
+	for (i = 0; i < mdev->nchunks; i++) {
 		struct dmirror_chunk *chunk = mdev->chunks[i];
+		unsigned long n = chunk->npages, idx;
 
-		if (!chunk->block_free)
+		/* Every free page of the chunk is in a whole block. */
+		if (chunk->nr_free == chunk->nr_free_blocks * DMIRROR_HUGE_NR)
 			continue;
-		for (b = chunk->npages / DMIRROR_HUGE_NR; b-- > 0;) {
-			if (chunk->block_free[b] != DMIRROR_HUGE_NR)
-				continue;
-			chunk->block_free[b] = 0;
-			page = pfn_to_page(chunk->first_pfn +
-					   b * DMIRROR_HUGE_NR);
-			page->zone_device_data = mdev->free_huge;
-			mdev->free_huge = page;
-			mdev->nr_free_huge++;
-			merged++;
-		}
+		idx = find_first_zero_bit(chunk->used, n);
+		while (chunk->huge && idx < n &&
+		       dmirror_block_is_free(chunk, dmirror_block_of(idx)))
+			idx = find_next_zero_bit(chunk->used, n,
+						 dmirror_block_of(idx) +
+						 DMIRROR_HUGE_NR);
+		/* The counts say there is one. */
+		if (WARN_ON_ONCE(idx >= n))
+			continue;
+		*chunkp = chunk;
+		*index = idx;
+		return true;
 	}
-	spin_unlock(&mdev->lock);
-	return merged;
+	return dmirror_find_block(mdev, chunkp, index);
 }
 
-/* Takes a free page (@order 0) or a whole free block off a free list. */
-static struct page *dmirror_free_list_pop(struct dmirror_device *mdev,
-					  unsigned int order)
+/* Takes a free page (@order 0) or a whole free block off the device. */
+static struct page *dmirror_free_pages_take(struct dmirror_device *mdev,
+					    unsigned int order)
 {
-	struct page **list = order ? &mdev->free_huge : &mdev->free_pages;
-	struct page *page;
+	struct dmirror_chunk *chunk;
+	struct page *page = NULL;
+	unsigned long first;
+	bool found;
 
-	spin_lock(&mdev->lock);
-	if (!order && !mdev->free_pages && mdev->free_huge)
-		dmirror_free_list_carve(mdev);
-	page = *list;
-	if (page) {
-		*list = page->zone_device_data;
-		if (order)
-			mdev->nr_free_huge--;
-		else if (dmirror_page_chunk(page)->block_free)
-			(*dmirror_block_free(page))--;
-		mdev->nr_free -= 1UL << order;
-		dmirror_page_chunk(page)->nr_free -= 1UL << order;
+	dmirror_device_lock(mdev);
+	found = order ? dmirror_find_block(mdev, &chunk, &first) :
+			dmirror_find_page(mdev, &chunk, &first);
+	if (found) {
+		dmirror_chunk_take(chunk, first, order);
+		page = pfn_to_page(chunk->first_pfn + first);
 	}
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_ALLOC);
 	return page;
 }
 
 /*
- * Puts the 1 << @order pages from @page on back: a whole block on the huge
- * list, anything else a page at a time on the order-0 list.  Returns the
+ * Gives the 1 << @order pages from @page back to the device.  Returns the
  * number of free pages on the device after that.
  */
-static unsigned long dmirror_free_list_push(struct dmirror_device *mdev,
+static unsigned long dmirror_free_pages_put(struct dmirror_device *mdev,
 					    struct page *page,
 					    unsigned int order)
 {
-	unsigned long pfn = page_to_pfn(page), nr = 1UL << order, i;
+	struct dmirror_chunk *chunk = dmirror_page_chunk(page);
 	unsigned long nr_free;
 
-	spin_lock(&mdev->lock);
-	if (DMIRROR_HAVE_HUGE && order == DMIRROR_HUGE_ORDER) {
-		page->zone_device_data = mdev->free_huge;
-		mdev->free_huge = page;
-		mdev->nr_free_huge++;
-	} else {
-		for (i = nr; i-- > 0;) {
-			struct page *p = pfn_to_page(pfn + i);
-
-			p->zone_device_data = mdev->free_pages;
-			mdev->free_pages = p;
-			if (dmirror_page_chunk(p)->block_free)
-				(*dmirror_block_free(p))++;
-		}
-	}
-	mdev->nr_free += nr;
+	dmirror_device_lock(mdev);
+	dmirror_chunk_put(chunk, page_to_pfn(page) - chunk->first_pfn, order);
 	nr_free = mdev->nr_free;
-	dmirror_page_chunk(page)->nr_free += nr;
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_FREE);
 	return nr_free;
 }
 
@@ -188,19 +245,17 @@ static void dmirror_chunk_free(struct dmirror_chunk *chunk)
 		release_mem_region(chunk->res->start,
 				   resource_size(chunk->res));
 	kvfree(chunk->no_progress);
-	kvfree(chunk->block_free);
+	kvfree(chunk->used);
 	kfree(chunk);
 }
 
-/* Adds one chunk of device memory and puts its pages on the free list. */
+/* Adds one chunk of device memory, all of it free. */
 static int dmirror_chunk_add(struct dmirror_device *mdev)
 {
 	unsigned long size = (unsigned long)dmirror_chunk_pages << PAGE_SHIFT;
 	struct dmirror_chunk *chunk;
 	struct resource *res;
-	unsigned long i;
 	void *mapped;
-	bool huge;
 	int ret;
 
 	lockdep_assert_held(&mdev->grow_lock);
@@ -212,7 +267,9 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 		return -ENOMEM;
 	chunk->no_progress = kvcalloc(dmirror_chunk_pages,
 				      sizeof(*chunk->no_progress), GFP_KERNEL);
-	if (!chunk->no_progress) {
+	chunk->used = kvcalloc(BITS_TO_LONGS(dmirror_chunk_pages),
+			       sizeof(*chunk->used), GFP_KERNEL);
+	if (!chunk->no_progress || !chunk->used) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -228,20 +285,12 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	}
 	chunk->res = res;
 	chunk->mdev = mdev;
-	if (dmirror_huge_enabled() &&
-	    IS_ALIGNED(PHYS_PFN(res->start) | dmirror_chunk_pages,
-		       DMIRROR_HUGE_NR)) {
-		chunk->block_free = kvcalloc(dmirror_chunk_pages /
-					     DMIRROR_HUGE_NR,
-					     sizeof(*chunk->block_free),
-					     GFP_KERNEL);
-		if (!chunk->block_free) {
-			ret = -ENOMEM;
-			goto err;
-		}
-	}
 	chunk->first_pfn = PHYS_PFN(res->start);
 	chunk->npages = dmirror_chunk_pages;
+	/* Blocks a huge folio can take must be naturally aligned. */
+	chunk->huge = dmirror_huge_enabled() &&
+		      IS_ALIGNED(chunk->first_pfn | chunk->npages,
+				 DMIRROR_HUGE_NR);
 	chunk->pagemap.type = MEMORY_DEVICE_PRIVATE;
 	chunk->pagemap.range.start = res->start;
 	chunk->pagemap.range.end = res->start + size - 1;
@@ -254,36 +303,16 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 		ret = mapped ? PTR_ERR(mapped) : -ENOMEM;
 		goto err;
 	}
-	mdev->chunks[mdev->nchunks++] = chunk;
 
-	/*
-	 * Lowest pfn on top: the free lists then hand out ascending pfns.
-	 * Where huge folios migrate, the chunk goes on the huge list as whole
-	 * blocks (chunk_pages is a multiple of a block and memory sections
-	 * are larger than one, so the blocks are naturally aligned).
-	 */
-	huge = !!chunk->block_free;
-	spin_lock(&mdev->lock);
-	for (i = chunk->npages; i > 0;) {
-		struct page *page;
-
-		if (huge) {
-			i -= DMIRROR_HUGE_NR;
-			page = pfn_to_page(chunk->first_pfn + i);
-			page->zone_device_data = mdev->free_huge;
-			mdev->free_huge = page;
-			mdev->nr_free_huge++;
-		} else {
-			i--;
-			page = pfn_to_page(chunk->first_pfn + i);
-			page->zone_device_data = mdev->free_pages;
-			mdev->free_pages = page;
-		}
-	}
 	chunk->nr_free = chunk->npages;
-	mdev->nr_free += chunk->npages;
+	chunk->nr_free_blocks = chunk->huge ?
+				chunk->npages / DMIRROR_HUGE_NR : 0;
+	dmirror_device_lock(mdev);
+	mdev->chunks[mdev->nchunks++] = chunk;
+	mdev->nr_free += chunk->nr_free;
+	mdev->nr_free_huge += chunk->nr_free_blocks;
 	mdev->nr_total += chunk->npages;
-	spin_unlock(&mdev->lock);
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_GROW);
 
 	trace_dmirror_chunk_add(mdev->id, chunk->first_pfn, chunk->npages,
 				mdev->nr_total);
@@ -294,49 +323,30 @@ err:
 	return ret;
 }
 
-/* Unlinks every page of @chunk from one free list; returns how many. */
-static unsigned long dmirror_free_list_unlink(struct page **list,
-					      struct dmirror_chunk *chunk)
-{
-	struct page *page, *next, *prev = NULL;
-	unsigned long n = 0;
-
-	for (page = *list; page; page = next) {
-		next = page->zone_device_data;
-		if (dmirror_page_chunk(page) != chunk) {
-			prev = page;
-			continue;
-		}
-		if (prev)
-			prev->zone_device_data = next;
-		else
-			*list = next;
-		n++;
-	}
-	return n;
-}
-
 /*
- * Takes every page of @chunk off the free lists, if they are all there.
- * After that nothing can hand out or free a page of the chunk.
+ * Takes chunk @i off the device if none of its pages is in use.  After
+ * that nothing can hand out or free a page of it.
  */
-static bool dmirror_chunk_detach(struct dmirror_device *mdev,
-				 struct dmirror_chunk *chunk)
+static struct dmirror_chunk *dmirror_chunk_detach(struct dmirror_device *mdev,
+						  unsigned int i)
 {
-	bool idle;
+	struct dmirror_chunk *chunk = mdev->chunks[i];
 
-	spin_lock(&mdev->lock);
-	idle = chunk->nr_free == chunk->npages;
-	if (idle) {
-		dmirror_free_list_unlink(&mdev->free_pages, chunk);
-		mdev->nr_free_huge -=
-			dmirror_free_list_unlink(&mdev->free_huge, chunk);
-		chunk->nr_free = 0;
-		mdev->nr_free -= chunk->npages;
-		mdev->nr_total -= chunk->npages;
+	lockdep_assert_held(&mdev->grow_lock);
+	dmirror_device_lock(mdev);
+	if (chunk->nr_free != chunk->npages) {
+		chunk = NULL;
+		goto out;
 	}
-	spin_unlock(&mdev->lock);
-	return idle;
+	mdev->nr_free -= chunk->nr_free;
+	mdev->nr_free_huge -= chunk->nr_free_blocks;
+	mdev->nr_total -= chunk->npages;
+	mdev->nchunks--;
+	memmove(&mdev->chunks[i], &mdev->chunks[i + 1],
+		(mdev->nchunks - i) * sizeof(mdev->chunks[0]));
+out:
+	dmirror_device_unlock(mdev, DMIRROR_LOCK_SHRINK);
+	return chunk;
 }
 
 /* Removes every chunk none of whose pages is in use. */
@@ -346,33 +356,26 @@ void dmirror_devmem_shrink(struct dmirror_device *mdev)
 
 	mutex_lock(&mdev->grow_lock);
 	for (i = mdev->nchunks; i-- > 0;) {
-		struct dmirror_chunk *chunk = mdev->chunks[i];
+		struct dmirror_chunk *chunk = dmirror_chunk_detach(mdev, i);
 
-		if (!dmirror_chunk_detach(mdev, chunk))
+		if (!chunk)
 			continue;
 		memunmap_pages(&chunk->pagemap);
 		trace_dmirror_chunk_remove(mdev->id, chunk->first_pfn,
 					   chunk->npages, mdev->nr_total);
 		dmirror_chunk_free(chunk);
-		mdev->nchunks--;
-		memmove(&mdev->chunks[i], &mdev->chunks[i + 1],
-			(mdev->nchunks - i) * sizeof(mdev->chunks[0]));
 	}
 	mutex_unlock(&mdev->grow_lock);
 }
 
-/* Adds a chunk, unless another thread did while this one waited. */
+/* Adds a chunk, unless another thread freed or added one meanwhile. */
 static int dmirror_devmem_grow(struct dmirror_device *mdev, unsigned int order)
 {
 	int ret = 0;
 
 	mutex_lock(&mdev->grow_lock);
-	if (order ? READ_ONCE(mdev->nr_free_huge) : READ_ONCE(mdev->nr_free))
-		goto out;
-	if (order && dmirror_free_list_merge(mdev))
-		goto out;
-	ret = dmirror_chunk_add(mdev);
-out:
+	if (!(order ? READ_ONCE(mdev->nr_free_huge) : READ_ONCE(mdev->nr_free)))
+		ret = dmirror_chunk_add(mdev);
 	mutex_unlock(&mdev->grow_lock);
 	return ret;
 }
@@ -400,11 +403,15 @@ static struct page *dmirror_shadow_alloc(unsigned int order)
 	struct page *shadow;
 
 	if (!order)
-		return alloc_page(GFP_HIGHUSER);
-	shadow = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
-			     order);
-	if (shadow)
+		shadow = alloc_page(GFP_HIGHUSER);
+	else
+		shadow = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
+				     order);
+	if (!shadow)
+		return NULL;
+	if (order)
 		split_page(shadow, order);
+	dmirror_system_pages_got(1UL << order);
 	return shadow;
 }
 
@@ -414,6 +421,7 @@ static void dmirror_shadow_free(struct page *shadow, unsigned long nr)
 
 	for (i = 0; i < nr; i++)
 		__free_page(pfn_to_page(pfn + i));
+	dmirror_system_pages_put(nr);
 }
 
 /*
@@ -437,7 +445,7 @@ struct page *dmirror_devmem_alloc(struct dmirror_device *mdev,
 		goto err;
 	}
 	for (;;) {
-		dpage = dmirror_free_list_pop(mdev, order);
+		dpage = dmirror_free_pages_take(mdev, order);
 		if (dpage)
 			break;
 		ret = dmirror_devmem_grow(mdev, order);
@@ -494,7 +502,8 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 		released = true;
 	}
 
-	nr_free = dmirror_free_list_push(mdev, page, order);
+	page->zone_device_data = NULL;
+	nr_free = dmirror_free_pages_put(mdev, page, order);
 	trace_dmirror_devmem_free(mdev->id, page_to_pfn(page), order,
 				  shadow_pfn, released, nr_free);
 
@@ -562,6 +571,9 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
 			continue;
 		collected += nr;
 		shadow = dmirror_shadow_page(dpage);
+		/* A device page in use always has its shadow. */
+		if (WARN_ON_ONCE(!shadow))
+			continue;
 		folio = folio_alloc(GFP_HIGHUSER_MOVABLE |
 				    (order ? __GFP_NOWARN : 0), order);
 		if (!folio) {
@@ -606,12 +618,12 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
  */
 int dmirror_devmem_evict(struct dmirror_device *mdev)
 {
-	unsigned long *src, *dst;
+	unsigned long window = dmirror_migrate_window(), *src, *dst;
 	unsigned int i;
 	int ret = 0;
 
-	src = kvcalloc(DMIRROR_MIGRATE_WINDOW, sizeof(*src), GFP_KERNEL);
-	dst = kvcalloc(DMIRROR_MIGRATE_WINDOW, sizeof(*dst), GFP_KERNEL);
+	src = kvcalloc(window, sizeof(*src), GFP_KERNEL);
+	dst = kvcalloc(window, sizeof(*dst), GFP_KERNEL);
 	if (!src || !dst) {
 		ret = -ENOMEM;
 		goto out;
@@ -627,7 +639,7 @@ int dmirror_devmem_evict(struct dmirror_device *mdev)
 				ret = -EINTR;
 				break;
 			}
-			n = min(DMIRROR_MIGRATE_WINDOW, chunk->npages - off);
+			n = min(window, chunk->npages - off);
 			if (dmirror_evict_window(mdev, chunk->first_pfn + off,
 						 n, src, dst))
 				ret = -ENOMEM;

@@ -21,6 +21,7 @@
 #include "dmirror.h"
 
 #define CREATE_TRACE_POINTS
+#include "dmirror_lock_trace.h"
 #include "dmirror_trace.h"
 
 unsigned int dmirror_ndevices = 2;
@@ -47,6 +48,7 @@ unsigned int dmirror_owner_mismatch;
 unsigned int dmirror_leak_shadow;
 
 struct dmirror_device **dmirror_devices;
+struct dmirror_system_pages dmirror_system_pages;
 static dev_t dmirror_devt;
 
 /* Memory hotplug works in subsections: chunks are whole ones. */
@@ -151,73 +153,91 @@ static int dmirror_ioctl_release(struct dmirror_file *df)
 	return dmirror_devmem_evict(df->mdev);
 }
 
+/*
+ * Sorts out @command before its argument is read: -ENOTTY for a command
+ * this driver does not serve (whatever the argument points to), else
+ * whether it works on a range.
+ */
+static int dmirror_ioctl_check_command(unsigned int command, bool *ranged)
+{
+	switch (command) {
+	case HMM_DMIRROR_READ_UNLOCKED:
+		if (!DMIRROR_HAVE_READ_UNLOCKED)
+			return -ENOTTY;
+		fallthrough;
+	case HMM_DMIRROR_READ:
+	case HMM_DMIRROR_WRITE:
+	case HMM_DMIRROR_MIGRATE_TO_DEV:
+	case HMM_DMIRROR_MIGRATE_TO_SYS:
+	case HMM_DMIRROR_SNAPSHOT:
+	case HMM_DMIRROR_EXCLUSIVE:
+	case HMM_DMIRROR_CHECK_EXCLUSIVE:
+		*ranged = true;
+		return 0;
+	case HMM_DMIRROR_RELEASE:
+	case HMM_DMIRROR_FLAGS:
+		*ranged = false;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int dmirror_ioctl_run(struct dmirror_file *df, unsigned int command,
+			     struct hmm_dmirror_cmd *cmd)
+{
+	switch (command) {
+	case HMM_DMIRROR_READ:
+		return dmirror_read(df, cmd, false);
+	case HMM_DMIRROR_READ_UNLOCKED:
+		return dmirror_read(df, cmd, true);
+	case HMM_DMIRROR_WRITE:
+		return dmirror_write(df, cmd);
+	case HMM_DMIRROR_MIGRATE_TO_DEV:
+		return dmirror_ioctl_migrate_to_dev(df, cmd);
+	case HMM_DMIRROR_MIGRATE_TO_SYS:
+		return dmirror_ioctl_migrate_to_sys(df, cmd);
+	case HMM_DMIRROR_SNAPSHOT:
+		return dmirror_snapshot(df, cmd);
+	case HMM_DMIRROR_EXCLUSIVE:
+		return dmirror_exclusive(df, cmd);
+	case HMM_DMIRROR_CHECK_EXCLUSIVE:
+		return dmirror_check_exclusive(df, cmd);
+	case HMM_DMIRROR_RELEASE:
+		return dmirror_ioctl_release(df);
+	case HMM_DMIRROR_FLAGS:
+		return dmirror_ioctl_flags(df, cmd);
+	}
+	/* dmirror_ioctl_check_command() let through a command not served here. */
+	WARN_ON_ONCE(1);
+	return -ENOTTY;
+}
+
 static long dmirror_fops_ioctl(struct file *filp, unsigned int command,
 			       unsigned long arg)
 {
 	struct dmirror_file *df = filp->private_data;
 	void __user *uarg = (void __user *)arg;
 	struct hmm_dmirror_cmd cmd;
+	bool ranged;
 	int ret;
 
+	ret = dmirror_ioctl_check_command(command, &ranged);
+	if (ret)
+		return ret;
 	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
 		return -EFAULT;
 	cmd.cpages = 0;
 	cmd.faults = 0;
-
-	switch (command) {
-	case HMM_DMIRROR_READ:
-	case HMM_DMIRROR_WRITE:
-	case HMM_DMIRROR_MIGRATE_TO_DEV:
-	case HMM_DMIRROR_MIGRATE_TO_SYS:
-	case HMM_DMIRROR_SNAPSHOT:
-	case HMM_DMIRROR_EXCLUSIVE:
-	case HMM_DMIRROR_CHECK_EXCLUSIVE:
-	case HMM_DMIRROR_READ_UNLOCKED:
+	if (ranged) {
 		ret = dmirror_check_range(&cmd);
 		if (ret)
 			return ret;
-		break;
 	}
 
-	switch (command) {
-	case HMM_DMIRROR_READ:
-		ret = dmirror_read(df, &cmd, false);
-		break;
-	case HMM_DMIRROR_WRITE:
-		ret = dmirror_write(df, &cmd);
-		break;
-	case HMM_DMIRROR_MIGRATE_TO_DEV:
-		ret = dmirror_ioctl_migrate_to_dev(df, &cmd);
-		break;
-	case HMM_DMIRROR_MIGRATE_TO_SYS:
-		ret = dmirror_ioctl_migrate_to_sys(df, &cmd);
-		break;
-	case HMM_DMIRROR_SNAPSHOT:
-		ret = dmirror_snapshot(df, &cmd);
-		break;
-	case HMM_DMIRROR_EXCLUSIVE:
-		ret = dmirror_exclusive(df, &cmd);
-		break;
-	case HMM_DMIRROR_CHECK_EXCLUSIVE:
-		ret = dmirror_check_exclusive(df, &cmd);
-		break;
-	case HMM_DMIRROR_RELEASE:
-		ret = dmirror_ioctl_release(df);
-		break;
-	case HMM_DMIRROR_FLAGS:
-		ret = dmirror_ioctl_flags(df, &cmd);
-		break;
-	case HMM_DMIRROR_READ_UNLOCKED:
-		if (!DMIRROR_HAVE_READ_UNLOCKED)
-			return -ENOTTY;
-		ret = dmirror_read(df, &cmd, true);
-		break;
-	default:
-		return -ENOTTY;
-	}
+	ret = dmirror_ioctl_run(df, command, &cmd);
 	if (ret)
 		return ret;
-
 	if (copy_to_user(uarg, &cmd, sizeof(cmd)))
 		return -EFAULT;
 	return 0;
@@ -295,7 +315,8 @@ static void dmirror_device_destroy(struct dmirror_device *mdev)
 {
 	cdev_device_del(&mdev->cdev, &mdev->dev);
 	dmirror_devmem_shrink(mdev);
-	WARN_ON(mdev->nchunks);
+	/* No page in use, so every chunk was idle and went. */
+	WARN_ON_ONCE(mdev->nchunks);
 	kfree(mdev->chunks);
 	put_device(&mdev->dev);
 }

@@ -233,6 +233,9 @@ static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
 	struct folio *folio;
 	struct page *page;
 
+	/* A device page in use always has its shadow. */
+	if (WARN_ON_ONCE(!shadow))
+		return -EFAULT;
 	if (order) {
 		folio = dmirror_vma_alloc_huge(args->vma, addr);
 		if (!folio)
@@ -302,14 +305,11 @@ static void dmirror_copy_to_ram(struct dmirror_migration *m)
 static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 				 unsigned long end, u8 dir, u64 *migrated)
 {
+	unsigned long window = dmirror_migrate_window(), addr, next, *pfns;
 	struct mm_struct *mm = df->notifier.mm;
-	unsigned long addr, next, *pfns;
 	int ret;
 
-	/* A window holds a whole PMD: see the end of a window below. */
-	BUILD_BUG_ON(DMIRROR_MIGRATE_WINDOW < DMIRROR_HUGE_NR);
-	pfns = kvmalloc_array(2 * DMIRROR_MIGRATE_WINDOW, sizeof(*pfns),
-			      GFP_KERNEL);
+	pfns = kvmalloc_array(2 * window, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return -ENOMEM;
 	if (!mmget_not_zero(mm)) {
@@ -337,10 +337,11 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 			ret = -EINVAL;
 			break;
 		}
-		next = addr + (DMIRROR_MIGRATE_WINDOW << PAGE_SHIFT);
+		next = addr + (window << PAGE_SHIFT);
 		/*
 		 * A window ending inside a PMD would split the THP there:
-		 * when more follows, end it on a PMD boundary instead.
+		 * when more follows, end it on a PMD boundary instead (a
+		 * window holds at least one PMD, so it still moves on).
 		 */
 		if (dmirror_huge_enabled() && next < min(end, vma->vm_end))
 			next = ALIGN_DOWN(next, PAGE_SIZE << DMIRROR_HUGE_ORDER);
@@ -350,7 +351,7 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 		m.args.start = addr;
 		m.args.end = next;
 		m.args.src = pfns;
-		m.args.dst = pfns + DMIRROR_MIGRATE_WINDOW;
+		m.args.dst = pfns + window;
 		m.args.pgmap_owner = df->mdev;
 		m.args.flags = dir == DMIRROR_DIR_TO_DEV ?
 			       MIGRATE_VMA_SELECT_SYSTEM :

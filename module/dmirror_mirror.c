@@ -5,11 +5,16 @@
  *
  * Entries are filled from hmm_range_fault() and cleared by an
  * mmu_interval_notifier covering the whole address space, before the CPU
- * mapping they mirror changes.  That includes the device's own migrations:
+ * mapping they mirror changes.  Whether what a command read of the CPU
+ * page tables is still current is told by a second notifier, over that
+ * command's range alone (struct dmirror_watch), so that invalidations
+ * elsewhere in the process do not make it start again.  That includes the device's own migrations:
  * the mirror is always rebuilt from the CPU page tables, never patched by
  * the migration code, so any number of open files can mirror the same
- * pages.  A filled entry is only trusted under dmirror_file.lock with the
- * notifier sequence unchanged since the walk that produced it.
+ * pages.  A filled entry is only stored under dmirror_file.lock with the
+ * watch's sequence unchanged since the walk that produced it; both
+ * notifiers take that lock, so the entry is either stored before an
+ * invalidation clears it, or not stored at all.
  *
  * For this device's own pages the entry is the shadow page: the device
  * reads and writes its own memory.  Entries take no page reference, except
@@ -65,22 +70,37 @@ static void dmirror_pt_clear(struct dmirror_file *df, unsigned long first,
 	}
 }
 
+/*
+ * Takes df->lock for an invalidation, unless it is our own
+ * make_device_exclusive() installing the entry (nothing to clear, nothing
+ * stale) or the lock cannot be had where the caller may not sleep.
+ */
+static bool dmirror_invalidate_lock(struct dmirror_file *df,
+				    const struct mmu_notifier_range *range,
+				    bool *skip)
+{
+	*skip = range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == df;
+	if (*skip)
+		return true;
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&df->lock);
+	else if (!mutex_trylock(&df->lock))
+		return false;
+	return true;
+}
+
 static bool dmirror_invalidate(struct mmu_interval_notifier *mni,
 			       const struct mmu_notifier_range *range,
 			       unsigned long cur_seq)
 {
 	struct dmirror_file *df = container_of(mni, struct dmirror_file,
 					       notifier);
+	bool skip;
 
-	/* Our own make_device_exclusive(): the entry is being installed. */
-	if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == df)
-		return true;
-
-	if (mmu_notifier_range_blockable(range))
-		mutex_lock(&df->lock);
-	else if (!mutex_trylock(&df->lock))
+	if (!dmirror_invalidate_lock(df, range, &skip))
 		return false;
-
+	if (skip)
+		return true;
 	mmu_interval_set_seq(mni, cur_seq);
 	dmirror_pt_clear(df, range->start >> PAGE_SHIFT,
 			 (range->end - 1) >> PAGE_SHIFT);
@@ -91,6 +111,48 @@ static bool dmirror_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_notifier_ops = {
 	.invalidate = dmirror_invalidate,
 };
+
+/* A command's watch over its own range: see the top of this file. */
+struct dmirror_watch {
+	struct mmu_interval_notifier	notifier;
+	struct dmirror_file		*df;
+};
+
+static bool dmirror_watch_invalidate(struct mmu_interval_notifier *mni,
+				     const struct mmu_notifier_range *range,
+				     unsigned long cur_seq)
+{
+	struct dmirror_watch *watch = container_of(mni, struct dmirror_watch,
+						   notifier);
+	bool skip;
+
+	if (!dmirror_invalidate_lock(watch->df, range, &skip))
+		return false;
+	if (skip)
+		return true;
+	mmu_interval_set_seq(mni, cur_seq);
+	mutex_unlock(&watch->df->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops dmirror_watch_ops = {
+	.invalidate = dmirror_watch_invalidate,
+};
+
+static int dmirror_watch_start(struct dmirror_watch *watch,
+			       struct dmirror_file *df, unsigned long start,
+			       unsigned long end)
+{
+	watch->df = df;
+	return mmu_interval_notifier_insert(&watch->notifier, df->notifier.mm,
+					    start, end - start,
+					    &dmirror_watch_ops);
+}
+
+static void dmirror_watch_stop(struct dmirror_watch *watch)
+{
+	mmu_interval_notifier_remove(&watch->notifier);
+}
 
 struct dmirror_file *dmirror_file_create(struct dmirror_device *mdev)
 {
@@ -156,8 +218,10 @@ static int dmirror_range_lock(struct dmirror_file *df,
 			ret = hmm_range_fault(range);
 			mmap_read_unlock(mm);
 		}
-		if (ret == -EBUSY)
+		if (ret == -EBUSY) {
+			dmirror_count(df->mdev, DMIRROR_RANGE_RETRIES, 1);
 			continue;
+		}
 		if (ret)
 			return ret;
 
@@ -166,7 +230,65 @@ static int dmirror_range_lock(struct dmirror_file *df,
 					     range->notifier_seq))
 			return 0;
 		mutex_unlock(&df->lock);
+		dmirror_count(df->mdev, DMIRROR_RANGE_RETRIES, 1);
 	}
+}
+
+/*
+ * One walk of the device over a command's range, a window of
+ * DMIRROR_WINDOW pages at a time: each window through hmm_range_fault()
+ * until its result is current, then visit() with df->lock held, then
+ * after() (if set) without it, where user memory may be touched.
+ */
+struct dmirror_walk {
+	struct dmirror_file	*df;
+	struct dmirror_watch	watch;
+	struct hmm_range	range;	/* the current window */
+	unsigned long		pfns[DMIRROR_WINDOW];
+	unsigned long		start;	/* of the whole walk */
+	bool			unlocked;	/* READ_UNLOCKED */
+	int (*visit)(struct dmirror_walk *w);
+	int (*after)(struct dmirror_walk *w);
+};
+
+/* Pages in the current window. */
+static unsigned long dmirror_walk_npages(const struct dmirror_walk *w)
+{
+	return (w->range.end - w->range.start) >> PAGE_SHIFT;
+}
+
+static int dmirror_walk(struct dmirror_walk *w, unsigned long start,
+			unsigned long end)
+{
+	struct dmirror_file *df = w->df;
+	struct mm_struct *mm = df->notifier.mm;
+	unsigned long addr;
+	int ret = 0;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = dmirror_watch_start(&w->watch, df, start, end);
+	if (ret)
+		goto out;
+	w->start = start;
+	w->range.notifier = &w->watch.notifier;
+	w->range.hmm_pfns = w->pfns;
+	w->range.dev_private_owner = df->mdev;
+	for (addr = start; addr < end && !ret; addr = w->range.end) {
+		w->range.start = addr;
+		w->range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
+		ret = dmirror_range_lock(df, &w->range, w->unlocked);
+		if (ret)
+			break;
+		ret = w->visit(w);
+		mutex_unlock(&df->lock);
+		if (!ret && w->after)
+			ret = w->after(w);
+	}
+	dmirror_watch_stop(&w->watch);
+out:
+	mmput(mm);
+	return ret;
 }
 
 /*
@@ -202,7 +324,10 @@ static struct page *dmirror_data_page(struct dmirror_file *df,
 		return page;
 	if (!dmirror_page_is_ours(df->mdev, page))
 		return NULL;
-	return dmirror_shadow_page(page);
+	page = dmirror_shadow_page(page);
+	/* A device page in use always has its shadow. */
+	WARN_ON_ONCE(!page);
+	return page;
 }
 
 /*
@@ -226,68 +351,85 @@ static bool dmirror_needs_cow_break(struct dmirror_file *df,
 	return dmirror_page_is_ours(df->mdev, page);
 }
 
-static int dmirror_fault_window(struct dmirror_file *df,
-				struct hmm_range *range, bool unlocked)
-{
-	unsigned long first = range->start >> PAGE_SHIFT;
-	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
-	unsigned long cow = 0;
-	int ret;
+/* The device faulting a range into its page table, as a GPU would. */
+struct dmirror_fault_walk {
+	struct dmirror_walk	walk;
+	/* A page to give back to the CPU first: see dmirror_needs_cow_break() */
+	unsigned long		cow;
+};
 
-	ret = dmirror_range_lock(df, range, unlocked);
-	if (ret)
-		return ret;
+static int dmirror_fault_visit(struct dmirror_walk *w)
+{
+	struct dmirror_fault_walk *fw = container_of(w, struct dmirror_fault_walk,
+						     walk);
+	struct dmirror_file *df = w->df;
+	unsigned long first = w->range.start >> PAGE_SHIFT;
+	unsigned long i, n = dmirror_walk_npages(w);
+	int ret = 0;
+
+	fw->cow = 0;
 	for (i = 0; i < n && !ret; i++) {
-		unsigned long hmm_pfn = range->hmm_pfns[i];
-		unsigned long addr = range->start + (i << PAGE_SHIFT);
+		unsigned long hmm_pfn = w->pfns[i];
+		unsigned long addr = w->range.start + (i << PAGE_SHIFT);
 		struct page *page = NULL;
 
 		if (hmm_pfn & HMM_PFN_VALID)
 			page = dmirror_data_page(df, hmm_pfn, addr);
-		if (!page) {
-			ret = -EFAULT;
-			break;
-		}
-		if (dmirror_needs_cow_break(df, range, hmm_pfn, addr)) {
-			cow = addr;
+		if (!page)
+			return -EFAULT;
+		if (dmirror_needs_cow_break(df, &w->range, hmm_pfn, addr)) {
+			fw->cow = addr;
 			break;
 		}
 		ret = dmirror_pt_store(df, first + i, page,
 				       (hmm_pfn & HMM_PFN_WRITE) ?
 				       DMIRROR_PT_WRITE : DMIRROR_PT_READ);
 	}
-	mutex_unlock(&df->lock);
-	if (ret || !cow)
-		return ret;
-	/* Not under df->lock: migration invalidates, and the notifier takes it. */
-	return dmirror_migrate_to_ram(df, cow, cow + PAGE_SIZE, NULL);
+	return ret;
 }
 
-/* The device faults [start, end) into its page table, as a GPU would. */
+/* Not under df->lock: migration invalidates, and the notifier takes it. */
+static int dmirror_fault_after(struct dmirror_walk *w)
+{
+	struct dmirror_fault_walk *fw = container_of(w, struct dmirror_fault_walk,
+						     walk);
+
+	if (!fw->cow)
+		return 0;
+	return dmirror_migrate_to_ram(w->df, fw->cow, fw->cow + PAGE_SIZE, NULL);
+}
+
 static int dmirror_fault(struct dmirror_file *df, unsigned long start,
 			 unsigned long end, bool write, bool unlocked)
 {
-	struct mm_struct *mm = df->notifier.mm;
-	unsigned long pfns[DMIRROR_WINDOW];
-	struct hmm_range range = {
-		.notifier = &df->notifier,
-		.hmm_pfns = pfns,
-		.default_flags = HMM_PFN_REQ_FAULT |
-				 (write ? HMM_PFN_REQ_WRITE : 0),
-		.dev_private_owner = df->mdev,
+	struct dmirror_fault_walk fw = {
+		.walk = {
+			.df = df,
+			.range.default_flags = HMM_PFN_REQ_FAULT |
+					       (write ? HMM_PFN_REQ_WRITE : 0),
+			.unlocked = unlocked,
+			.visit = dmirror_fault_visit,
+			.after = dmirror_fault_after,
+		},
 	};
-	unsigned long addr;
-	int ret = 0;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	for (addr = start; addr < end && !ret; addr = range.end) {
-		range.start = addr;
-		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
-		ret = dmirror_fault_window(df, &range, unlocked);
-	}
-	mmput(mm);
-	return ret;
+	return dmirror_walk(&fw.walk, start, end);
+}
+
+/* A buffer of DMIRROR_WINDOW pages between the user and the device. */
+void *dmirror_bounce_alloc(void)
+{
+	void *bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+
+	if (bounce)
+		dmirror_system_pages_got(DMIRROR_WINDOW);
+	return bounce;
+}
+
+void dmirror_bounce_free(void *bounce)
+{
+	kvfree(bounce);
+	dmirror_system_pages_put(DMIRROR_WINDOW);
 }
 
 /* Copies out up to @n mapped pages from @pfn on; returns how many. */
@@ -340,7 +482,7 @@ static int dmirror_access(struct dmirror_file *df,
 	void *bounce;
 	int ret = 0;
 
-	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	bounce = dmirror_bounce_alloc();
 	if (!bounce)
 		return -ENOMEM;
 
@@ -401,7 +543,7 @@ static int dmirror_access(struct dmirror_file *df,
 		cmd->cpages += n;
 		addr += n << PAGE_SHIFT;
 	}
-	kvfree(bounce);
+	dmirror_bounce_free(bounce);
 	return ret;
 }
 
@@ -444,73 +586,74 @@ int dmirror_write(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
  * driver does not retry: it cannot know when the other party is done, and
  * userspace sees what happened (SNAPSHOT) and may try again.
  */
-int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+struct dmirror_map_walk {
+	struct dmirror_walk	walk;
+	struct hmm_dmirror_cmd	*cmd;
+	void			*bounce;
+};
+
+static int dmirror_map_visit(struct dmirror_walk *w)
 {
-	struct mm_struct *mm = df->notifier.mm;
-	unsigned long start = cmd->addr;
-	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
-	char __user *uptr = u64_to_user_ptr(cmd->ptr);
-	unsigned long pfns[DMIRROR_WINDOW];
-	struct hmm_range range = {
-		.notifier = &df->notifier,
-		.hmm_pfns = pfns,
-		.dev_private_owner = df->mdev,
-	};
-	unsigned long addr;
-	void *bounce;
+	struct dmirror_map_walk *mw = container_of(w, struct dmirror_map_walk,
+						   walk);
+	struct dmirror_file *df = w->df;
+	unsigned long i, n = dmirror_walk_npages(w);
 	int ret = 0;
 
-	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
-	if (!bounce)
+	for (i = 0; i < n && !ret; i++) {
+		unsigned long addr = w->range.start + (i << PAGE_SHIFT);
+		struct page *page, *shadow;
+
+		if (!(w->pfns[i] & HMM_PFN_VALID))
+			return -ENOENT;
+		page = dmirror_hmm_page(w->pfns[i], addr);
+		if (!dmirror_page_is_ours(df->mdev, page))
+			return -ENOENT;
+		shadow = dmirror_shadow_page(page);
+		/* A device page in use always has its shadow. */
+		if (WARN_ON_ONCE(!shadow))
+			return -EFAULT;
+		memcpy_from_page(mw->bounce + (i << PAGE_SHIFT), shadow, 0,
+				 PAGE_SIZE);
+		ret = dmirror_pt_store(df, addr >> PAGE_SHIFT, shadow,
+				       (w->pfns[i] & HMM_PFN_WRITE) ?
+				       DMIRROR_PT_WRITE : DMIRROR_PT_READ);
+	}
+	return ret;
+}
+
+static int dmirror_map_after(struct dmirror_walk *w)
+{
+	struct dmirror_map_walk *mw = container_of(w, struct dmirror_map_walk,
+						   walk);
+	unsigned long n = dmirror_walk_npages(w);
+	char __user *uptr = u64_to_user_ptr(mw->cmd->ptr);
+
+	if (copy_to_user(uptr + (w->range.start - w->start), mw->bounce,
+			 n << PAGE_SHIFT))
+		return -EFAULT;
+	mw->cmd->cpages += n;
+	return 0;
+}
+
+int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
+{
+	struct dmirror_map_walk mw = {
+		.walk = {
+			.df = df,
+			.visit = dmirror_map_visit,
+			.after = dmirror_map_after,
+		},
+		.cmd = cmd,
+	};
+	int ret;
+
+	mw.bounce = dmirror_bounce_alloc();
+	if (!mw.bounce)
 		return -ENOMEM;
-	if (!mmget_not_zero(mm)) {
-		kvfree(bounce);
-		return -ESRCH;
-	}
-
-	for (addr = start; addr < end && !ret; addr = range.end) {
-		unsigned long i, n;
-
-		range.start = addr;
-		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
-		n = (range.end - range.start) >> PAGE_SHIFT;
-		ret = dmirror_range_lock(df, &range, false);
-		if (ret)
-			break;
-		for (i = 0; i < n && !ret; i++) {
-			struct page *page, *shadow;
-
-			if (!(pfns[i] & HMM_PFN_VALID)) {
-				ret = -ENOENT;
-				break;
-			}
-			page = dmirror_hmm_page(pfns[i],
-						addr + (i << PAGE_SHIFT));
-			if (!dmirror_page_is_ours(df->mdev, page)) {
-				ret = -ENOENT;
-				break;
-			}
-			shadow = dmirror_shadow_page(page);
-			memcpy_from_page(bounce + (i << PAGE_SHIFT), shadow, 0,
-					 PAGE_SIZE);
-			ret = dmirror_pt_store(df, (addr >> PAGE_SHIFT) + i,
-					       shadow,
-					       (pfns[i] & HMM_PFN_WRITE) ?
-					       DMIRROR_PT_WRITE :
-					       DMIRROR_PT_READ);
-		}
-		mutex_unlock(&df->lock);
-		if (ret)
-			break;
-		if (copy_to_user(uptr + (addr - start), bounce,
-				 n << PAGE_SHIFT)) {
-			ret = -EFAULT;
-			break;
-		}
-		cmd->cpages += n;
-	}
-	mmput(mm);
-	kvfree(bounce);
+	ret = dmirror_walk(&mw.walk, cmd->addr,
+			   cmd->addr + (cmd->npages << PAGE_SHIFT));
+	dmirror_bounce_free(mw.bounce);
 	return ret;
 }
 
@@ -552,57 +695,64 @@ static u8 dmirror_snapshot_code(struct dmirror_file *df, unsigned long hmm_pfn)
 }
 
 /* What the CPU page tables say of each page, without faulting any in. */
+struct dmirror_snapshot_walk {
+	struct dmirror_walk	walk;
+	struct hmm_dmirror_cmd	*cmd;
+	u8			codes[DMIRROR_WINDOW];
+};
+
+static int dmirror_snapshot_visit(struct dmirror_walk *w)
+{
+	struct dmirror_snapshot_walk *sw =
+		container_of(w, struct dmirror_snapshot_walk, walk);
+	unsigned long i, n = dmirror_walk_npages(w);
+
+	for (i = 0; i < n; i++)
+		sw->codes[i] = dmirror_snapshot_code(w->df, w->pfns[i]);
+	return 0;
+}
+
+static int dmirror_snapshot_after(struct dmirror_walk *w)
+{
+	struct dmirror_snapshot_walk *sw =
+		container_of(w, struct dmirror_snapshot_walk, walk);
+	unsigned long n = dmirror_walk_npages(w);
+	char __user *uptr = u64_to_user_ptr(sw->cmd->ptr);
+
+	if (copy_to_user(uptr + ((w->range.start - w->start) >> PAGE_SHIFT),
+			 sw->codes, n))
+		return -EFAULT;
+	sw->cmd->cpages += n;
+	return 0;
+}
+
 int dmirror_snapshot(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 {
-	struct mm_struct *mm = df->notifier.mm;
-	unsigned long start = cmd->addr;
-	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
-	char __user *uptr = u64_to_user_ptr(cmd->ptr);
-	unsigned long pfns[DMIRROR_WINDOW];
-	u8 codes[DMIRROR_WINDOW];
-	struct hmm_range range = {
-		.notifier = &df->notifier,
-		.hmm_pfns = pfns,
-		.dev_private_owner = df->mdev,
+	struct dmirror_snapshot_walk sw = {
+		.walk = {
+			.df = df,
+			.visit = dmirror_snapshot_visit,
+			.after = dmirror_snapshot_after,
+		},
+		.cmd = cmd,
 	};
-	unsigned long addr;
-	int ret = 0;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	for (addr = start; addr < end; addr = range.end) {
-		unsigned long i, n;
-
-		range.start = addr;
-		range.end = min(end, addr + (DMIRROR_WINDOW << PAGE_SHIFT));
-		n = (range.end - range.start) >> PAGE_SHIFT;
-		ret = dmirror_range_lock(df, &range, false);
-		if (ret)
-			break;
-		for (i = 0; i < n; i++)
-			codes[i] = dmirror_snapshot_code(df, pfns[i]);
-		mutex_unlock(&df->lock);
-
-		if (copy_to_user(uptr + ((addr - start) >> PAGE_SHIFT), codes,
-				 n)) {
-			ret = -EFAULT;
-			break;
-		}
-		cmd->cpages += n;
-	}
-	mmput(mm);
-	return ret;
+	return dmirror_walk(&sw.walk, cmd->addr,
+			    cmd->addr + (cmd->npages << PAGE_SHIFT));
 }
 
 /*
  * Makes one page exclusive to the device and maps it atomic.  The page is
  * first faulted in writable (breaking COW), so that make_device_exclusive()
- * itself only invalidates for its own conversion, which the notifier
- * ignores (owner == df).  Any other invalidation between sampling the
- * sequence and storing the entry means it may be stale: try again.
+ * itself only invalidates for its own conversion, which the notifiers
+ * ignore (owner == df).  Any other invalidation of the page between
+ * sampling the sequence of the command's @watch and storing the entry
+ * means it may be stale: try again.
  */
-static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
+static int dmirror_exclusive_page(struct dmirror_watch *watch,
+				  unsigned long addr)
 {
+	struct dmirror_file *df = watch->df;
 	struct mm_struct *mm = df->notifier.mm;
 	unsigned long timeout = jiffies +
 				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
@@ -617,7 +767,7 @@ static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
 		if (ret)
 			return ret;
 
-		seq = mmu_interval_read_begin(&df->notifier);
+		seq = mmu_interval_read_begin(&watch->notifier);
 		ret = mmap_read_lock_killable(mm);
 		if (ret)
 			return ret;
@@ -627,7 +777,7 @@ static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
 			return PTR_ERR(page);
 
 		mutex_lock(&df->lock);
-		if (!mmu_interval_read_retry(&df->notifier, seq)) {
+		if (!mmu_interval_read_retry(&watch->notifier, seq)) {
 			get_page(page);
 			ret = dmirror_pt_store(df, addr >> PAGE_SHIFT, page,
 					       DMIRROR_PT_ATOMIC);
@@ -639,29 +789,46 @@ static int dmirror_exclusive_page(struct dmirror_file *df, unsigned long addr)
 		}
 		mutex_unlock(&df->lock);
 		dmirror_exclusive_put(page);
+		dmirror_count(df->mdev, DMIRROR_RANGE_RETRIES, 1);
 	}
+}
+
+/* Makes every page of [@start, @end) exclusive to the device. */
+static int dmirror_exclusive_range(struct dmirror_file *df,
+				   unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = df->notifier.mm;
+	struct dmirror_watch watch;
+	unsigned long addr;
+	int ret;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = dmirror_watch_start(&watch, df, start, end);
+	if (!ret) {
+		for (addr = start; addr < end && !ret; addr += PAGE_SIZE)
+			ret = dmirror_exclusive_page(&watch, addr);
+		dmirror_watch_stop(&watch);
+	}
+	mmput(mm);
+	return ret;
 }
 
 int dmirror_exclusive(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 {
-	struct mm_struct *mm = df->notifier.mm;
 	unsigned long start = cmd->addr;
 	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
 	char __user *uptr = u64_to_user_ptr(cmd->ptr);
 	unsigned long addr;
 	void *bounce;
-	int ret = 0;
+	int ret;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	for (addr = start; addr < end && !ret; addr += PAGE_SIZE)
-		ret = dmirror_exclusive_page(df, addr);
-	mmput(mm);
+	ret = dmirror_exclusive_range(df, start, end);
 	if (ret)
 		return ret;
 
 	/* Hand back what the device now holds, as test_hmm does. */
-	bounce = kvmalloc(DMIRROR_WINDOW << PAGE_SHIFT, GFP_KERNEL);
+	bounce = dmirror_bounce_alloc();
 	if (!bounce)
 		return -ENOMEM;
 	for (addr = start; addr < end; addr += PAGE_SIZE * DMIRROR_WINDOW) {
@@ -683,7 +850,7 @@ int dmirror_exclusive(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 		}
 		cmd->cpages += n;
 	}
-	kvfree(bounce);
+	dmirror_bounce_free(bounce);
 	return ret;
 }
 

@@ -189,42 +189,36 @@ TRACE_EVENT(dmirror_devmem_free,
 		      __entry->free_pages)
 );
 
-TRACE_EVENT(dmirror_chunk_add,
-	    TP_PROTO(unsigned int dev, unsigned long first_pfn,
-		     unsigned long npages, unsigned long total_pages),
-	    TP_ARGS(dev, first_pfn, npages, total_pages),
-	    TP_STRUCT__entry(__field(unsigned int, dev)
-			     __field(unsigned long, first_pfn)
-			     __field(unsigned long, npages)
-			     __field(unsigned long, total_pages)
-	    ),
-	    TP_fast_assign(__entry->dev = dev;
-			   __entry->first_pfn = first_pfn;
-			   __entry->npages = npages;
-			   __entry->total_pages = total_pages;
-	    ),
-	    TP_printk("dev=%u first_pfn=0x%lx npages=%lu total_pages=%lu",
-		      __entry->dev, __entry->first_pfn, __entry->npages,
-		      __entry->total_pages)
+/* A chunk of device memory added or removed. */
+DECLARE_EVENT_CLASS(dmirror_chunk,
+		    TP_PROTO(unsigned int dev, unsigned long first_pfn,
+			     unsigned long npages, unsigned long total_pages),
+		    TP_ARGS(dev, first_pfn, npages, total_pages),
+		    TP_STRUCT__entry(__field(unsigned int, dev)
+				     __field(unsigned long, first_pfn)
+				     __field(unsigned long, npages)
+				     __field(unsigned long, total_pages)
+		    ),
+		    TP_fast_assign(__entry->dev = dev;
+				   __entry->first_pfn = first_pfn;
+				   __entry->npages = npages;
+				   __entry->total_pages = total_pages;
+		    ),
+		    TP_printk("dev=%u first_pfn=0x%lx npages=%lu total_pages=%lu",
+			      __entry->dev, __entry->first_pfn,
+			      __entry->npages, __entry->total_pages)
 );
 
-TRACE_EVENT(dmirror_chunk_remove,
-	    TP_PROTO(unsigned int dev, unsigned long first_pfn,
-		     unsigned long npages, unsigned long total_pages),
-	    TP_ARGS(dev, first_pfn, npages, total_pages),
-	    TP_STRUCT__entry(__field(unsigned int, dev)
-			     __field(unsigned long, first_pfn)
-			     __field(unsigned long, npages)
-			     __field(unsigned long, total_pages)
-	    ),
-	    TP_fast_assign(__entry->dev = dev;
-			   __entry->first_pfn = first_pfn;
-			   __entry->npages = npages;
-			   __entry->total_pages = total_pages;
-	    ),
-	    TP_printk("dev=%u first_pfn=0x%lx npages=%lu total_pages=%lu",
-		      __entry->dev, __entry->first_pfn, __entry->npages,
-		      __entry->total_pages)
+DEFINE_EVENT(dmirror_chunk, dmirror_chunk_add,
+	     TP_PROTO(unsigned int dev, unsigned long first_pfn,
+		      unsigned long npages, unsigned long total_pages),
+	     TP_ARGS(dev, first_pfn, npages, total_pages)
+);
+
+DEFINE_EVENT(dmirror_chunk, dmirror_chunk_remove,
+	     TP_PROTO(unsigned int dev, unsigned long first_pfn,
+		      unsigned long npages, unsigned long total_pages),
+	     TP_ARGS(dev, first_pfn, npages, total_pages)
 );
 
 TRACE_EVENT(dmirror_evict,

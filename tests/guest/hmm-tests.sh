@@ -21,7 +21,9 @@ run_hmm_tests() {
 	# 6.1's kselftest harness loops printing a failed ASSERT in a fixture
 	# teardown until its per-test timeout kills the case: fold the repeats
 	# (cutting the pipe instead would kill the cases after it too).
-	timeout -s KILL 900 hmm-tests 2>&1 | uniq | head -c 50000000 > $HMM_RESULTS/$1.tap
+	# HMM_TESTS_TIMEOUT: a shorter limit, for the harness's own test of a
+	# run cut off by it.
+	timeout -s KILL "${HMM_TESTS_TIMEOUT:-900}" hmm-tests 2>&1 | uniq | head -c 50000000 > $HMM_RESULTS/$1.tap
 	# The verdicts, and the first few diagnostic lines of each case.
 	awk '/^#  RUN / { n = 0; print; next }
 	     /^(not )?ok [0-9]+ / || /^# (Totals|FAILED|PASSED)/ { print; next }
@@ -32,6 +34,18 @@ run_hmm_tests() {
 	rmmod "$1" || fail "rmmod $1 after hmm-tests"
 	verdicts $HMM_RESULTS/$1.tap > $HMM_RESULTS/$1.verdicts
 	[ -s $HMM_RESULTS/$1.verdicts ] || fail "hmm-tests printed no results against $1.ko"
+	expect_complete $1
+}
+
+# expect_complete MODULE: every case of the plan ("1..N", printed before
+# the first case) has a verdict.  A run cut off by its limit has fewer,
+# and the cases it never reached would otherwise count as not failed.
+expect_complete() {
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' $HMM_RESULTS/$1.tap | head -n1)
+	ran=$(wc -l < $HMM_RESULTS/$1.verdicts)
+	[ -n "$plan" ] || fail "hmm-tests against $1.ko printed no plan (1..N)"
+	[ "$ran" -eq "$plan" ] ||
+		fail "hmm-tests against $1.ko ran $ran of its $plan cases (cut off at its limit?)"
 }
 
 # verdicts FILE: "name pass|fail|skip" per case.  A skipped case is "ok"

@@ -6,6 +6,13 @@ DM_DEBUGFS=/sys/kernel/debug/dmirror
 DM_TRACEFS=/sys/kernel/tracing
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# A helper whose output is used as $(...) runs in a subshell, where fail
+# would only end the subshell: it fails the case through this instead,
+# which signals the case's own shell ($$ is that shell's pid in every
+# subshell) before leaving the subshell.  The trap then fails the case as
+# soon as the command that ran the helper is done.
+trap 'exit 1' USR1
+fail_case() { echo "FAIL: $*" >&2; kill -USR1 $$; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
 note() { echo "--- $*"; }
 
@@ -31,10 +38,11 @@ load_test_hmm() {
 	insmod $DM_MODULES/test_hmm.ko "$@" || fail "insmod test_hmm.ko $*"
 }
 
-# dm_stat KEY: one value from the stats file
+# dm_stat KEY: one value from the stats file; a missing key or file fails
+# the case, also from inside $(...).
 dm_stat() {
 	awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) exit 1 }' \
-		$DM_DEBUGFS/stats || fail "no '$1' in $DM_DEBUGFS/stats"
+		$DM_DEBUGFS/stats || fail_case "no '$1' in $DM_DEBUGFS/stats"
 }
 
 # Point hmm-tests' device names at the loaded module's devices.

@@ -33,6 +33,8 @@ workload -s 16 -q > /dev/null || fail "workload failed"
 expect_eq "$(dm_stat dev0.shadow_allocated)" 24 "shadow_allocated"
 expect_eq "$(dm_stat dev0.shadow_freed)" 16 "shadow_freed"
 expect_eq "$(dm_stat dev0.shadow_live)" 8 "shadow_live"
+# The driver-wide count of its system pages sees the same 8 lost.
+expect_eq "$(dm_stat driver.system_pages_live)" 8 "driver.system_pages_live: the leaked shadows"
 
 note "the leak does not pin the module"
 unload_dmirror

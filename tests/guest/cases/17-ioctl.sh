@@ -1,12 +1,13 @@
 # timeout: 300
 # Argument validation of every ioctl (bad ranges, pointers, commands), and
 # the commands hmm-tests cannot check on every kernel: EXCLUSIVE on 4 KiB
-# pages, SNAPSHOT codes, RELEASE, READ_UNLOCKED; and that the longest call
-# of each command ends within 2 s of SIGKILL.
+# pages, SNAPSHOT codes, RELEASE, READ_UNLOCKED; that activity elsewhere in
+# the process does not make READ or SNAPSHOT retry; and that the longest
+# call of each command ends within 2 s of SIGKILL.
 . /opt/dmirror/lib.sh
 
 load_dmirror chunk_pages=512 max_chunks=2
-for t in validate exclusive snapshot unlocked cow; do
+for t in validate exclusive snapshot unlocked cow busy; do
 	note "dm_ioctl $t"
 	dm_ioctl $t || fail "dm_ioctl $t"
 done

@@ -17,6 +17,7 @@
 seed=${STRESS_SEED:-1}
 secs=${STRESS_SECONDS:-60}
 load_dmirror chunk_pages=512 max_chunks=2
+sys_pages=$(dm_stat driver.system_pages_live)
 on_fail() { echo "stress: replay with STRESS_SEED=$seed (stress -s $seed -t $secs)"; }
 
 # Device 0 nearly full from the start (960 of its 1,024 pages held by
@@ -30,6 +31,11 @@ until grep -q . hold.txt; do
 	sleep 0.1
 done
 expect_eq "$(cat hold.txt)" "held 960" "dm_hold filling device 0"
+
+# Each device's worst hold of its lock over the run: dmirror_lock_hold
+# traces every hold longer than all before it at its site.
+trace_reset
+trace_enable dmirror_lock:dmirror_lock_hold
 
 note "stress -s $seed -t $secs"
 watchdog $((secs + 90)) stress
@@ -50,6 +56,15 @@ for k in migrate_to_dev migrate_to_sys cpu_write cpu_verify dev_read dev_write \
 	 monitor_reads migrate_to_dev_enomem; do
 	expect_ge "$(ops $k)" 1 "stress operations '$k' (seed $seed)"
 done
+echo 0 > $DM_TRACEFS/tracing_on
+grep -o 'dmirror_lock_hold: dev=[0-9]* site=[a-z_]* hold_ns=[0-9]*' $DM_TRACEFS/trace |
+	tr '=' ' ' | awk '{ w[$3 " " $5] = $7 } END { for (k in w) print k, w[k] }' | sort > holds.txt
+for d in 0 1; do
+	grep -q "^$d " holds.txt || fail "no dmirror_lock_hold event for device $d: its lock holds went unmeasured"
+	echo "worst device-lock hold (seed $seed): dev$d $(awk -v d=$d '$1 == d { printf " %s=%dus", $2, $3 / 1000 }' holds.txt)"
+done
+echo 1 > $DM_TRACEFS/tracing_on
+echo > $DM_TRACEFS/set_event
 cat $DM_DEBUGFS/stats
 cat $DM_DEBUGFS/free_list
 expect_ge "$(dm_stat total.alloc_failures)" 1 "total.alloc_failures: the devices ran out"
@@ -69,6 +84,10 @@ for d in 0 1; do
 	grep -q "^dev$d.counter_mismatch" $DM_DEBUGFS/free_list &&
 		fail "dev$d free list disagrees with its count (seed $seed)"
 done
+# Shadow and bounce pages: an error path that dropped one shows here.
+expect_eq "$(dm_stat driver.system_pages_live)" "$sys_pages" \
+	"driver.system_pages_live after the run, as before it (seed $seed)"
+expect_ge "$(dm_stat driver.system_pages_allocated)" 1 "driver.system_pages_allocated (seed $seed)"
 expect_eq "$(cat /sys/module/dmirror/refcnt)" 0 "module refcount after the run (seed $seed)"
 
 note "rmmod and a fresh insmod"

@@ -7,7 +7,9 @@
 # runs through without meeting one more.  Each time: only ENOMEM or EFAULT
 # comes back, and only if a fault was injected; no data is lost or torn
 # (device and CPU views checked); nothing is left in use once the range is
-# unmapped; a failed load leaves nothing behind.  The guest log must stay
+# unmapped, and the driver holds no more system pages (shadows, bounce
+# buffers: driver.system_pages_live) than before; a failed load leaves
+# nothing behind.  The guest log must stay
 # clean, and on the debug kernel kmemleak must find nothing at the end.
 #
 # Needs CONFIG_FAULT_INJECTION (kconfig/debug.config has it); on kernels
@@ -74,6 +76,7 @@ for d in 0 1; do
 	expect_eq "$(awk -v k=dev$d.free '$1 == k { print $2 }' $DM_DEBUGFS/free_list)" \
 		"$(dm_stat dev$d.pages_total)" "dev$d: every device page on the free list"
 done
+expect_eq "$(dm_stat driver.system_pages_live)" 0 "driver.system_pages_live after fault injection"
 expect_eq "$(cat /sys/module/dmirror/refcnt)" 0 "module refcount after fault injection"
 unload_dmirror
 load_dmirror

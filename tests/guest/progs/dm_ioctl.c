@@ -14,6 +14,9 @@
  *                          the child keeps the old data
  *   dm_ioctl killable      the longest call of each command (DMIRROR_MAX_NPAGES
  *                          pages) ends within 2 s of SIGKILL
+ *   dm_ioctl busy          READ and SNAPSHOT of a range nobody touches, while
+ *                          another thread invalidates memory elsewhere
+ *                          without pause: no EBUSY, no retry
  *   dm_ioctl write FILE STRING   one write(2) of exactly STRING (maybe
  *                          empty) to FILE; prints "ok" or the errno name
  *   dm_ioctl write-unmapped FILE  one write(2) of 2 bytes from an
@@ -21,6 +24,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,6 +130,11 @@ static void validate(int fd)
 	       errno == ENOTTY, "unknown command -> ENOTTY");
 	expect(ioctl(fd, _IOWR('X', 0x00, struct hmm_dmirror_cmd), mirror) == -1 &&
 	       errno == ENOTTY, "foreign command -> ENOTTY");
+	/* The command is sorted out before its argument is read. */
+	expect(ioctl(fd, _IOWR('H', 0x42, struct hmm_dmirror_cmd), (void *)8) == -1 &&
+	       errno == ENOTTY, "unknown command with a bad pointer -> ENOTTY");
+	expect(ioctl(fd, _IOWR('X', 0x00, struct hmm_dmirror_cmd), (void *)8) == -1 &&
+	       errno == ENOTTY, "foreign command with a bad pointer -> ENOTTY");
 	expect(cmd(fd, HMM_DMIRROR_READ, b, m, 4, NULL) == 0,
 	       "READ of good memory still works");
 	expect(!memcmp(buf, mirror, 4 * psize), "READ data matches");
@@ -229,6 +239,9 @@ static void unlocked(int fd)
 		  4, &out);
 	if (ret == -ENOTTY) {
 		expect(1, "READ_UNLOCKED not offered by this kernel (ENOTTY)");
+		expect(ioctl(fd, HMM_DMIRROR_READ_UNLOCKED, (void *)8) == -1 &&
+		       errno == ENOTTY,
+		       "READ_UNLOCKED not offered, with a bad pointer -> ENOTTY");
 		return;
 	}
 	expect(ret == 0 && out.cpages == 4 && !memcmp(buf, mirror, 4 * psize),
@@ -372,6 +385,96 @@ static int open_dev(int n)
 	return fd;
 }
 
+/* A counter of device 0 from debugfs stats. */
+static long dev0_stat(const char *key)
+{
+	char want[64], line[128];
+	long v = -1;
+	FILE *f = fopen("/sys/kernel/debug/dmirror/stats", "r");
+
+	if (!f) {
+		perror("stats");
+		exit(1);
+	}
+	snprintf(want, sizeof(want), "dev0.%s ", key);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)))
+			v = strtol(line + strlen(want), NULL, 10);
+	fclose(f);
+	if (v < 0) {
+		fprintf(stderr, "no %s in stats\n", want);
+		exit(1);
+	}
+	return v;
+}
+
+static atomic_int busy_stop;
+
+/* Invalidates one page of its own mapping, over and over. */
+static void *busy_invalidator(void *arg)
+{
+	char *page = arg;
+	unsigned long rounds = 0;
+
+	while (!atomic_load(&busy_stop)) {
+		page[0] = 1;
+		madvise(page, psize, MADV_DONTNEED);
+		rounds++;
+	}
+	return (void *)rounds;
+}
+
+/*
+ * Only an invalidation of a command's own range may make it look again
+ * (finding 13 of docs/reliability.md: with a notifier over the whole
+ * address space, activity anywhere in the process made READ and WRITE
+ * start windows again until they gave up with EBUSY).  A fresh file for
+ * each READ, so that its device page table is empty and it faults.
+ */
+static void busy(void)
+{
+	const unsigned long n = 64;
+	char *buf = map_pages(n), *other = map_pages(1);
+	char *mirror = malloc(n * psize);
+	unsigned char *codes = malloc(n);
+	unsigned long calls = 0, ebusy = 0, bad = 0, i;
+	long retries = dev0_stat("range_retries"), end;
+	void *rounds;
+	pthread_t t;
+
+	memset(buf, 5, n * psize);
+	if (pthread_create(&t, NULL, busy_invalidator, other)) {
+		perror("pthread_create");
+		exit(1);
+	}
+	for (end = now_ms() + 2000; now_ms() < end; calls += 2) {
+		int fd = open_dev(0), r;
+
+		r = cmd(fd, HMM_DMIRROR_READ, (uintptr_t)buf, (uintptr_t)mirror, n, NULL);
+		ebusy += r == -EBUSY;
+		bad += r && r != -EBUSY;
+		if (!r && memcmp(buf, mirror, n * psize))
+			bad++;
+		r = cmd(fd, HMM_DMIRROR_SNAPSHOT, (uintptr_t)buf, (uintptr_t)codes, n, NULL);
+		ebusy += r == -EBUSY;
+		bad += r && r != -EBUSY;
+		for (i = 0; !r && i < n; i++)
+			bad += codes[i] != (HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_NONE);
+		close(fd);
+	}
+	atomic_store(&busy_stop, 1);
+	pthread_join(t, &rounds);
+	retries = dev0_stat("range_retries") - retries;
+	printf("busy: %lu calls, %lu EBUSY, %ld retries, %lu invalidations elsewhere\n",
+	       calls, ebusy, retries, (unsigned long)rounds);
+	/* Else there was little to retry for, and no retry would prove nothing. */
+	expect((unsigned long)rounds >= 100 && 2 * (unsigned long)rounds >= calls,
+	       "the other thread invalidated at least once for every two calls");
+	expect(!bad, "READ and SNAPSHOT answered right");
+	expect(!ebusy, "no EBUSY from an untouched range");
+	expect(!retries, "no window looked at again for an invalidation elsewhere");
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
@@ -399,7 +502,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: dm_ioctl validate|exclusive|snapshot|release|unlocked|cow|killable\n");
+		fprintf(stderr, "usage: dm_ioctl validate|exclusive|snapshot|release|unlocked|cow|killable|busy\n");
 		return 2;
 	}
 	fd = open_dev(0);
@@ -417,6 +520,8 @@ int main(int argc, char **argv)
 		cow(fd);
 	else if (!strcmp(argv[1], "killable"))
 		killable();
+	else if (!strcmp(argv[1], "busy"))
+		busy();
 	else
 		return 2;
 	printf("%d failure(s)\n", failures);

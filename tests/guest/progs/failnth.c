@@ -17,7 +17,9 @@
  *     the range must hold (for a device WRITE that failed, each page holds
  *     either the old or the new data);
  *   - once the range is unmapped, the device has no page in use and no
- *     shadow page live, and the module's reference count is back.
+ *     shadow page live, the driver holds as many system pages as before
+ *     (driver.system_pages_live: shadows and bounce buffers, which
+ *     kmemleak does not see), and the module's reference count is back.
  *
  * N stops growing at the first run in which the fault was not injected
  * (the operation met fewer than N fault points) and which succeeded; more
@@ -207,8 +209,8 @@ static int dev_cmd(int fd, unsigned long req, void *addr, void *buf,
 	return r ? -errno : 0;
 }
 
-/* One counter of this device from debugfs stats. */
-static long dev_stat(const char *key)
+/* The counter KEY from debugfs stats, of this device or of the driver. */
+static long stat_of(const char *prefix, const char *key)
 {
 	char want[64], line[128];
 	long v = -1;
@@ -216,7 +218,7 @@ static long dev_stat(const char *key)
 
 	if (!f)
 		die("open " DEBUGFS "/stats: %s", strerror(errno));
-	snprintf(want, sizeof(want), "dev%d.%s ", dev_id, key);
+	snprintf(want, sizeof(want), "%s.%s ", prefix, key);
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, want, strlen(want)))
 			v = strtol(line + strlen(want), NULL, 10);
@@ -224,6 +226,20 @@ static long dev_stat(const char *key)
 	if (v < 0)
 		die("no %s in " DEBUGFS "/stats", want);
 	return v;
+}
+
+static long dev_stat(const char *key)
+{
+	char prefix[16];
+
+	snprintf(prefix, sizeof(prefix), "dev%d", dev_id);
+	return stat_of(prefix, key);
+}
+
+/* System pages the driver holds for itself: shadows and bounce buffers. */
+static long system_pages_live(void)
+{
+	return stat_of("driver", "system_pages_live");
 }
 
 static long module_refcnt(void)
@@ -499,7 +515,7 @@ static void tally_add(struct tally *t, int err)
  * past the last fault point.
  */
 static bool attempt(int fd, const struct op *op, unsigned long n, struct tally *t,
-		    long refcnt)
+		    long refcnt, long sys_pages)
 {
 	struct hmm_dmirror_cmd cmd;
 	struct range r;
@@ -554,6 +570,10 @@ static bool attempt(int fd, const struct op *op, unsigned long n, struct tally *
 		    dev_stat("shadow_live"));
 	if (module_refcnt() != refcnt)
 		die("module refcount %ld, %ld before", module_refcnt(), refcnt);
+	/* kmemleak cannot see a page the driver allocated and dropped. */
+	if (system_pages_live() != sys_pages)
+		die("the driver holds %ld system pages once the range is unmapped, %ld before",
+		    system_pages_live(), sys_pages);
 
 	if (!injected) {
 		t->points = n - 1;
@@ -570,13 +590,13 @@ static void run_op(const struct op *op)
 {
 	struct tally t = { 0 };
 	int fd = dev_open();
-	long refcnt = module_refcnt();
+	long refcnt = module_refcnt(), sys_pages = system_pages_live();
 	unsigned long n;
 
 	cur_op = op->name;
 	for (n = 1; n <= max_n; n++) {
 		cur_n = n;
-		if (attempt(fd, op, n, &t, refcnt))
+		if (attempt(fd, op, n, &t, refcnt, sys_pages))
 			break;
 	}
 	if (n > max_n)
