@@ -1251,7 +1251,8 @@ void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
 		r->dmirror_events++;
 	/* a fault kmode holds back must be counted before its process ends */
 	if (r->kernel_source && ev->kind >= DM_EV_FORK && ev->kind <= DM_EV_EXIT)
-		dm_kmode_touch(a->km, ev->tid);
+		dm_kmode_touch(a->km, ev->kind == DM_EV_EXIT ? ev->exit.pid : ev->tid,
+			       ev->kind == DM_EV_EXIT);
 	process(a, ev);
 }
 

@@ -47,14 +47,14 @@ struct call {
 	uint8_t dir;
 	int32_t ret;
 	uint64_t ts, start, end, npages, cpages;
-	uint64_t owner, flags, fpage, caller, fpgmap, fowner;
+	uint64_t owner, fpage, caller, fowner;
 	uint64_t migrate;		/* src[] entries marked MIGRATE */
 	uint64_t inits, frees;		/* device pages initialised and freed during it */
 };
 
 struct fault {
 	bool open, closing, setup, lock, has_uip, has_page, has_mtr;
-	uint32_t flags, ret;
+	uint32_t ret;
 	uint64_t ts, ret_ts, addr, pte, uip, migrated, caller, page, mtr;
 	/* a fault-path call over more pages than src[] shows: its finalize
 	 * waits for the fault's end, when the fault page itself is freed */
@@ -445,7 +445,6 @@ static uint8_t call_dir(uint64_t flags, uint64_t fpage)
 static void fpage_attach(struct call *c, const struct dm_event *fp)
 {
 	c->has_fpage_info = true;
-	c->fpgmap = fp->kp_fpage.fpgmap;
 	c->has_fowner = fp->kp_fpage.has_fowner;
 	c->fowner = fp->kp_fpage.fowner;
 }
@@ -461,11 +460,10 @@ static void on_setup(struct dm_kmode *k, struct kt *t, const struct dm_event *ev
 	c->end = ev->kp_setup.end;
 	c->npages = c->end > c->start ? (c->end - c->start) / k->page_size : 0;
 	c->owner = ev->kp_setup.owner;
-	c->flags = ev->kp_setup.flags;
 	c->fpage = ev->kp_setup.fpage;
 	c->caller = ev->kp_setup.caller;
 	c->fault = c->fpage != 0;
-	c->dir = call_dir(c->flags, c->fpage);
+	c->dir = call_dir(ev->kp_setup.flags, c->fpage);
 	if (t->fp_valid && t->fp.kp_fpage.fpage == c->fpage)
 		fpage_attach(c, &t->fp);
 	t->fp_valid = false;
@@ -540,7 +538,6 @@ static void on_swap(struct dm_kmode *k, struct kt *t, const struct dm_event *ev)
 	f->ts = ev->ts;
 	f->addr = ev->kp_swap.addr;
 	f->pte = ev->kp_swap.pte;
-	f->flags = ev->kp_swap.flags;
 	/* the user access that faulted: the page_fault_user just before */
 	if (t->pf_valid && (t->pf_addr & ~(k->page_size - 1)) == f->addr) {
 		f->has_uip = true;
@@ -663,12 +660,24 @@ void dm_kmode_feed(struct dm_kmode *k, const struct dm_event *ev)
 	}
 }
 
-void dm_kmode_touch(struct dm_kmode *k, int32_t tid)
+void dm_kmode_touch(struct dm_kmode *k, int32_t tid, bool exit)
 {
 	uint32_t i = hmap_get(&k->tmap, (uint32_t)tid, 0);
 
+	if (i == HMAP_NONE)
+		return;
+	settle(k, pool_at(&k->kts, i), DM_EV_NONE);
+	if (!exit)
+		return;
+	/* what the thread had open ends with it; its state goes */
+	call_close(k, pool_at(&k->kts, i), ((struct kt *)pool_at(&k->kts, i))->mv.ts);
+	fault_close(k, pool_at(&k->kts, i));
+	hmap_del(&k->tmap, (uint32_t)tid, 0);
+	pool_put(&k->kts, i);
+	/* a process's migration ranges go with its main thread */
+	i = hmap_del(&k->rmap, (uint32_t)tid, 0);
 	if (i != HMAP_NONE)
-		settle(k, pool_at(&k->kts, i), DM_EV_NONE);
+		pool_put(&k->kranges, i);
 }
 
 void dm_kmode_finish(struct dm_kmode *k)

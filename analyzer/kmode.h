@@ -22,8 +22,8 @@ struct dm_kmode;
 struct dm_kmode *dm_kmode_new(struct dm_analysis *a, const struct dm_kconf *kc);
 void dm_kmode_feed(struct dm_kmode *k, const struct dm_event *ev);
 /* Another event of thread tid (a process event): a fault whose return
- * came ends now. */
-void dm_kmode_touch(struct dm_kmode *k, int32_t tid);
+ * came ends now; exit: the thread is gone, and what kmode kept of it. */
+void dm_kmode_touch(struct dm_kmode *k, int32_t tid, bool exit);
 /* Ends the calls and faults still open (the trace ended in them). */
 void dm_kmode_finish(struct dm_kmode *k);
 void dm_kmode_free(struct dm_kmode *k);
