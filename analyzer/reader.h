@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reading a trace.dat (ours or trace-cmd's, v6 or v7) with libtracecmd and
- * feeding the engine.  The file is checked first (datfile.c) so that a bad
+ * feeding the engine.  The file is checked first (datscan.c) so that a bad
  * file gets one clear message instead of whatever libtracecmd would print.
  */
 #ifndef DM_READER_H

@@ -5,7 +5,7 @@
  * Sets up our own tracing instance (tracefs_setup.c), starts CMD only once
  * tracing is on (the child waits on a pipe, then execs), streams the
  * per-CPU raw ring-buffer pages to temporary files while CMD runs, and
- * writes a trace.dat v6 (datfile.c) when it ends.  SIGINT/SIGTERM/SIGHUP
+ * writes a trace.dat v6 (datwriter.c) when it ends.  SIGINT/SIGTERM/SIGHUP
  * are forwarded to CMD; the recording is still written and the instance
  * removed.  Exit status: CMD's (128+signal if a signal killed it), or 2
  * when the recording itself failed.
