@@ -29,8 +29,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <event-parse.h>
-
 #include "datfile.h"
 
 struct blob {
