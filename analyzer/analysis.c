@@ -58,6 +58,10 @@ struct tid {
 	uint64_t fsetup_ts, fsetup_npages, fsetup_cpages;
 	bool tsetup_valid;	/* the last to_dev migrate_vma_setup */
 	uint64_t tsetup_ts;
+	/* ... its pages asked for and collected, counted once its finalize
+	 * has opened the cycle they belong to */
+	bool tsetup_pending;
+	uint64_t tsetup_npages, tsetup_cpages;
 	/* the kernel-probe source's view of the fault-path setup */
 	bool fsetup_kernel, fsetup_cpages_inferred;
 	uint8_t fsetup_basis;
@@ -696,21 +700,47 @@ static void leak_add(struct dm_analysis *a, const struct dm_leak *l)
 
 /* ----------------------------------------------------------------- events */
 
+static void call_count(struct dm_analysis *a, uint32_t pi, unsigned int d, uint64_t npages,
+		       uint64_t cpages)
+{
+	BUMP(a, pi, calls[d], 1);
+	BUMP(a, pi, requested[d], npages);
+	BUMP(a, pi, collected[d], cpages);
+}
+
+static void todev_call_pending(struct tid *t, const struct dm_event *ev)
+{
+	t->tsetup_pending = true;
+	t->tsetup_npages = ev->setup.npages;
+	t->tsetup_cpages = ev->setup.cpages;
+}
+
+/* The thread's call to the device, counted in the cycle now open. */
+static void todev_call_count(struct dm_analysis *a, struct tid *t, uint32_t pi)
+{
+	if (!t->tsetup_pending)
+		return;
+	t->tsetup_pending = false;
+	call_count(a, pi, DM_DIR_TO_DEV, t->tsetup_npages, t->tsetup_cpages);
+}
+
 static void ev_setup(struct dm_analysis *a, const struct dm_event *ev)
 {
 	struct tid *t;
 	uint32_t pi;
 
 	pi = proc_get(a, tgid_of(a, ev->tid), true);
-	if (ev->setup.ret) {
+	t = tid_get(a, ev->tid, true);
+	if (!t)
+		return;
+	/* a call to the device that never finalized counts where it was */
+	todev_call_count(a, t, pi);
+	if (ev->setup.ret)
 		BUMP(a, pi, setup_failed, 1);
-	} else {
-		unsigned int d = ev->setup.dir == DM_DIR_TO_DEV ? DM_DIR_TO_DEV : DM_DIR_TO_RAM;
-
-		BUMP(a, pi, calls[d], 1);
-		BUMP(a, pi, requested[d], ev->setup.npages);
-		BUMP(a, pi, collected[d], ev->setup.cpages);
-	}
+	else if (ev->setup.dir == DM_DIR_TO_DEV)
+		todev_call_pending(t, ev);
+	else
+		call_count(a, pi, DM_DIR_TO_RAM, ev->setup.npages, ev->setup.cpages);
 	/* npages = (end - start) >> PAGE_SHIFT: the page size */
 	if (ev->setup.npages && ev->setup.end > ev->setup.start &&
 	    (ev->setup.end - ev->setup.start) % ev->setup.npages == 0) {
@@ -719,9 +749,6 @@ static void ev_setup(struct dm_analysis *a, const struct dm_event *ev)
 		if (ps >= 4096 && ps <= 65536 && !(ps & (ps - 1)))
 			a->page_size = ps;
 	}
-	t = tid_get(a, ev->tid, true);
-	if (!t)
-		return;
 	if (ev->setup.fault) {
 		t->fsetup_valid = true;
 		t->fsetup_ts = ev->ts;
@@ -885,8 +912,10 @@ static void ev_finalize(struct dm_analysis *a, const struct dm_event *ev)
 			cycle_to_dev(a, pi, todev_start(a, ev));
 		BUMP(a, pi, to_dev, ev->fin.migrated);
 		t = tid_get(a, ev->tid, false);
-		if (t)
+		if (t) {
 			t->tsetup_valid = false;
+			todev_call_count(a, t, pi);
+		}
 		return;
 	}
 	if (ev->fin.fault) {
@@ -1161,7 +1190,10 @@ static void ev_exit(struct dm_analysis *a, const struct dm_event *ev)
 	if (ti != HMAP_NONE) {
 		struct tid *t = pool_at(&a->tids, ti);
 		bool thread = t->tgid && t->tgid != pid;
+		uint32_t owner = proc_get(a, t->tgid ? t->tgid : pid, false);
 
+		if (owner != HMAP_NONE)
+			todev_call_count(a, t, owner);
 		hmap_del(&a->tid_map, (uint64_t)(uint32_t)pid, 0);
 		pool_put(&a->tids, ti);
 		if (thread)
@@ -1324,6 +1356,18 @@ void dm_analysis_finish(struct dm_analysis *a)
 		return;
 	dm_kmode_finish(a->km);
 	end = r->last_ts;
+	/* calls to the device the trace ended in */
+	for (uint32_t s = 0; s <= a->tid_map.mask; s++) {
+		struct tid *t;
+		uint32_t pi;
+
+		if (a->tid_map.slots[s].val == HMAP_NONE)
+			continue;
+		t = pool_at(&a->tids, a->tid_map.slots[s].val);
+		pi = proc_get(a, t->tgid ? t->tgid : t->tid, true);
+		if (pi != HMAP_NONE)
+			todev_call_count(a, t, pi);
+	}
 
 	/* loops still open */
 	cands_end_match(a, true, 0, 0, 0, DM_LOOP_OPEN, end);

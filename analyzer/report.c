@@ -15,6 +15,7 @@
 
 #include "analyzer.h"
 #include "analysis.h"
+#include "json.h"
 #include "output.h"
 #include "probes.h"
 #include "reader.h"
@@ -26,6 +27,7 @@ struct rep {
 	bool json, no_cycles;
 	uint64_t limit;		/* text: rows listed per table, 0 = all */
 	FILE *spill;
+	struct dm_json spill_json;	/* --json: the cycles, members of the "cycles" array */
 	uint64_t ncycles;
 	bool spill_failed;
 };
@@ -56,58 +58,50 @@ static void usage(FILE *f)
 
 /* ------------------------------------------------------------------ JSON */
 
-static void json_str(FILE *f, const char *s)
+static void json_calls(struct dm_json *j, const char *key, const struct dm_counts *c, int d,
+		       uint64_t migrated)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	dm_json_object(j, key, false);
+	dm_json_u64(j, "calls", c->calls[d]);
+	dm_json_u64(j, "requested", c->requested[d]);
+	dm_json_u64(j, "collected", c->collected[d]);
+	dm_json_u64(j, "migrated", migrated);
+	dm_json_end(j);
 }
 
-static void json_hex(FILE *f, uint64_t v)
-{
-	fprintf(f, "\"0x%" PRIx64 "\"", v);
-}
-
-static void json_counts(FILE *f, const struct dm_stats *s)
+/* The counts of a cycle, of what was outside cycles, or of the whole:
+ * members of the object open in j. */
+static void json_counts(struct dm_json *j, const struct dm_stats *s)
 {
 	const struct dm_counts *c = &s->c;
 	const struct dm_latency *l = &s->lat;
 
-	fprintf(f,
-		"\"pages_to_dev\": %" PRIu64 ", \"pages_to_ram_fault\": %" PRIu64
-		", \"pages_to_ram_ioctl\": %" PRIu64 ", \"copies_to_dev\": %" PRIu64
-		", \"copies_to_ram\": %" PRIu64 ", \"devmem_faults\": %" PRIu64
-		", \"faults_without_progress\": %" PRIu64 ", \"sigbus\": %" PRIu64
-		", \"frees\": %" PRIu64 ", \"leaks\": %" PRIu64 ", \"setup_failures\": %" PRIu64
-		", \"guard_events\": %" PRIu64 ", ",
-		c->to_dev, c->to_ram_fault, c->to_ram_ioctl, c->copies_to_dev, c->copies_to_ram,
-		c->faults, c->faults_no_progress, c->sigbus, c->frees, c->leaks, c->setup_failed,
-		c->guard);
-	fprintf(f, "\"calls\": {\"to_dev\": {\"calls\": %" PRIu64 ", \"requested\": %" PRIu64
-		", \"collected\": %" PRIu64 ", \"migrated\": %" PRIu64 "}, \"to_ram\": {\"calls\": %" PRIu64
-		", \"requested\": %" PRIu64 ", \"collected\": %" PRIu64 ", \"migrated\": %" PRIu64 "}}, ",
-		c->calls[0], c->requested[0], c->collected[0], c->to_dev, c->calls[1], c->requested[1],
-		c->collected[1], c->to_ram_fault + c->to_ram_ioctl);
-	fprintf(f, "\"fault_latency_ns\": {\"count\": %" PRIu64, l->count);
-	if (l->count)
-		fprintf(f, ", \"min\": %" PRIu64 ", \"median\": %" PRIu64 ", \"p99\": %" PRIu64
-			", \"max\": %" PRIu64 ", \"exact\": %s",
-			l->min, dm_lat_quantile(l, 0.5), dm_lat_quantile(l, 0.99), l->max,
-			l->hist ? "false" : "true");
-	fputc('}', f);
+	dm_json_u64(j, "pages_to_dev", c->to_dev);
+	dm_json_u64(j, "pages_to_ram_fault", c->to_ram_fault);
+	dm_json_u64(j, "pages_to_ram_ioctl", c->to_ram_ioctl);
+	dm_json_u64(j, "copies_to_dev", c->copies_to_dev);
+	dm_json_u64(j, "copies_to_ram", c->copies_to_ram);
+	dm_json_u64(j, "devmem_faults", c->faults);
+	dm_json_u64(j, "faults_without_progress", c->faults_no_progress);
+	dm_json_u64(j, "sigbus", c->sigbus);
+	dm_json_u64(j, "frees", c->frees);
+	dm_json_u64(j, "leaks", c->leaks);
+	dm_json_u64(j, "setup_failures", c->setup_failed);
+	dm_json_u64(j, "guard_events", c->guard);
+	dm_json_object(j, "calls", false);
+	json_calls(j, "to_dev", c, DM_DIR_TO_DEV, c->to_dev);
+	json_calls(j, "to_ram", c, DM_DIR_TO_RAM, c->to_ram_fault + c->to_ram_ioctl);
+	dm_json_end(j);
+	dm_json_object(j, "fault_latency_ns", false);
+	dm_json_u64(j, "count", l->count);
+	if (l->count) {
+		dm_json_u64(j, "min", l->min);
+		dm_json_u64(j, "median", dm_lat_quantile(l, 0.5));
+		dm_json_u64(j, "p99", dm_lat_quantile(l, 0.99));
+		dm_json_u64(j, "max", l->max);
+		dm_json_bool(j, "exact", !l->hist);
+	}
+	dm_json_end(j);
 }
 
 /* ------------------------------------------------------------------ text */
@@ -155,14 +149,14 @@ static void on_cycle(void *ctx, const struct dm_cycle *c)
 		return;
 	r->ncycles++;
 	if (r->json) {
-		if (r->ncycles > 1)
-			fputs(",\n", r->spill);
-		fprintf(r->spill, "    {\"id\": %u, \"pid\": %d, \"comm\": ", c->id, c->pid);
-		json_str(r->spill, c->comm);
-		fprintf(r->spill, ", \"start_ns\": %" PRIu64 ", \"end_ns\": %" PRIu64 ", ",
-			c->start_ts, c->end_ts);
-		json_counts(r->spill, &c->s);
-		fputc('}', r->spill);
+		dm_json_object(&r->spill_json, NULL, false);
+		dm_json_u64(&r->spill_json, "id", c->id);
+		dm_json_i64(&r->spill_json, "pid", c->pid);
+		dm_json_str(&r->spill_json, "comm", c->comm);
+		dm_json_u64(&r->spill_json, "start_ns", c->start_ts);
+		dm_json_u64(&r->spill_json, "end_ns", c->end_ts);
+		json_counts(&r->spill_json, &c->s);
+		dm_json_end(&r->spill_json);
 	} else {
 		if (r->limit && r->ncycles > r->limit)
 			return;
@@ -507,62 +501,24 @@ static const char *basis_name(uint8_t b)
 	return b < sizeof(names) / sizeof(names[0]) ? names[b] : "none";
 }
 
-/* A loop's kernel-probe fields, after its "below_threshold". */
-static void json_loop_kernel(struct rep *r, FILE *f, const struct dm_loop *l)
+static void json_sym(struct rep *r, struct dm_json *j, const char *key, uint64_t token)
+{
+	dm_json_str(j, key, token ? dm_analysis_sym(r->a, token) : NULL);
+}
+
+static void json_owner(struct dm_json *j, const char *key, uint64_t token)
 {
 	char o[32];
 
-	fprintf(f, ", \"kernel\": %s, \"user_pc\": ", l->kernel ? "true" : "false");
-	if (l->has_uip)
-		json_hex(f, l->uip);
-	else
-		fputs("null", f);
-	fprintf(f, ", \"callback\": ");
-	if (l->callback)
-		json_str(f, dm_analysis_sym(r->a, l->callback));
-	else
-		fputs("null", f);
-	fprintf(f, ", \"migrated_by\": ");
-	if (l->migrator)
-		json_str(f, dm_analysis_sym(r->a, l->migrator));
-	else
-		fputs("null", f);
-	fprintf(f, ",\n     \"owner\": {\"basis\": \"%s\", \"fault_path\": ", basis_name(l->owner_basis));
-	if (l->kernel) {
-		dm_fmt_owner(o, sizeof(o), l->owner);
-		json_str(f, o);
-		fprintf(f, ", \"page\": ");
-		if (l->owner_basis == DM_OWNER_NONE) {
-			fputs("null", f);
-		} else {
-			dm_fmt_owner(o, sizeof(o), l->page_owner);
-			json_str(f, o);
-		}
-	} else {
-		fputs("null, \"page\": null", f);
-	}
-	fprintf(f, "}, \"collected_inferred\": %s", l->cpages_inferred ? "true" : "false");
+	dm_fmt_owner(o, sizeof(o), token);
+	dm_json_str(j, key, o);
 }
 
-static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
-		       const struct dat_info *info, const struct verdict *v)
+/* The meta option's "key: value" lines as an object. */
+static void json_meta(struct dm_json *j, const char *meta)
 {
-	const struct dm_result *res = dm_analysis_result(r->a);
-	char buf[1024];
-	bool first, kernel = st->source == DM_SOURCE_KERNEL;
-
-	fprintf(f, "{\n  \"schema\": \"dmirror-analyzer-report/1\",\n  \"file\": ");
-	json_str(f, r->file);
-	fprintf(f, ",\n  \"source\": \"%s\", \"shadow_pages_judged\": %s",
-		kernel ? "kernel" : "dmirror", kernel ? "false" : "true");
-	fprintf(f, ",\n  \"file_version\": %d,\n  \"complete\": %s,\n  \"problems\": %" PRIu64
-		",\n  \"loop_threshold\": %u,\n",
-		info->version, v->incomplete ? "false" : "true", v->problems,
-		dm_analysis_loop_threshold(r->a));
-
-	fprintf(f, "  \"recording\": {\"meta\": {");
-	first = true;
-	for (const char *p = info->meta; p && *p; ) {
+	dm_json_object(j, "meta", false);
+	for (const char *p = meta; p && *p; ) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		const char *colon = memchr(p, ':', len);
@@ -575,161 +531,245 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 				vs++;
 			snprintf(k, sizeof(k), "%.*s", (int)(colon - p), p);
 			snprintf(val, sizeof(val), "%.*s", (int)(p + len - vs), vs);
-			fprintf(f, "%s", first ? "" : ", ");
-			json_str(f, k);
-			fputs(": ", f);
-			json_str(f, val);
-			first = false;
+			dm_json_str(j, k, val);
 		}
 		p = nl ? nl + 1 : NULL;
 	}
-	fprintf(f, "}, \"stats_before\": ");
-	if (info->stats_before)
-		json_str(f, info->stats_before);
-	else
-		fputs("null", f);
-	fprintf(f, ", \"stats_after\": ");
-	if (info->stats_after)
-		json_str(f, info->stats_after);
-	else
-		fputs("null", f);
-	fprintf(f, "},\n");
+	dm_json_end(j);
+}
 
-	fprintf(f, "  \"events\": {\"records\": %" PRIu64 ", \"dmirror\": %" PRIu64 ", \"kernel\": %" PRIu64
-		", \"cpus\": %u, \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64 ", \"sched_recorded\": %s, \"by_type\": {",
-		st->records, res->dmirror_events, res->kernel_events, st->cpus, res->first_ts, res->last_ts,
-		(res->have_sched || st->sched_formats) ? "true" : "false");
-	first = true;
+static void json_loop(struct rep *r, struct dm_json *j, const struct dm_loop *l)
+{
+	const struct dm_result *res = dm_analysis_result(r->a);
+	double secs = (double)(l->last_ts - l->first_ts) / 1e9;
+	enum dm_cause c = dm_loop_cause(l);
+	char buf[1024];
+
+	(void)res;
+	dm_json_object(j, NULL, false);
+	dm_json_i64(j, "pid", l->pid);
+	dm_json_str(j, "comm", l->comm);
+	dm_json_hex(j, "addr", l->addr);
+	dm_json_bool(j, "kernel", l->kernel);
+	if (l->has_uip)
+		dm_json_hex(j, "user_pc", l->uip);
+	else
+		dm_json_null(j, "user_pc");
+	json_sym(r, j, "callback", l->callback);
+	json_sym(r, j, "migrated_by", l->migrator);
+	dm_json_object(j, "owner", false);
+	dm_json_str(j, "basis", basis_name(l->owner_basis));
+	if (l->kernel) {
+		json_owner(j, "fault_path", l->owner);
+		if (l->owner_basis == DM_OWNER_NONE)
+			dm_json_null(j, "page");
+		else
+			json_owner(j, "page", l->page_owner);
+	} else {
+		dm_json_null(j, "fault_path");
+		dm_json_null(j, "page");
+	}
+	dm_json_end(j);
+	dm_json_bool(j, "collected_inferred", l->cpages_inferred);
+	dm_json_str(j, "dev_pfn_note", l->kernel ? "from the swap entry" : "from the driver");
+	dm_json_u64(j, "dev", l->dev);
+	dm_json_hex(j, "dev_pfn", l->dev_pfn);
+	dm_json_u64(j, "count", l->count);
+	dm_json_u64(j, "first_ns", l->first_ts);
+	dm_json_u64(j, "last_ns", l->last_ts);
+	dm_json_dbl(j, "rate_per_s", secs > 0 ? (double)(l->count > 1 ? l->count - 1 : 1) / secs : 0.0);
+	dm_json_u64(j, "max_no_progress", l->max_no_progress);
+	dm_json_bool(j, "below_threshold", l->below_threshold);
+	dm_json_object(j, "cause", false);
+	dm_json_str(j, "code", dm_cause_name(c));
+	dm_describe_cause(l, buf, sizeof(buf));
+	dm_json_str(j, "text", buf);
+	dm_json_object(j, "evidence", false);
+	for (int k = 0; k < DM_CAUSE_MAX; k++)
+		dm_json_u64(j, dm_cause_name(k), l->evidence[k]);
+	dm_json_end(j);
+	dm_json_end(j);
+	dm_json_object(j, "guard", false);
+	dm_json_bool(j, "fired", l->guard);
+	dm_json_u64(j, "count", l->guard_count);
+	dm_json_u64(j, "limit", l->guard_limit);
+	dm_json_u64(j, "ts_ns", l->guard_ts);
+	dm_json_end(j);
+	dm_json_u64(j, "sigbus", l->sigbus);
+	dm_json_str(j, "end", l->guard ? "guard" : dm_loop_end_name(l->end));
+	dm_json_u64(j, "end_ns", l->end_ts);
+	dm_describe_end(l, buf, sizeof(buf));
+	dm_json_str(j, "end_text", buf);
+	dm_json_end(j);
+}
+
+static void json_leak(struct rep *r, struct dm_json *j, const struct dm_leak *l)
+{
+	char name[32];
+
+	dm_json_object(j, NULL, false);
+	dm_json_str(j, "kind", dm_leak_kind_name(l->kind));
+	dm_json_u64(j, "dev", l->dev);
+	if (l->kind == DM_LEAK_DEVPAGE) {
+		dm_json_null(j, "dev_pfn");
+		snprintf(name, sizeof(name), "page#%" PRIu64, l->dev_pfn);
+		dm_json_str(j, "page", name);
+		snprintf(name, sizeof(name), "pgmap#%" PRIu64, l->pgmap);
+		dm_json_str(j, "pgmap", name);
+		json_sym(r, j, "driver", l->driver);
+		dm_json_i64(j, "pid", l->pid);
+		dm_json_str(j, "comm", l->comm);
+		dm_json_u64(j, "alloc_ns", l->alloc_ts);
+		dm_json_u64(j, "exit_ns", l->free_ts);
+		dm_json_u64(j, "pages", l->npages);
+		dm_json_end(j);
+		return;
+	}
+	dm_json_hex(j, "dev_pfn", l->dev_pfn);
+	dm_json_hex(j, "shadow_pfn", l->shadow_pfn);
+	if (l->alloc_known)
+		dm_json_hex(j, "addr", l->addr);
+	else
+		dm_json_null(j, "addr");
+	if (l->pid >= 0)
+		dm_json_i64(j, "pid", l->pid);
+	else
+		dm_json_null(j, "pid");
+	dm_json_str(j, "comm", l->comm);
+	if (l->alloc_known)
+		dm_json_u64(j, "alloc_ns", l->alloc_ts);
+	else
+		dm_json_null(j, "alloc_ns");
+	dm_json_u64(j, "free_ns", l->free_ts);
+	dm_json_u64(j, "pages", l->npages);
+	dm_json_end(j);
+}
+
+static void json_kernel(struct dm_json *j, const struct dm_result *res)
+{
+	dm_json_object(j, "kernel", false);
+	dm_json_u64(j, "migrate_calls", res->migrate_calls);
+	dm_json_u64(j, "swap_faults", res->swap_faults);
+	dm_json_u64(j, "device_private_faults", res->devprivate_faults);
+	dm_json_u64(j, "vma_lock_retries", res->vma_lock_retries);
+	dm_json_u64(j, "lock_waits", res->lock_waits);
+	dm_json_u64(j, "device_pages_init", res->devpages_init);
+	dm_json_u64(j, "device_page_leaks", res->devpage_leaks);
+	dm_json_u64(j, "inferred_calls", res->inferred_calls);
+	dm_json_u64(j, "inferred_pages", res->inferred_pages);
+	dm_json_object(j, "hmm_range_fault", false);
+	dm_json_u64(j, "calls", res->hmm_calls);
+	dm_json_u64(j, "ebusy", res->hmm_ebusy);
+	dm_json_u64(j, "errors", res->hmm_errors);
+	dm_json_end(j);
+	dm_json_end(j);
+}
+
+static void json_leak_check(struct dm_json *j, const struct dm_result *res, const struct verdict *v)
+{
+	dm_json_object(j, "leak_check", false);
+	dm_json_u64(j, "leaks", res->leaked_pages);
+	dm_json_u64(j, "live_at_end", res->live_at_end);
+	dm_json_u64(j, "live_shadow_at_end", res->live_shadow_at_end);
+	dm_json_u64(j, "expected_delta", v->sc.expected);
+	if (v->sc.have) {
+		dm_json_str(j, "stats_key", v->sc.key);
+		dm_json_i64(j, "stats_before", v->sc.before);
+		dm_json_i64(j, "stats_after", v->sc.after);
+		dm_json_i64(j, "stats_delta", v->sc.delta);
+		dm_json_bool(j, "agree", v->sc.agree);
+	} else {
+		dm_json_null(j, "stats_key");
+		dm_json_null(j, "stats_before");
+		dm_json_null(j, "stats_after");
+		dm_json_null(j, "stats_delta");
+		dm_json_null(j, "agree");
+	}
+	dm_json_end(j);
+}
+
+static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
+		       const struct dat_info *info, const struct verdict *v)
+{
+	const struct dm_result *res = dm_analysis_result(r->a);
+	bool kernel = st->source == DM_SOURCE_KERNEL;
+	struct dm_json j;
+	char cpu[32];
+
+	dm_json_init(&j, f, 0, false);
+	dm_json_object(&j, NULL, true);
+	dm_json_str(&j, "schema", "dmirror-analyzer-report/1");
+	dm_json_str(&j, "file", r->file);
+	dm_json_str(&j, "source", kernel ? "kernel" : "dmirror");
+	dm_json_bool(&j, "shadow_pages_judged", !kernel);
+	dm_json_i64(&j, "file_version", info->version);
+	dm_json_bool(&j, "complete", !v->incomplete);
+	dm_json_u64(&j, "problems", v->problems);
+	dm_json_u64(&j, "loop_threshold", dm_analysis_loop_threshold(r->a));
+
+	dm_json_object(&j, "recording", false);
+	json_meta(&j, info->meta);
+	dm_json_str(&j, "stats_before", info->stats_before);
+	dm_json_str(&j, "stats_after", info->stats_after);
+	dm_json_end(&j);
+
+	dm_json_object(&j, "events", false);
+	dm_json_u64(&j, "records", st->records);
+	dm_json_u64(&j, "dmirror", res->dmirror_events);
+	dm_json_u64(&j, "kernel", res->kernel_events);
+	dm_json_u64(&j, "cpus", st->cpus);
+	dm_json_u64(&j, "first_ns", res->first_ts);
+	dm_json_u64(&j, "last_ns", res->last_ts);
+	dm_json_bool(&j, "sched_recorded", res->have_sched || st->sched_formats);
+	dm_json_object(&j, "by_type", false);
 	for (int k = DM_EV_SETUP; k < DM_EV_MAX; k++) {
 		if (k == DM_EV_LOST || (k > DM_EV_LOST && !res->by_kind[k]))
 			continue;
-		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", dm_ev_kind_name(k), res->by_kind[k]);
-		first = false;
+		dm_json_u64(&j, dm_ev_kind_name(k), res->by_kind[k]);
 	}
-	fprintf(f, "}},\n");
+	dm_json_end(&j);
+	dm_json_end(&j);
 
-	fprintf(f, "  \"lost\": {\"events\": %" PRIu64 ", \"unknown_size_losses\": %" PRIu64
-		", \"pages_flagged\": %" PRIu64 ", \"stats_overrun\": %" PRIu64 ", \"stats_dropped\": %" PRIu64
-		", \"corrupt_records\": %" PRIu64 ", \"per_cpu\": {",
-		v->lost, st->missed_unknown, st->missed_pages, st->stats_overrun, st->stats_dropped,
-		st->bad_records);
-	for (unsigned int c = 0; c < st->ncpu_lost; c++)
-		fprintf(f, "%s\"cpu%u\": %" PRIu64, c ? ", " : "", c, st->cpu_lost[c]);
-	fprintf(f, "}},\n");
-
-	fprintf(f, "  \"fault_loops\": [");
-	for (size_t i = 0; i < res->nloops; i++) {
-		const struct dm_loop *l = &res->loops[i];
-		double secs = (double)(l->last_ts - l->first_ts) / 1e9;
-		enum dm_cause c = dm_loop_cause(l);
-
-		fprintf(f, "%s\n    {\"pid\": %d, \"comm\": ", i ? "," : "", l->pid);
-		json_str(f, l->comm);
-		fprintf(f, ", \"addr\": ");
-		json_hex(f, l->addr);
-		json_loop_kernel(r, f, l);
-		fprintf(f, ",\n     ");
-		fprintf(f, "\"dev_pfn_note\": \"%s\"", l->kernel ? "from the swap entry" : "from the driver");
-		fprintf(f, ", \"dev\": %u, \"dev_pfn\": ", l->dev);
-		json_hex(f, l->dev_pfn);
-		fprintf(f, ", \"count\": %" PRIu64 ", \"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64
-			", \"rate_per_s\": %.1f, \"max_no_progress\": %u, \"below_threshold\": %s,\n"
-			"     \"cause\": {\"code\": \"%s\", \"text\": ",
-			l->count, l->first_ts, l->last_ts,
-			secs > 0 ? (double)(l->count > 1 ? l->count - 1 : 1) / secs : 0.0,
-			l->max_no_progress, l->below_threshold ? "true" : "false", dm_cause_name(c));
-		dm_describe_cause(l, buf, sizeof(buf));
-		json_str(f, buf);
-		fprintf(f, ", \"evidence\": {");
-		for (int k = 0; k < DM_CAUSE_MAX; k++)
-			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", dm_cause_name(k), l->evidence[k]);
-		fprintf(f, "}},\n     \"guard\": {\"fired\": %s, \"count\": %u, \"limit\": %u, \"ts_ns\": %" PRIu64
-			"}, \"sigbus\": %" PRIu64 ", \"end\": \"%s\", \"end_ns\": %" PRIu64 ", \"end_text\": ",
-			l->guard ? "true" : "false", l->guard_count, l->guard_limit, l->guard_ts, l->sigbus,
-			l->guard ? "guard" : dm_loop_end_name(l->end), l->end_ts);
-		dm_describe_end(l, buf, sizeof(buf));
-		json_str(f, buf);
-		fputc('}', f);
+	dm_json_object(&j, "lost", false);
+	dm_json_u64(&j, "events", v->lost);
+	dm_json_u64(&j, "unknown_size_losses", st->missed_unknown);
+	dm_json_u64(&j, "pages_flagged", st->missed_pages);
+	dm_json_u64(&j, "stats_overrun", st->stats_overrun);
+	dm_json_u64(&j, "stats_dropped", st->stats_dropped);
+	dm_json_u64(&j, "corrupt_records", st->bad_records);
+	dm_json_object(&j, "per_cpu", false);
+	for (unsigned int c = 0; c < st->ncpu_lost; c++) {
+		snprintf(cpu, sizeof(cpu), "cpu%u", c);
+		dm_json_u64(&j, cpu, st->cpu_lost[c]);
 	}
-	fprintf(f, "%s],\n", res->nloops ? "\n  " : "");
+	dm_json_end(&j);
+	dm_json_end(&j);
 
-	fprintf(f, "  \"leaks\": [");
-	for (size_t i = 0; i < res->nleaks; i++) {
-		const struct dm_leak *l = &res->leaks[i];
+	dm_json_array(&j, "fault_loops", true);
+	for (size_t i = 0; i < res->nloops; i++)
+		json_loop(r, &j, &res->loops[i]);
+	dm_json_end(&j);
+	dm_json_array(&j, "leaks", true);
+	for (size_t i = 0; i < res->nleaks; i++)
+		json_leak(r, &j, &res->leaks[i]);
+	dm_json_end(&j);
+	json_kernel(&j, res);
+	json_leak_check(&j, res, v);
 
-		fprintf(f, "%s\n    {\"kind\": \"%s\", \"dev\": %u, \"dev_pfn\": ", i ? "," : "",
-			dm_leak_kind_name(l->kind), l->dev);
-		if (l->kind == DM_LEAK_DEVPAGE) {
-			fprintf(f, "null, \"page\": \"page#%" PRIu64 "\", \"pgmap\": \"pgmap#%" PRIu64
-				"\", \"driver\": ", l->dev_pfn, l->pgmap);
-			if (l->driver)
-				json_str(f, dm_analysis_sym(r->a, l->driver));
-			else
-				fputs("null", f);
-			fprintf(f, ", \"pid\": %d, \"comm\": ", l->pid);
-			json_str(f, l->comm);
-			fprintf(f, ", \"alloc_ns\": %" PRIu64 ", \"exit_ns\": %" PRIu64 ", \"pages\": %" PRIu64 "}",
-				l->alloc_ts, l->free_ts, l->npages);
-			continue;
-		}
-		json_hex(f, l->dev_pfn);
-		fprintf(f, ", \"shadow_pfn\": ");
-		json_hex(f, l->shadow_pfn);
-		fprintf(f, ", \"addr\": ");
-		if (l->alloc_known)
-			json_hex(f, l->addr);
-		else
-			fputs("null", f);
-		if (l->pid >= 0)
-			fprintf(f, ", \"pid\": %d, \"comm\": ", l->pid);
-		else
-			fprintf(f, ", \"pid\": null, \"comm\": ");
-		json_str(f, l->comm);
-		if (l->alloc_known)
-			fprintf(f, ", \"alloc_ns\": %" PRIu64, l->alloc_ts);
-		else
-			fprintf(f, ", \"alloc_ns\": null");
-		fprintf(f, ", \"free_ns\": %" PRIu64 ", \"pages\": %" PRIu64 "}", l->free_ts, l->npages);
-	}
-	fprintf(f, "%s],\n", res->nleaks ? "\n  " : "");
-
-	fprintf(f, "  \"kernel\": {\"migrate_calls\": %" PRIu64 ", \"swap_faults\": %" PRIu64
-		", \"device_private_faults\": %" PRIu64 ", \"vma_lock_retries\": %" PRIu64
-		", \"lock_waits\": %" PRIu64 ", \"device_pages_init\": %" PRIu64
-		", \"device_page_leaks\": %" PRIu64 ", \"inferred_calls\": %" PRIu64
-		", \"inferred_pages\": %" PRIu64
-		", \"hmm_range_fault\": {\"calls\": %" PRIu64 ", \"ebusy\": %" PRIu64 ", \"errors\": %" PRIu64 "}},\n",
-		res->migrate_calls, res->swap_faults, res->devprivate_faults, res->vma_lock_retries,
-		res->lock_waits, res->devpages_init, res->devpage_leaks, res->inferred_calls,
-		res->inferred_pages, res->hmm_calls,
-		res->hmm_ebusy, res->hmm_errors);
-	fprintf(f, "  \"leak_check\": {\"leaks\": %" PRIu64 ", \"live_at_end\": %" PRIu64
-		", \"live_shadow_at_end\": %" PRIu64 ", \"expected_delta\": %" PRIu64 ", ",
-		res->leaked_pages, res->live_at_end, res->live_shadow_at_end, v->sc.expected);
-	if (v->sc.have) {
-		fprintf(f, "\"stats_key\": ");
-		json_str(f, v->sc.key);
-		fprintf(f, ", \"stats_before\": %" PRId64 ", \"stats_after\": %" PRId64
-			", \"stats_delta\": %" PRId64 ", \"agree\": %s},\n",
-			v->sc.before, v->sc.after, v->sc.delta, v->sc.agree ? "true" : "false");
-	} else {
-		fprintf(f, "\"stats_key\": null, \"stats_before\": null, \"stats_after\": null"
-			", \"stats_delta\": null, \"agree\": null},\n");
-	}
-
-	fprintf(f, "  \"cycles_total\": %u,\n  \"cycles\": [", res->cycles);
-	if (r->ncycles) {
-		fputc('\n', f);
-		copy_spill(r, f);
-		fprintf(f, "\n  ");
-	}
-	fprintf(f, "],\n  \"outside_cycles\": {");
-	json_counts(f, &res->outside);
-	fprintf(f, "},\n  \"total\": {");
-	json_counts(f, &res->total);
-	fprintf(f, ", \"device_chunks\": %" PRIu64 ", \"device_pages\": %" PRIu64
-		", \"untracked_frees\": %" PRIu64 "}\n}\n",
-		res->chunks, res->chunk_pages, res->untracked_frees);
+	dm_json_u64(&j, "cycles_total", res->cycles);
+	dm_json_array(&j, "cycles", true);
+	dm_json_paste(&j, r->spill);
+	dm_json_end(&j);
+	dm_json_object(&j, "outside_cycles", false);
+	json_counts(&j, &res->outside);
+	dm_json_end(&j);
+	dm_json_object(&j, "total", false);
+	json_counts(&j, &res->total);
+	dm_json_u64(&j, "device_chunks", res->chunks);
+	dm_json_u64(&j, "device_pages", res->chunk_pages);
+	dm_json_u64(&j, "untracked_frees", res->untracked_frees);
+	dm_json_end(&j);
+	dm_json_end(&j);
 }
 
 int cmd_report(int argc, char **argv)
@@ -809,6 +849,9 @@ int cmd_report(int argc, char **argv)
 		return 2;
 	}
 	r.spill = tmpfile();
+	/* the cycles are members of the "cycles" array, two levels down */
+	if (r.spill)
+		dm_json_init(&r.spill_json, r.spill, 2, true);
 	if (!r.spill) {
 		fprintf(stderr, "analyzer: cannot create a temporary file\n");
 		dm_reader_close(rd);

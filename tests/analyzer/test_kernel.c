@@ -548,12 +548,33 @@ static void t_cli_report(void)
 	snprintf(cmd, sizeof(cmd), "%s report --json %s", t_analyzer, p);
 	rc = t_run(cmd, &out, &err);
 	CHECK_EQ(rc, 1);
-	CHECK(strstr(out, "\"source\": \"kernel\", \"shadow_pages_judged\": false") != NULL, "source");
+	CHECK(strstr(out, "\"source\": \"kernel\",") != NULL, "source");
+	CHECK(strstr(out, "\"shadow_pages_judged\": false,") != NULL, "shadow pages not judged");
 	CHECK(strstr(out, "\"cause\": {\"code\": \"owner_mismatch\"") != NULL, "cause");
 	CHECK(strstr(out, "\"callback\": \"dmirror_devmem_fault+0x11c [hmm_foreign_owner]\"") != NULL,
 	      "callback in JSON");
 	CHECK(strstr(out, "\"owner\": {\"basis\": \"btf\", \"fault_path\": \"owner#2\", \"page\": \"owner#1\"}") != NULL,
 	      "owner in JSON:\n%s", out);
+	free(out);
+	free(err);
+	/* the whole document through a real JSON parser */
+	snprintf(cmd, sizeof(cmd),
+		 "%s report --json %s | python3 -c '"
+		 "import json,sys\n"
+		 "d=json.load(sys.stdin)\n"
+		 "assert d[\"source\"]==\"kernel\" and d[\"shadow_pages_judged\"] is False\n"
+		 "l=d[\"fault_loops\"][0]\n"
+		 "assert l[\"kernel\"] is True and l[\"user_pc\"]==\"0x401d9e\"\n"
+		 "assert l[\"owner\"]=={\"basis\":\"btf\",\"fault_path\":\"owner#2\",\"page\":\"owner#1\"}\n"
+		 "assert d[\"kernel\"][\"device_pages_init\"]==1\n"
+		 "t=d[\"total\"][\"calls\"]\n"
+		 "assert t[\"to_dev\"]==dict(calls=1,requested=1,collected=1,migrated=1), t\n"
+		 "assert t[\"to_ram\"][\"calls\"]==12 and t[\"to_ram\"][\"collected\"]==0, t\n"
+		 "assert sum(c[\"calls\"][\"to_dev\"][\"calls\"] for c in d[\"cycles\"])+d[\"outside_cycles\"][\"calls\"][\"to_dev\"][\"calls\"]==1\n"
+		 "print(\"json-ok\")'",
+		 t_analyzer, p);
+	rc = t_run(cmd, &out, &err);
+	CHECK(rc == 0 && strstr(out, "json-ok"), "the JSON parsed: %s %s", out, err);
 	free(out);
 	free(err);
 	/* --source dmirror on a kernel-probe trace: one line, exit 2 */
