@@ -190,6 +190,34 @@ void dmirror_file_destroy(struct dmirror_file *df)
 }
 
 /*
+ * How long a command keeps trying while what it reads of the CPU page
+ * tables keeps changing under it: HMM_RANGE_DEFAULT_TIMEOUT, as other
+ * users of hmm_range_fault() allow, but never fewer than DMIRROR_MIN_TRIES
+ * attempts.  The time bounds a livelock, a range invalidated faster than
+ * it can be read, which makes many attempts a second; a thread that made
+ * few in that time because it hardly ran (a loaded machine, a debug kernel
+ * under emulation) has not met one.
+ */
+#define DMIRROR_MIN_TRIES	8
+
+struct dmirror_patience {
+	unsigned long	until;
+	unsigned int	tries;
+};
+
+static void dmirror_patience_start(struct dmirror_patience *p)
+{
+	p->until = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	p->tries = 0;
+}
+
+/* Counts one attempt; true once the command should give up with EBUSY. */
+static bool dmirror_patience_out(struct dmirror_patience *p)
+{
+	return ++p->tries > DMIRROR_MIN_TRIES && time_after(jiffies, p->until);
+}
+
+/*
  * hmm_range_fault() over one window, retried until its result is still
  * current.  Returns 0 with df->lock held, or an error without it.
  */
@@ -197,14 +225,14 @@ static int dmirror_range_lock(struct dmirror_file *df,
 			      struct hmm_range *range, bool unlocked)
 {
 	struct mm_struct *mm = df->notifier.mm;
-	unsigned long timeout = jiffies +
-				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct dmirror_patience patience;
 	int ret;
 
+	dmirror_patience_start(&patience);
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (time_after(jiffies, timeout))
+		if (dmirror_patience_out(&patience))
 			return -EBUSY;
 
 		if (unlocked) {
@@ -478,7 +506,8 @@ static int dmirror_access(struct dmirror_file *df,
 	unsigned long start = cmd->addr;
 	unsigned long end = start + (cmd->npages << PAGE_SHIFT);
 	char __user *uptr = u64_to_user_ptr(cmd->ptr);
-	unsigned long addr, deadline;
+	struct dmirror_patience patience;
+	unsigned long addr;
 	void *bounce;
 	int ret = 0;
 
@@ -496,7 +525,7 @@ static int dmirror_access(struct dmirror_file *df,
 			ret = -EFAULT;
 			break;
 		}
-		deadline = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+		dmirror_patience_start(&patience);
 		while (done < n) {
 			unsigned long pfn = (addr >> PAGE_SHIFT) + done;
 			void *buf = bounce + (done << PAGE_SHIFT);
@@ -517,12 +546,11 @@ static int dmirror_access(struct dmirror_file *df,
 			/*
 			 * Each fault should let the next pass go further; one
 			 * that keeps losing its entries to invalidations gives
-			 * up after the time hmm_range_fault() itself allows.
+			 * up as dmirror_range_lock() does.
 			 */
-			if (done != before)
-				deadline = jiffies +
-					   msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
-			else if (time_after(jiffies, deadline)) {
+			if (done != before) {
+				dmirror_patience_start(&patience);
+			} else if (dmirror_patience_out(&patience)) {
 				ret = -EBUSY;
 				break;
 			}
@@ -754,14 +782,14 @@ static int dmirror_exclusive_page(struct dmirror_watch *watch,
 {
 	struct dmirror_file *df = watch->df;
 	struct mm_struct *mm = df->notifier.mm;
-	unsigned long timeout = jiffies +
-				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct dmirror_patience patience;
 	struct page *page;
 	unsigned long seq;
 	int ret;
 
+	dmirror_patience_start(&patience);
 	for (;;) {
-		if (time_after(jiffies, timeout))
+		if (dmirror_patience_out(&patience))
 			return -EBUSY;
 		ret = dmirror_fault(df, addr, addr + PAGE_SIZE, true, false);
 		if (ret)
