@@ -44,16 +44,6 @@ stop_the_loop() {
 	analyzer report --json loop.dat > report.json
 }
 
-# wait_instance PID: until analyzer PID has its instance (made once its
-# probes are placed)
-wait_instance() {
-	i=0
-	until ls $DM_TRACEFS/instances | grep -qx "dmirror-analyzer-$1"; do
-		i=$((i + 1)); [ $i -lt 300 ] || fail "analyzer $1 made no instance"
-		sleep 0.1
-	done
-}
-
 # What of ours is in tracefs: dynamic events of our groups, our instances.
 kp_left() {
 	grep 'dmirror_analyzer_' $DM_TRACEFS/dynamic_events

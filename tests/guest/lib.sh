@@ -90,3 +90,26 @@ watchdog() {
 	) &
 	wd=$!
 }
+
+# wait_instance PID: until analyzer PID has its tracing instance (made
+# once its events or probes are in place)
+wait_instance() {
+	i=0
+	until ls $DM_TRACEFS/instances | grep -qx "dmirror-analyzer-$1"; do
+		i=$((i + 1)); [ $i -lt 300 ] || fail "analyzer $1 made no instance"
+		sleep 0.1
+	done
+}
+
+# sigkill_record PID: SIGKILL a recording analyzer, which then cannot
+# clean up after itself, and its workload; return once both are gone.
+sigkill_record() {
+	kill -KILL $1
+	wait $1
+	killall -KILL workload 2>/dev/null
+	i=0
+	while pidof workload > /dev/null; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "the workload outlived SIGKILL"
+		sleep 0.1
+	done
+}

@@ -17,20 +17,9 @@ load_dmirror chunk_pages=512 max_chunks=1
 top_state > before.txt
 analyzer record -o k.dat -- workload -q -s 64 -i 100000 &
 pid=$!
-i=0
-until ls $DM_TRACEFS/instances | grep -qx "dmirror-analyzer-$pid"; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "analyzer $pid made no instance"
-	sleep 0.1
-done
+wait_instance $pid
 sleep 1
-kill -KILL $pid
-wait $pid
-killall -KILL workload 2>/dev/null
-i=0
-while pidof workload > /dev/null; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "the workload outlived SIGKILL"
-	sleep 0.1
-done
+sigkill_record $pid
 ls $DM_TRACEFS/instances | grep -qx "dmirror-analyzer-$pid" ||
 	fail "the SIGKILLed analyzer's instance is not there: the case proves nothing"
 note "left behind by the SIGKILLed record: dmirror-analyzer-$pid"

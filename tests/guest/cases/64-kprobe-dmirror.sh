@@ -11,6 +11,17 @@
 skip_on_debug
 knob() { echo "$2" > $DM_DEBUGFS/$1 || fail "cannot set $1=$2"; }
 
+# record_loop SOURCE FILE: one fault loop under owner_mismatch, recorded;
+# the fault-loop guard ends it with SIGBUS
+record_loop() {
+	knob owner_mismatch 1
+	analyzer record --source $1 -o $2 -- workload -s 1 2> rec.err
+	rc=$?
+	knob owner_mismatch 0
+	cat rec.err
+	expect_eq "$rc" 135 "the workload's status (SIGBUS from the guard)"
+}
+
 load_dmirror
 note "a clean run, both sources"
 # 300 pages: more than the finalize event's src[] shows, so the kernel
@@ -33,12 +44,7 @@ expect_ge "$(jnum inferred_calls k.json)" 2 "calls whose moved pages the kernel 
 
 note "owner_mismatch, both sources"
 knob fault_loop_limit 50
-knob owner_mismatch 1
-analyzer record --source both -o loop.dat -- workload -s 1 2> rec.err
-rc=$?
-knob owner_mismatch 0
-cat rec.err
-expect_eq "$rc" 135 "the workload's status (SIGBUS from the guard)"
+record_loop both loop.dat
 analyzer report --json --source dmirror loop.dat > d.json
 expect_eq "$?" 1 "the dmirror view of the loop"
 analyzer report --json --source kernel loop.dat > k.json
@@ -57,12 +63,7 @@ case $(jstr callback k.json) in
 esac
 
 note "owner_mismatch, the kernel probes alone"
-knob owner_mismatch 1
-analyzer record --source kernel -o k.dat -- workload -s 1 2> rec.err
-rc=$?
-knob owner_mismatch 0
-cat rec.err
-expect_eq "$rc" 135 "the workload's status (SIGBUS from the guard)"
+record_loop kernel k.dat
 grep -q 'dmirror tracepoints' rec.err && fail "--source kernel recorded dmirror's events"
 analyzer report --json k.dat > k2.json
 expect_eq "$?" 1 "the kernel view of the loop"

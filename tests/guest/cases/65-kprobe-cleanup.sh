@@ -36,14 +36,7 @@ analyzer record --source kernel -o k.dat -- workload -d /dev/hmm_dmirror0 -q -s 
 pid=$!
 wait_instance $pid
 sleep 1
-kill -KILL $pid
-wait $pid
-killall -KILL workload 2>/dev/null
-i=0
-while pidof workload > /dev/null; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "the workload outlived SIGKILL"
-	sleep 0.1
-done
+sigkill_record $pid
 n=$(grep -c "dmirror_analyzer_$pid/" $DM_TRACEFS/dynamic_events)
 expect_ge "$n" 10 "probe events the SIGKILLed recorder left: the case proves nothing otherwise"
 analyzer record --source kernel -o k2.dat -- workload -d /dev/hmm_dmirror0 -q -s 4 || fail "the next record failed"
