@@ -144,7 +144,7 @@ END {
 		printf "TABLE|R|kprobes|%s|%s|%.0f|%.2f|%.2f|%.2f-%.2f|%.2f\n", a[1], a[2], 1e9 / o[m],
 			rd[m], rk[m], rk[1], rk[n], rkd[m]
 	}
-}' kprobe.txt | sort -t'|' -k4,4 -k5,5
+}' kprobe.txt | sort -t'|' -k4,4n -k5,5
 
 # 3. Analyzer speed: one recorded trace of at least $events dmirror events
 # (about six per page per migration cycle), then ten times that.  The
