@@ -113,3 +113,22 @@ sigkill_record() {
 		sleep 0.1
 	done
 }
+
+# hand_back FILE...: the files, from the case's directory, to the host:
+# they land in the run's files/$DM_CASE/ (tests/guest/run).  On a host
+# (the demo run by hand) they are copied to $DM_HANDBACK_DIR instead.
+# The port is written only once the tar stream is whole, and the last
+# close of a serial port waits until it is sent.
+hand_back() {
+	if [ -n "${DM_HANDBACK_DIR:-}" ]; then
+		mkdir -p "$DM_HANDBACK_DIR" && cp "$@" "$DM_HANDBACK_DIR/" ||
+			fail "cannot copy $* to $DM_HANDBACK_DIR"
+		return
+	fi
+	hb=/tmp/handback.$$
+	rm -rf $hb && mkdir -p $hb/$DM_CASE || fail "hand_back: no room in /tmp"
+	cp "$@" $hb/$DM_CASE/ || fail "hand_back: cannot copy $*"
+	tar -c -f $hb.tar -C $hb $DM_CASE || fail "hand_back: tar failed"
+	cat $hb.tar > /dev/ttyS2 || fail "hand_back: cannot write the serial port"
+	rm -rf $hb $hb.tar
+}

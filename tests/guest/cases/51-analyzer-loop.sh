@@ -28,7 +28,7 @@ expect_eq "$(grep -c '"cause": {"code": "owner_mismatch"' report.json)" 1 "fault
 grep -q '"guard": {"fired": true, "count": 50, "limit": 50' report.json || fail "the guard is not reported"
 expect_ge "$(jnum count report.json)" 8 "faults in the loop"
 # the workload's buffer, as trace-cmd reads it: its to_dev migration
-trace-cmd report -i loop.dat > tc.txt 2>&1 || fail "trace-cmd cannot read the file"
+trace-cmd report -N -i loop.dat > tc.txt 2>&1 || fail "trace-cmd cannot read the file"
 start=$(grep 'dmirror_migrate_setup:' tc.txt | grep -m1 'dir=to_dev' | sed 's/.* start=\(0x[0-9a-f]*\).*/\1/')
 end=$(grep 'dmirror_migrate_setup:' tc.txt | grep -m1 'dir=to_dev' | sed 's/.* end=\(0x[0-9a-f]*\).*/\1/')
 addr=$(sed -n 's/.*"addr": "\(0x[0-9a-f]*\)".*/\1/p' report.json | head -n1)
@@ -36,3 +36,4 @@ addr=$(sed -n 's/.*"addr": "\(0x[0-9a-f]*\)".*/\1/p' report.json | head -n1)
 [ $((addr)) -ge $((start)) ] && [ $((addr)) -lt $((end)) ] ||
 	fail "the loop at $addr is not in the workload's buffer [$start, $end)"
 echo "fault loop at $addr in the workload's buffer [$start, $end)"
+hand_back loop.dat report.txt report.json tc.txt

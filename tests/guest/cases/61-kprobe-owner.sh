@@ -31,5 +31,7 @@ addr=$(jstr addr report.json)
 page0=$(workload_page0 wl.out)
 expect_eq "$addr" "$page0" "the loop's address: the workload's page on the device"
 no_kernel_pointer report.txt report.json rec.err
+trace-cmd report -N -i loop.dat > tc.txt 2>&1 || fail "trace-cmd cannot read the file"
+hand_back loop.dat report.txt report.json tc.txt
 unload_foreign
 echo "owner bug: loop at $addr (the workload's page), callback $cb, owner from $basis"
