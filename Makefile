@@ -13,6 +13,7 @@
 #   make demo            record + report a migration cycle, then each bug
 #   make bench           benchmarks (docs/performance.md)
 #   make install         analyzer and its man page (PREFIX, DESTDIR)
+#   make deb             dmirror-dkms and dmirror-analyzer .debs in build/deb/
 #
 # KDIR defaults to the cached newest test kernel; give KDIR=/lib/modules/$(uname -r)/build
 # to build the module for the running kernel.
@@ -30,7 +31,7 @@ PROGS := $(patsubst tests/guest/progs/%.c,$(BIN)/%,$(wildcard tests/guest/progs/
 PROG_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -static -Iinclude
 
 .PHONY: all module analyzer workload guest-bins deps kernels check check-host \
-	check-all check-guest check-cross demo bench install clean
+	check-all check-guest check-cross demo bench install deb clean
 
 all: module analyzer workload
 
@@ -86,6 +87,9 @@ demo:
 
 bench:
 	bench/run
+
+deb:
+	scripts/deb
 
 install: analyzer
 	$(MAKE) -C analyzer install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
