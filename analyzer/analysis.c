@@ -396,7 +396,6 @@ const char *dm_analysis_sym(const struct dm_analysis *a, uint64_t token)
 	return s ? s : "?";
 }
 
-int32_t dm_analysis_tgid(struct dm_analysis *a, int32_t tid);
 
 const char *dm_analysis_comm(struct dm_analysis *a, int pid)
 {
@@ -1228,6 +1227,8 @@ static void process(struct dm_analysis *a, const struct dm_event *ev)
 {
 	struct dm_result *r = &a->res;
 
+	if (a->cfg.on_event)
+		a->cfg.on_event(a->cfg.ctx, ev);
 	switch (ev->kind) {
 	case DM_EV_SETUP: ev_setup(a, ev); break;
 	case DM_EV_COPY: ev_copy(a, ev); break;

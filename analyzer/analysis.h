@@ -335,6 +335,9 @@ struct dm_config {
 	void (*on_leak)(void *ctx, const struct dm_leak *leak);
 	/* A migration cycle ended; the cycle is only valid during the call. */
 	void (*on_cycle)(void *ctx, const struct dm_cycle *cycle);
+	/* Each event the engine processes, the kernel-probe source's as
+	 * normalized by kmode, before the engine's own work; may be NULL. */
+	void (*on_event)(void *ctx, const struct dm_event *ev);
 	/* Names for pids the trace did not name (saved cmdlines); may be NULL. */
 	const char *(*comm_of)(void *comm_ctx, int pid);
 	void *comm_ctx;
@@ -402,6 +405,8 @@ const struct dm_result *dm_analysis_result(const struct dm_analysis *a);
 void dm_analysis_mark_incomplete(struct dm_analysis *a, uint64_t lost);
 /* The text of a symbol token, or "?" (the config's sym_of). */
 const char *dm_analysis_sym(const struct dm_analysis *a, uint64_t token);
+/* The process a thread belongs to, as far as the trace told; else tid. */
+int32_t dm_analysis_tgid(struct dm_analysis *a, int32_t tid);
 /* Name of a pid as the engine knows it, or the config's comm_of, or "<...>". */
 const char *dm_analysis_comm(struct dm_analysis *a, int pid);
 void dm_analysis_free(struct dm_analysis *a);

@@ -123,6 +123,12 @@ void dm_json_dbl(struct dm_json *j, const char *key, double v)
 	fprintf(j->f, "%.1f", v);
 }
 
+void dm_json_milli(struct dm_json *j, const char *key, uint64_t v)
+{
+	member(j, key);
+	fprintf(j->f, "%" PRIu64 ".%03u", v / 1000, (unsigned int)(v % 1000));
+}
+
 void dm_json_bool(struct dm_json *j, const char *key, bool v)
 {
 	member(j, key);

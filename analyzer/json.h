@@ -43,6 +43,8 @@ void dm_json_i64(struct dm_json *j, const char *key, int64_t v);
 void dm_json_dbl(struct dm_json *j, const char *key, double v);	/* one decimal */
 void dm_json_bool(struct dm_json *j, const char *key, bool v);
 void dm_json_null(struct dm_json *j, const char *key);
+/* v / 1000 as a number with three decimals (ns as microseconds). */
+void dm_json_milli(struct dm_json *j, const char *key, uint64_t v);
 /* A 64-bit address or pfn as "0x...": strings survive every parser. */
 void dm_json_hex(struct dm_json *j, const char *key, uint64_t v);
 

@@ -30,7 +30,6 @@ void dm_kmode_free(struct dm_kmode *k);
 
 /* The engine's side, for kmode only. */
 void dm_analysis_feed_norm(struct dm_analysis *a, const struct dm_event *ev);
-int32_t dm_analysis_tgid(struct dm_analysis *a, int32_t tid);
 struct dm_result *dm_analysis_counters(struct dm_analysis *a);
 
 #endif
