@@ -17,6 +17,7 @@
 #include "analysis.h"
 #include "json.h"
 #include "output.h"
+#include "perfetto.h"
 #include "probes.h"
 #include "reader.h"
 
@@ -30,6 +31,8 @@ struct rep {
 	struct dm_json spill_json;	/* --json: the cycles, members of the "cycles" array */
 	uint64_t ncycles;
 	bool spill_failed;
+	const char *perfetto;	/* --perfetto: the file */
+	struct dm_timeline *tl;
 };
 
 static void usage(FILE *f)
@@ -46,6 +49,8 @@ static void usage(FILE *f)
 		"                          probes); auto (default): dmirror's when present\n"
 		"  -t, --loop-threshold N  faults in a row without progress that make a loop\n"
 		"                          (default %d)\n"
+		"      --perfetto OUT      also write OUT, a timeline in Chrome trace-event\n"
+		"                          JSON for ui.perfetto.dev or chrome://tracing\n"
 		"      --no-cycles         do not list the migration cycles\n"
 		"      --limit N           text output: list at most N rows per table\n"
 		"                          (default 50, 0 = all)\n"
@@ -137,6 +142,14 @@ static void text_stats_header(FILE *f, const char *label)
 	fprintf(f, "%-*s %8s %-18s %8s %7s %6s %9s %9s %9s %9s\n", ROW_LABEL_W, label, "TO_DEV",
 		"TO_RAM(FLT/IOCTL)", "FAULTS", "FREES", "LEAKS", "LAT_MIN", "LAT_MED", "LAT_P99",
 		"LAT_MAX");
+}
+
+static void on_event(void *ctx, const struct dm_event *ev)
+{
+	struct rep *r = ctx;
+
+	if (r->tl)
+		dm_timeline_event(r->tl, r->a, ev);
 }
 
 static void on_cycle(void *ctx, const struct dm_cycle *c)
@@ -779,6 +792,7 @@ int cmd_report(int argc, char **argv)
 		{ "source", required_argument, NULL, 's' },
 		{ "loop-threshold", required_argument, NULL, 't' },
 		{ "no-cycles", no_argument, NULL, 'C' },
+		{ "perfetto", required_argument, NULL, 'P' },
 		{ "limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -817,6 +831,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'C':
 			r.no_cycles = true;
+			break;
+		case 'P':
+			r.perfetto = optarg;
 			break;
 		case 'L': {
 			unsigned int n;
@@ -857,6 +874,16 @@ int cmd_report(int argc, char **argv)
 		dm_reader_close(rd);
 		return 2;
 	}
+	if (r.perfetto) {
+		r.tl = dm_timeline_open(r.perfetto, err, sizeof(err));
+		if (!r.tl) {
+			fprintf(stderr, "analyzer: %s\n", err);
+			fclose(r.spill);
+			dm_reader_close(rd);
+			return 2;
+		}
+		cfg.on_event = on_event;
+	}
 	cfg.ctx = &r;
 	cfg.on_cycle = on_cycle;
 	cfg.comm_of = dm_reader_comm;
@@ -867,6 +894,8 @@ int cmd_report(int argc, char **argv)
 	r.a = dm_analysis_new(&cfg);
 	if (!r.a) {
 		fprintf(stderr, "analyzer: out of memory\n");
+		if (r.tl)
+			dm_timeline_abort(r.tl);
 		fclose(r.spill);
 		dm_reader_close(rd);
 		return 2;
@@ -890,6 +919,16 @@ int cmd_report(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
+	if (r.tl) {
+		struct dm_timeline *tl = r.tl;
+
+		r.tl = NULL;
+		if (dm_timeline_close(tl, r.a, err, sizeof(err))) {
+			fprintf(stderr, "analyzer: %s\n", err);
+			ret = 2;
+			goto out;
+		}
+	}
 	judge(dm_analysis_result(r.a), dm_reader_stats(rd), dm_reader_info(rd), &v);
 	if (r.json)
 		print_json(&r, stdout, dm_reader_stats(rd), dm_reader_info(rd), &v);
@@ -900,6 +939,8 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "analyzer: warning: %s: events were lost; the analysis is incomplete\n", r.file);
 	ret = (v.problems || v.incomplete || dm_analysis_failed(r.a)) ? 1 : 0;
 out:
+	if (r.tl)
+		dm_timeline_abort(r.tl);
 	dm_analysis_free(r.a);
 	fclose(r.spill);
 	dm_reader_close(rd);

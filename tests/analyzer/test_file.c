@@ -376,6 +376,79 @@ static void t_cli_json(void)
 	sc_free(&s);
 }
 
+/*
+ * --perfetto: the structure chrome://tracing and Perfetto read.  Every
+ * event has ph, ts, pid and tid; complete slices nest on each thread;
+ * counters carry numbers; the loop is an async slice with its cause; and
+ * the marks agree with the report's own counts.
+ */
+static void t_cli_perfetto(void)
+{
+	struct scen s;
+	char cmd[4096], *out = NULL, *er = NULL;
+	const char *p = t_path("mixed-perfetto.dat");
+	int rc;
+
+	mixed(&s);
+	CHECK_EQ(sc_write_dat(&s, p, NULL), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' report --json --perfetto '%s/p.json' '%s' > '%s/j.json'; echo rc=$?; python3 -c '"
+		 "import json,sys,collections\n"
+		 "d=json.load(open(sys.argv[1])); j=json.load(open(sys.argv[2]))\n"
+		 "ev=d[\"traceEvents\"]\n"
+		 "for e in ev:\n"
+		 "  assert e[\"ph\"] in (\"X\",\"i\",\"b\",\"e\",\"C\",\"M\"), e\n"
+		 "  assert isinstance(e[\"ts\"],(int,float)) and e[\"ts\"]>=0, e\n"
+		 "  assert type(e[\"pid\"])==int and type(e[\"tid\"])==int, e\n"
+		 "  if e[\"ph\"]==\"C\": assert all(isinstance(v,(int,float)) for v in e[\"args\"].values()), e\n"
+		 "  if e[\"ph\"]==\"C\": assert all(v>=0 for v in e[\"args\"].values()), e\n"
+		 "  if e[\"ph\"]==\"X\": assert e[\"dur\"]>=0, e\n"
+		 "tracks=collections.defaultdict(list)\n"
+		 "for e in ev:\n"
+		 "  if e[\"ph\"]==\"X\": tracks[(e[\"pid\"],e[\"tid\"])].append((e[\"ts\"],e[\"ts\"]+e[\"dur\"]))\n"
+		 "for k,sl in tracks.items():\n"
+		 "  st=[]\n"
+		 "  for a,b in sorted(sl,key=lambda x:(x[0],-x[1])):\n"
+		 "    while st and st[-1]<=a: st.pop()\n"
+		 "    assert not st or b<=st[-1], (k,a,b,st)\n"
+		 "    st.append(b)\n"
+		 "x=[e for e in ev if e[\"ph\"]==\"X\"]\n"
+		 "assert len(x)==j[\"total\"][\"calls\"][\"to_dev\"][\"calls\"]+j[\"total\"][\"calls\"][\"to_ram\"][\"calls\"], len(x)\n"
+		 "f=[e for e in ev if e[\"ph\"]==\"i\" and e[\"name\"].startswith(\"CPU fault\")]\n"
+		 "assert len(f)==j[\"total\"][\"devmem_faults\"], (len(f),j[\"total\"][\"devmem_faults\"])\n"
+		 "assert sum(1 for e in f if not e[\"args\"][\"progress\"])==j[\"total\"][\"faults_without_progress\"]\n"
+		 "b=[e for e in ev if e[\"ph\"]==\"b\"]; en=[e for e in ev if e[\"ph\"]==\"e\"]\n"
+		 "assert len(b)==len(en)==len(j[\"fault_loops\"])==d[\"otherData\"][\"fault_loops\"]==1\n"
+		 "assert b[0][\"id\"]==en[0][\"id\"] and en[0][\"ts\"]>=b[0][\"ts\"]\n"
+		 "assert b[0][\"pid\"]==200 and b[0][\"args\"][\"cause\"]==\"owner_mismatch\", b[0]\n"
+		 "assert b[0][\"args\"][\"faults\"]==12 and b[0][\"args\"][\"addr\"]==\"0x%llx\"\n"
+		 "lk=[e for e in ev if e[\"name\"]==\"leaked shadow page allocated\"]\n"
+		 "assert len(lk)==len(j[\"leaks\"])==2, lk\n"
+		 "names={(e[\"pid\"],e[\"name\"]):e[\"args\"][\"name\"] for e in ev if e[\"ph\"]==\"M\"}\n"
+		 "assert names[(200,\"process_name\")]==\"other\" and names[(100,\"process_name\")]==\"workload\", names\n"
+		 "c=[e for e in ev if e[\"ph\"]==\"C\" and e[\"name\"]==\"device pages in use\"]\n"
+		 "assert c and max(v for e in c for v in e[\"args\"].values())>=6\n"
+		 "print(\"perfetto-ok\", len(ev))\n"
+		 "' '%s/p.json' '%s/j.json'",
+		 t_analyzer, t_dir, p, t_dir, A0 + PAGE, t_dir, t_dir);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "rc=1") != NULL, "analyzer exit: %s %s", out, er);
+	CHECK(strstr(out, "perfetto-ok") != NULL, "perfetto check: %s %s", out, er);
+	free(out);
+	free(er);
+
+	/* a file that cannot be written: one line, exit 2, nothing left */
+	snprintf(cmd, sizeof(cmd), "'%s' report --perfetto /nonexistent/dir/p.json '%s'", t_analyzer, p);
+	rc = t_run(cmd, &out, &er);
+	CHECK(rc == 2, "unwritable --perfetto: exit %d, stderr: %s", rc, er);
+	CHECK(t_count_lines(er) == 1, "unwritable --perfetto: %d stderr lines:\n%s", t_count_lines(er), er);
+	CHECK(strstr(er, "cannot write /nonexistent/dir/p.json") != NULL, "stderr: %s", er);
+	free(out);
+	free(er);
+	sc_free(&s);
+}
+
 /* ------------------------------------------------------------ bad input */
 
 static void expect_exit2(const char *path, const char *what, const char *want)
@@ -1195,6 +1268,7 @@ const struct t_case file_tests[] = {
 	{ "cli: clean trace exits 0", t_cli_clean },
 	{ "cli: loop and leaks exit 1, stats cross-check", t_cli_loop_and_leaks },
 	{ "cli: --json follows the schema", t_cli_json },
+	{ "cli: --perfetto writes trace-event JSON that nests and agrees", t_cli_perfetto },
 	{ "cli: every bad input exits 2 with one line", t_bad_inputs },
 	{ "cli: truncation anywhere is caught", t_truncation_sweep },
 	{ "cli: random corruption never crashes", t_corruption_no_crash },

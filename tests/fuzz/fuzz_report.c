@@ -10,7 +10,7 @@
  * replays the same way:
  *   size % 4 == 0  report FILE
  *   size % 4 == 1  report --json FILE
- *   size % 4 == 2  report --limit 0 -t 2 FILE
+ *   size % 4 == 2  report --limit 0 -t 2 --perfetto FILE.perfetto.json FILE
  *   size % 4 == 3  report --json --no-cycles -t 1 FILE
  *
  * The report goes to /dev/null and so do its one-line error messages
@@ -26,7 +26,7 @@
 
 #include "analyzer.h"
 
-static char path[256];
+static char path[256], timeline[300];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,6 +45,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	close(fd);
+	snprintf(timeline, sizeof(timeline), "%s.perfetto.json", path);
 	/* The report itself: nobody reads it. */
 	null = open("/dev/null", O_WRONLY);
 	if (null < 0) {
@@ -66,13 +67,16 @@ static void __attribute__((destructor)) remove_input(void)
 {
 	if (path[0])
 		unlink(path);
+	if (timeline[0])
+		unlink(timeline);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char a0[] = "report", json[] = "--json", lim[] = "--limit", zero[] = "0",
-		    t[] = "-t", two[] = "2", one[] = "1", nocyc[] = "--no-cycles";
-	char *argv[8];
+		    t[] = "-t", two[] = "2", one[] = "1", nocyc[] = "--no-cycles",
+		    perfetto[] = "--perfetto";
+	char *argv[10];
 	int argc = 0, fd;
 	size_t off = 0;
 	ssize_t n;
@@ -98,6 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = zero;
 		argv[argc++] = t;
 		argv[argc++] = two;
+		argv[argc++] = perfetto;
+		argv[argc++] = timeline;
 		break;
 	case 3:
 		argv[argc++] = json;
