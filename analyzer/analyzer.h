@@ -2,6 +2,9 @@
 #ifndef DM_ANALYZER_H
 #define DM_ANALYZER_H
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #define ANALYZER_VERSION "1.0"
 
 int cmd_record(int argc, char **argv);
@@ -9,5 +12,11 @@ int cmd_report(int argc, char **argv);
 
 /* 0 and *out set when s is a decimal number in [min, max]. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out);
+
+/*
+ * Run by root under sudo (SUDO_UID, SUDO_GID set): the user who ran sudo,
+ * to whom the files we write belong, as a file the user asked for should.
+ */
+bool dm_sudo_user(uid_t *uid, gid_t *gid);
 
 #endif

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* analyzer: record and diagnose device-private memory migrations. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyzer.h"
 
@@ -20,6 +22,19 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
+}
+
+bool dm_sudo_user(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	unsigned int un, gn;
+
+	if (geteuid() || !u || !g || parse_uint(u, 0, UINT32_MAX - 1, &un) ||
+	    parse_uint(g, 0, UINT32_MAX - 1, &gn))
+		return false;
+	*uid = (uid_t)un;
+	*gid = (gid_t)gn;
+	return true;
 }
 
 static void usage(FILE *f)

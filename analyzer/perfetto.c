@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyzer.h"
 #include "analysis.h"
 #include "hmap.h"
 #include "json.h"
@@ -45,6 +46,8 @@ struct dm_timeline *dm_timeline_open(const char *path, char *err, size_t errlen)
 {
 	struct dm_timeline *t = calloc(1, sizeof(*t));
 	struct stat st;
+	uid_t uid;
+	gid_t gid;
 
 	if (!t || !(t->path = strdup(path)) || hmap_init(&t->by_tid, 64)) {
 		snprintf(err, errlen, "out of memory");
@@ -58,6 +61,13 @@ struct dm_timeline *dm_timeline_open(const char *path, char *err, size_t errlen)
 	}
 	/* never unlink what was there and is not a file (/dev/null, a FIFO) */
 	t->regular = !fstat(fileno(t->f), &st) && S_ISREG(st.st_mode);
+	if (t->regular && dm_sudo_user(&uid, &gid) && fchown(fileno(t->f), uid, gid)) {
+		snprintf(err, errlen, "cannot give %s to uid %u: %s", path, (unsigned int)uid,
+			 strerror(errno));
+		fclose(t->f);
+		unlink(path);
+		goto fail;
+	}
 	dm_json_init(&t->j, t->f, 0, true);
 	dm_json_object(&t->j, NULL, true);
 	dm_json_str(&t->j, "displayTimeUnit", "ns");

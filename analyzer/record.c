@@ -754,19 +754,14 @@ static int rec_setup_live(struct rec *r)
 	return r->live.lv ? 0 : -1;
 }
 
-/*
- * Under sudo, the trace belongs to the user who ran sudo (SUDO_UID,
- * SUDO_GID), as a file the user asked for should: not to root.
- */
+/* Under sudo, the trace belongs to the user who ran sudo: not to root. */
 static void sudo_owner(struct rec *r)
 {
-	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
-	unsigned int uid, gid;
+	uid_t uid;
+	gid_t gid;
 
-	if (geteuid() || !u || !g || parse_uint(u, 0, UINT32_MAX - 1, &uid) ||
-	    parse_uint(g, 0, UINT32_MAX - 1, &gid))
-		return;
-	dat_set_owner(r->w, (uid_t)uid, (gid_t)gid);
+	if (dm_sudo_user(&uid, &gid))
+		dat_set_owner(r->w, uid, gid);
 }
 
 /* The kernel-probe source: our dynamic events and the page scrubber. */

@@ -438,6 +438,21 @@ static void t_cli_perfetto(void)
 	free(out);
 	free(er);
 
+	/* run by root under sudo: the file is the sudo user's */
+	if (!geteuid()) {
+		struct stat st = { 0 };
+
+		snprintf(cmd, sizeof(cmd), "SUDO_UID=4321 SUDO_GID=8765 '%s' report --perfetto '%s/s.json' '%s'",
+			 t_analyzer, t_dir, p);
+		t_run(cmd, &out, &er);
+		snprintf(cmd, sizeof(cmd), "%s/s.json", t_dir);
+		CHECK(!stat(cmd, &st) && st.st_uid == 4321 && st.st_gid == 8765,
+		      "--perfetto under sudo: owner %u:%u (%s)", (unsigned int)st.st_uid,
+		      (unsigned int)st.st_gid, er);
+		free(out);
+		free(er);
+	}
+
 	/* a file that cannot be written: one line, exit 2, nothing left */
 	snprintf(cmd, sizeof(cmd), "'%s' report --perfetto /nonexistent/dir/p.json '%s'", t_analyzer, p);
 	rc = t_run(cmd, &out, &er);
