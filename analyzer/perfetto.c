@@ -4,18 +4,15 @@
  * "Trace Event Format" that chrome://tracing defined and Perfetto
  * imports.  ts and dur are microseconds, written with nanosecond digits.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "analyzer.h"
 #include "analysis.h"
 #include "hmap.h"
 #include "json.h"
+#include "outfile.h"
 #include "output.h"
 #include "perfetto.h"
 
@@ -32,9 +29,7 @@ struct tl_thread {
 };
 
 struct dm_timeline {
-	char *path;
-	FILE *f;
-	bool regular;	/* path is a regular file: removed when the report fails */
+	struct dm_outfile out;
 	struct dm_json j;
 	struct hmap by_tid;	/* tid -> index in threads */
 	struct pool threads;
@@ -45,42 +40,24 @@ struct dm_timeline {
 struct dm_timeline *dm_timeline_open(const char *path, char *err, size_t errlen)
 {
 	struct dm_timeline *t = calloc(1, sizeof(*t));
-	struct stat st;
-	uid_t uid;
-	gid_t gid;
 
-	if (!t || !(t->path = strdup(path)) || hmap_init(&t->by_tid, 64)) {
+	if (!t || hmap_init(&t->by_tid, 64)) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		free(t);
+		return NULL;
 	}
 	pool_init(&t->threads, sizeof(struct tl_thread));
-	t->f = fopen(path, "w");
-	if (!t->f) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		goto fail;
+	if (dm_outfile_open(&t->out, path, err, errlen)) {
+		hmap_free(&t->by_tid);
+		pool_free(&t->threads);
+		free(t);
+		return NULL;
 	}
-	/* never unlink what was there and is not a file (/dev/null, a FIFO) */
-	t->regular = !fstat(fileno(t->f), &st) && S_ISREG(st.st_mode);
-	if (t->regular && dm_sudo_user(&uid, &gid) && fchown(fileno(t->f), uid, gid)) {
-		snprintf(err, errlen, "cannot give %s to uid %u: %s", path, (unsigned int)uid,
-			 strerror(errno));
-		fclose(t->f);
-		unlink(path);
-		goto fail;
-	}
-	dm_json_init(&t->j, t->f, 0, true);
+	dm_json_init(&t->j, t->out.f, 0, true);
 	dm_json_object(&t->j, NULL, true);
 	dm_json_str(&t->j, "displayTimeUnit", "ns");
 	dm_json_array(&t->j, "traceEvents", true);
 	return t;
-fail:
-	if (t) {
-		hmap_free(&t->by_tid);
-		pool_free(&t->threads);
-		free(t->path);
-	}
-	free(t);
-	return NULL;
 }
 
 static struct tl_thread *thread_of(struct dm_timeline *t, int32_t tid)
@@ -368,14 +345,13 @@ static void timeline_free(struct dm_timeline *t)
 {
 	hmap_free(&t->by_tid);
 	pool_free(&t->threads);
-	free(t->path);
 	free(t);
 }
 
 int dm_timeline_close(struct dm_timeline *t, struct dm_analysis *a, char *err, size_t errlen)
 {
 	const struct dm_result *r = dm_analysis_result(a);
-	int ret = 0;
+	int ret;
 
 	loop_slices(t, a, r);
 	leak_marks(t, a, r);
@@ -388,25 +364,14 @@ int dm_timeline_close(struct dm_timeline *t, struct dm_analysis *a, char *err, s
 	dm_json_bool(&t->j, "complete", !r->incomplete);
 	dm_json_end(&t->j);
 	dm_json_end(&t->j);
-	fputc('\n', t->f);
-	if (t->oom) {
-		snprintf(err, errlen, "%s: out of memory while writing it", t->path);
-		ret = -1;
-	}
-	if (ferror(t->f) | fclose(t->f)) {
-		snprintf(err, errlen, "cannot write %s: %s", t->path, strerror(errno));
-		ret = -1;
-	}
-	if (ret && t->regular)
-		unlink(t->path);
+	fputc('\n', t->out.f);
+	ret = dm_outfile_close(&t->out, t->oom, err, errlen);
 	timeline_free(t);
 	return ret;
 }
 
 void dm_timeline_abort(struct dm_timeline *t)
 {
-	fclose(t->f);
-	if (t->regular)
-		unlink(t->path);
+	dm_outfile_abort(&t->out);
 	timeline_free(t);
 }
