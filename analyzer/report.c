@@ -15,6 +15,7 @@
 
 #include "analyzer.h"
 #include "analysis.h"
+#include "html.h"
 #include "json.h"
 #include "output.h"
 #include "perfetto.h"
@@ -33,6 +34,8 @@ struct rep {
 	bool spill_failed;
 	const char *perfetto;	/* --perfetto: the file */
 	struct dm_timeline *tl;
+	const char *html;	/* --html: the file */
+	struct dm_html *page;
 };
 
 static void usage(FILE *f)
@@ -51,6 +54,8 @@ static void usage(FILE *f)
 		"                          (default %d)\n"
 		"      --perfetto OUT      also write OUT, a timeline in Chrome trace-event\n"
 		"                          JSON for ui.perfetto.dev or chrome://tracing\n"
+		"      --html OUT          also write OUT, one self-contained HTML page: a\n"
+		"                          picture of the migration, and this report\n"
 		"      --no-cycles         do not list the migration cycles\n"
 		"      --limit N           text output: list at most N rows per table\n"
 		"                          (default 50, 0 = all)\n"
@@ -150,6 +155,8 @@ static void on_event(void *ctx, const struct dm_event *ev)
 
 	if (r->tl)
 		dm_timeline_event(r->tl, r->a, ev);
+	if (r->page)
+		dm_html_event(r->page, r->a, ev);
 }
 
 static void on_cycle(void *ctx, const struct dm_cycle *c)
@@ -785,6 +792,41 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	dm_json_end(&j);
 }
 
+/*
+ * --html: the page embeds the text report (without its cycle list when
+ * stdout gets JSON: the cycles kept for it are JSON then).
+ */
+static int write_page(struct rep *r, struct dm_reader *rd, const struct verdict *v, char *err,
+		      size_t errlen)
+{
+	struct dm_html *page = r->page;
+	bool no_cycles = r->no_cycles;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int ret;
+
+	r->page = NULL;
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		dm_html_abort(page);
+		return -1;
+	}
+	if (r->json)
+		r->no_cycles = true;
+	print_text(r, m, dm_reader_stats(rd), dm_reader_info(rd), v);
+	r->no_cycles = no_cycles;
+	if (fclose(m)) {
+		snprintf(err, errlen, "out of memory");
+		free(text);
+		dm_html_abort(page);
+		return -1;
+	}
+	ret = dm_html_close(page, r->a, r->file, text, err, errlen);
+	free(text);
+	return ret;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -793,6 +835,7 @@ int cmd_report(int argc, char **argv)
 		{ "loop-threshold", required_argument, NULL, 't' },
 		{ "no-cycles", no_argument, NULL, 'C' },
 		{ "perfetto", required_argument, NULL, 'P' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -834,6 +877,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'P':
 			r.perfetto = optarg;
+			break;
+		case 'H':
+			r.html = optarg;
 			break;
 		case 'L': {
 			unsigned int n;
@@ -884,6 +930,18 @@ int cmd_report(int argc, char **argv)
 		}
 		cfg.on_event = on_event;
 	}
+	if (r.html) {
+		r.page = dm_html_open(r.html, err, sizeof(err));
+		if (!r.page) {
+			fprintf(stderr, "analyzer: %s\n", err);
+			if (r.tl)
+				dm_timeline_abort(r.tl);
+			fclose(r.spill);
+			dm_reader_close(rd);
+			return 2;
+		}
+		cfg.on_event = on_event;
+	}
 	cfg.ctx = &r;
 	cfg.on_cycle = on_cycle;
 	cfg.comm_of = dm_reader_comm;
@@ -896,6 +954,8 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "analyzer: out of memory\n");
 		if (r.tl)
 			dm_timeline_abort(r.tl);
+		if (r.page)
+			dm_html_abort(r.page);
 		fclose(r.spill);
 		dm_reader_close(rd);
 		return 2;
@@ -930,6 +990,11 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	judge(dm_analysis_result(r.a), dm_reader_stats(rd), dm_reader_info(rd), &v);
+	if (r.page && write_page(&r, rd, &v, err, sizeof(err))) {
+		fprintf(stderr, "analyzer: %s\n", err);
+		ret = 2;
+		goto out;
+	}
 	if (r.json)
 		print_json(&r, stdout, dm_reader_stats(rd), dm_reader_info(rd), &v);
 	else
@@ -941,6 +1006,8 @@ int cmd_report(int argc, char **argv)
 out:
 	if (r.tl)
 		dm_timeline_abort(r.tl);
+	if (r.page)
+		dm_html_abort(r.page);
 	dm_analysis_free(r.a);
 	fclose(r.spill);
 	dm_reader_close(rd);

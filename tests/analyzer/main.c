@@ -135,12 +135,31 @@ static int gen(const char *path, long cycles)
 	return ret ? 1 : 0;
 }
 
+/*
+ * analyzer-tests --gen-mixed FILE: the unit tests' mixed scenario (two
+ * processes, a fault loop, two leaked shadow pages), for tests of report
+ * outputs that need a tool of their own (tests/html/check).
+ */
+static int gen_mixed(const char *path)
+{
+	struct scen s;
+	int ret;
+
+	t_scen_mixed(&s);
+	ret = sc_write_dat(&s, path, &(struct sc_file_opts){
+		.stats_before = "total.shadow_live 0\n", .stats_after = "total.shadow_live 2\n" });
+	sc_free(&s);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
 
 	if (argc == 4 && !strcmp(argv[1], "--gen"))
 		return gen(argv[2], atol(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "--gen-mixed"))
+		return gen_mixed(argv[2]);
 	const char *tmp = getenv("TMPDIR");
 	int pass = 0, fail = 0;
 	char cmd[600];

@@ -41,6 +41,9 @@ extern const struct t_case kernel_tests[];
 extern char t_dir[];
 /* name in the scratch directory (one of the last four returned stays valid) */
 const char *t_path(const char *name);
+struct scen;
+/* Two processes, a fault loop and two leaked shadow pages (test_file.c). */
+void t_scen_mixed(struct scen *s);
 /* path of the analyzer binary under test ($ANALYZER) */
 extern const char *t_analyzer;
 

@@ -57,6 +57,12 @@ static void mixed(struct scen *s)
 	sc_exit(s, ts++, 1, 200, "other");
 }
 
+/* The mixed scenario for analyzer-tests --gen-mixed (main.c). */
+void t_scen_mixed(struct scen *s)
+{
+	mixed(s);
+}
+
 struct cyc_count {
 	int n;
 	uint64_t to_dev;
@@ -438,6 +444,18 @@ static void t_cli_perfetto(void)
 	free(out);
 	free(er);
 
+	/* --html of the same trace, with --json on stdout: the page has its
+	 * loop, its two leaks and the text report (tests/html/check loads
+	 * pages in a browser) */
+	snprintf(cmd, sizeof(cmd), "'%s' report --json --html '%s/p.html' '%s' > /dev/null; echo rc=$?; "
+		 "grep -o 'class=\"loop\"' '%s/p.html' | wc -l; grep -o 'class=\"leak\"' '%s/p.html' | wc -l; "
+		 "grep -c 'Verdict: PROBLEMS FOUND' '%s/p.html'", t_analyzer, t_dir, p, t_dir, t_dir, t_dir);
+	rc = t_run(cmd, &out, &er);
+	CHECK_EQ(rc, 0);
+	CHECK(!strcmp(out, "rc=1\n1\n2\n2\n"), "--html: rc, loops, leaks, verdicts: %s %s", out, er);
+	free(out);
+	free(er);
+
 	/* run by root under sudo: the file is the sudo user's */
 	if (!geteuid()) {
 		struct stat st = { 0 };
@@ -454,13 +472,17 @@ static void t_cli_perfetto(void)
 	}
 
 	/* a file that cannot be written: one line, exit 2, nothing left */
-	snprintf(cmd, sizeof(cmd), "'%s' report --perfetto /nonexistent/dir/p.json '%s'", t_analyzer, p);
-	rc = t_run(cmd, &out, &er);
-	CHECK(rc == 2, "unwritable --perfetto: exit %d, stderr: %s", rc, er);
-	CHECK(t_count_lines(er) == 1, "unwritable --perfetto: %d stderr lines:\n%s", t_count_lines(er), er);
-	CHECK(strstr(er, "cannot write /nonexistent/dir/p.json") != NULL, "stderr: %s", er);
-	free(out);
-	free(er);
+	for (int i = 0; i < 2; i++) {
+		const char *opt = i ? "--html" : "--perfetto";
+
+		snprintf(cmd, sizeof(cmd), "'%s' report %s /nonexistent/dir/p.out '%s'", t_analyzer, opt, p);
+		rc = t_run(cmd, &out, &er);
+		CHECK(rc == 2, "unwritable %s: exit %d, stderr: %s", opt, rc, er);
+		CHECK(t_count_lines(er) == 1, "unwritable %s: %d stderr lines:\n%s", opt, t_count_lines(er), er);
+		CHECK(strstr(er, "cannot write /nonexistent/dir/p.out") != NULL, "stderr: %s", er);
+		free(out);
+		free(er);
+	}
 	sc_free(&s);
 }
 

@@ -11,7 +11,7 @@
  *   size % 4 == 0  report FILE
  *   size % 4 == 1  report --json FILE
  *   size % 4 == 2  report --limit 0 -t 2 --perfetto FILE.perfetto.json FILE
- *   size % 4 == 3  report --json --no-cycles -t 1 FILE
+ *   size % 4 == 3  report --json --no-cycles -t 1 --html FILE.html FILE
  *
  * The report goes to /dev/null and so do its one-line error messages
  * (FUZZ_VERBOSE=1 keeps them); sanitizer reports go to fd 2 as usual.
@@ -26,7 +26,7 @@
 
 #include "analyzer.h"
 
-static char path[256], timeline[300];
+static char path[256], timeline[300], page[300];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,6 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	close(fd);
 	snprintf(timeline, sizeof(timeline), "%s.perfetto.json", path);
+	snprintf(page, sizeof(page), "%s.html", path);
 	/* The report itself: nobody reads it. */
 	null = open("/dev/null", O_WRONLY);
 	if (null < 0) {
@@ -69,14 +70,16 @@ static void __attribute__((destructor)) remove_input(void)
 		unlink(path);
 	if (timeline[0])
 		unlink(timeline);
+	if (page[0])
+		unlink(page);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char a0[] = "report", json[] = "--json", lim[] = "--limit", zero[] = "0",
 		    t[] = "-t", two[] = "2", one[] = "1", nocyc[] = "--no-cycles",
-		    perfetto[] = "--perfetto";
-	char *argv[10];
+		    perfetto[] = "--perfetto", html[] = "--html";
+	char *argv[12];
 	int argc = 0, fd;
 	size_t off = 0;
 	ssize_t n;
@@ -110,6 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = nocyc;
 		argv[argc++] = t;
 		argv[argc++] = one;
+		argv[argc++] = html;
+		argv[argc++] = page;
 		break;
 	}
 	argv[argc++] = path;
