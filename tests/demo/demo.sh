@@ -4,8 +4,9 @@
 # Runs in the test guest (make demo) or, with DM_LIB and DM_MODULES set, on
 # a host whose kernel can load dmirror.  Exits non-zero if the analyzer
 # does not find exactly what each step injected.  Each recording and its
-# reports (NAME.dat, NAME.txt, NAME.json, and NAME.perfetto.json, a
-# timeline for ui.perfetto.dev) are handed back to the host.
+# reports (NAME.dat, NAME.txt, NAME.json, NAME.html, a picture of it,
+# and NAME.perfetto.json, a timeline for ui.perfetto.dev) are handed back
+# to the host.
 . "${DM_LIB:-/opt/dmirror/lib.sh}"
 [ -n "${DM_MODULES_OVERRIDE:-}" ] && DM_MODULES=$DM_MODULES_OVERRIDE
 
@@ -22,8 +23,8 @@ printf '$ analyzer report clean.dat\n'
 analyzer report clean.dat > clean.txt
 rc=$?
 cat clean.txt
-analyzer report --json --perfetto clean.perfetto.json clean.dat > clean.json
-hand_back clean.dat clean.txt clean.json clean.perfetto.json
+analyzer report --json --perfetto clean.perfetto.json --html clean.html clean.dat > clean.json
+hand_back clean.dat clean.txt clean.json clean.perfetto.json clean.html
 [ $rc -eq 0 ] || fail "the clean cycle should report no problem (exit $rc)"
 
 step "2/3  A fault loop: the fault path passes the wrong pgmap_owner"
@@ -36,8 +37,8 @@ printf '$ analyzer report loop.dat\n'
 analyzer report loop.dat > loop.txt
 rc=$?
 cat loop.txt
-analyzer report --json --perfetto loop.perfetto.json loop.dat > loop.json
-hand_back loop.dat loop.txt loop.json loop.perfetto.json
+analyzer report --json --perfetto loop.perfetto.json --html loop.html loop.dat > loop.json
+hand_back loop.dat loop.txt loop.json loop.perfetto.json loop.html
 [ $rc -eq 1 ] || fail "the fault loop should be reported (exit $rc, expected 1)"
 
 step "3/3  Leaked shadow pages: page_free forgets the shadow page"
@@ -48,7 +49,7 @@ printf '$ analyzer report leak.dat\n'
 analyzer report leak.dat > leak.txt
 rc=$?
 cat leak.txt
-analyzer report --json --perfetto leak.perfetto.json leak.dat > leak.json
-hand_back leak.dat leak.txt leak.json leak.perfetto.json
+analyzer report --json --perfetto leak.perfetto.json --html leak.html leak.dat > leak.json
+hand_back leak.dat leak.txt leak.json leak.perfetto.json leak.html
 [ $rc -eq 1 ] || fail "the leak should be reported (exit $rc, expected 1)"
 show cat $DM_DEBUGFS/stats
