@@ -133,7 +133,7 @@ static struct row *row_of(struct dm_html *h, struct dm_analysis *a, int32_t pid)
 	r = &h->rows[h->nrows++];
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
-	snprintf(r->comm, sizeof(r->comm), "%s", dm_analysis_comm(a, pid));
+	snprintf(r->comm, sizeof(r->comm), "%s", pid > 0 ? dm_analysis_comm(a, pid) : "(unknown)");
 	return r;
 }
 
@@ -283,14 +283,6 @@ static void row_bins(FILE *f, const struct row *r, int y)
 	fputc('\n', f);
 }
 
-static struct row *row_find(struct dm_html *h, int32_t pid)
-{
-	for (uint32_t i = 0; i < h->nrows; i++)
-		if (h->rows[i].pid == pid)
-			return &h->rows[i];
-	return h->nrows ? &h->rows[h->nrows - 1] : NULL;
-}
-
 /* the top of a row's lane; the 12 px above it are for loop labels */
 static int row_y(struct dm_html *h, const struct row *r)
 {
@@ -304,7 +296,7 @@ static void loop_marks(struct dm_html *h, struct dm_analysis *a, FILE *f)
 
 	for (size_t i = 0; i < res->nloops && i < DM_HTML_MAX_MARKS; i++) {
 		const struct dm_loop *l = &res->loops[i];
-		struct row *r = row_find(h, l->pid);
+		struct row *r = row_of(h, a, l->pid);
 		double x0 = px_of(h, l->first_ts), x1 = px_of(h, l->last_ts);
 
 		if (!r)
@@ -329,7 +321,7 @@ static void leak_marks(struct dm_html *h, struct dm_analysis *a, FILE *f)
 
 	for (size_t i = 0; i < res->nleaks && i < DM_HTML_MAX_MARKS; i++) {
 		const struct dm_leak *l = &res->leaks[i];
-		struct row *r = row_find(h, l->pid);
+		struct row *r = row_of(h, a, l->pid);
 		double x = l->alloc_known ? px_of(h, l->alloc_ts) : LABEL_W;
 		int y;
 
@@ -347,7 +339,15 @@ static void leak_marks(struct dm_html *h, struct dm_analysis *a, FILE *f)
 
 static void timeline(struct dm_html *h, struct dm_analysis *a, FILE *f)
 {
-	int height = 22 + (int)h->nrows * ROW_H + 24;
+	const struct dm_result *res = dm_analysis_result(a);
+	int height;
+
+	/* rows for the processes of loops and leaks that drew nothing else */
+	for (size_t i = 0; i < res->nloops && i < DM_HTML_MAX_MARKS; i++)
+		row_of(h, a, res->loops[i].pid);
+	for (size_t i = 0; i < res->nleaks && i < DM_HTML_MAX_MARKS; i++)
+		row_of(h, a, res->leaks[i].pid);
+	height = 22 + (int)h->nrows * ROW_H + 24;
 
 	fprintf(f, "<h2>Timeline</h2>\n<p class=\"legend\"><span class=\"to-dev\">&#9632;</span> to the device "
 		"<span class=\"to-ram\">&#9632;</span> back to RAM "
@@ -363,7 +363,7 @@ static void timeline(struct dm_html *h, struct dm_analysis *a, FILE *f)
 
 		fprintf(f, "<g class=\"proc\" data-pid=\"%d\"><text class=\"label\" x=\"4\" y=\"%d\">", r->pid,
 			y + 20);
-		if (r->pid)
+		if (r->pid > 0)
 			fprintf(f, "%d ", r->pid);
 		esc(f, r->comm);
 		fprintf(f, "</text><rect class=\"lane\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
