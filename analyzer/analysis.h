@@ -27,6 +27,12 @@
  */
 #define DM_MAX_ORDER 13
 
+/* The pages a folio of an event's order covers, as the engine counts them. */
+static inline uint64_t dm_order_pages(unsigned int order)
+{
+	return 1ull << (order > DM_MAX_ORDER ? DM_MAX_ORDER : order);
+}
+
 enum dm_ev_kind {
 	DM_EV_NONE = 0,
 	DM_EV_SETUP,		/* dmirror_migrate_setup */

@@ -147,11 +147,6 @@ static void level_add(struct dm_html *h, struct level *l, uint64_t ts, int64_t d
 	l->set[b] = true;
 }
 
-static uint64_t pages(uint8_t order)
-{
-	return 1ull << (order <= DM_MAX_ORDER ? order : DM_MAX_ORDER);
-}
-
 static void migration(struct dm_html *h, struct dm_analysis *a, const struct dm_event *ev)
 {
 	uint64_t start = ev->fin.has_duration && ev->fin.duration_ns < ev->ts ?
@@ -204,17 +199,17 @@ void dm_html_event(struct dm_html *h, struct dm_analysis *a, const struct dm_eve
 	case DM_EV_COPY:
 		if (ev->copy.dir != DM_DIR_TO_DEV)
 			break;
-		level_add(h, &h->in_use, ev->ts, (int64_t)pages(ev->copy.order));
+		level_add(h, &h->in_use, ev->ts, (int64_t)dm_order_pages(ev->copy.order));
 		if (ev->copy.shadow_pfn)
-			level_add(h, &h->shadow, ev->ts, (int64_t)pages(ev->copy.order));
+			level_add(h, &h->shadow, ev->ts, (int64_t)dm_order_pages(ev->copy.order));
 		break;
 	case DM_EV_DEVPAGE:
-		level_add(h, &h->in_use, ev->ts, (int64_t)pages(ev->devpage.order));
+		level_add(h, &h->in_use, ev->ts, (int64_t)dm_order_pages(ev->devpage.order));
 		break;
 	case DM_EV_FREE:
-		level_add(h, &h->in_use, ev->ts, -(int64_t)pages(ev->free.order));
+		level_add(h, &h->in_use, ev->ts, -(int64_t)dm_order_pages(ev->free.order));
 		if (ev->free.released && ev->free.shadow_pfn)
-			level_add(h, &h->shadow, ev->ts, -(int64_t)pages(ev->free.order));
+			level_add(h, &h->shadow, ev->ts, -(int64_t)dm_order_pages(ev->free.order));
 		break;
 	default:
 		break;

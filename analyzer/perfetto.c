@@ -213,17 +213,16 @@ void dm_timeline_event(struct dm_timeline *t, struct dm_analysis *a, const struc
 	case DM_EV_COPY:
 		if (ev->copy.dir != DM_DIR_TO_DEV)
 			break;
-		n = 1ull << (ev->copy.order <= DM_MAX_ORDER ? ev->copy.order : DM_MAX_ORDER);
+		n = dm_order_pages(ev->copy.order);
 		pages_in_use(t, ev->ts, ev->copy.dev, (int64_t)n);
 		if (ev->copy.shadow_pfn)
 			shadow_live(t, ev->ts, ev->copy.dev, (int64_t)n);
 		break;
 	case DM_EV_DEVPAGE:
-		pages_in_use(t, ev->ts, 0, 1ll << (ev->devpage.order <= DM_MAX_ORDER ?
-						   ev->devpage.order : DM_MAX_ORDER));
+		pages_in_use(t, ev->ts, 0, (int64_t)dm_order_pages(ev->devpage.order));
 		break;
 	case DM_EV_FREE:
-		n = 1ull << (ev->free.order <= DM_MAX_ORDER ? ev->free.order : DM_MAX_ORDER);
+		n = dm_order_pages(ev->free.order);
 		pages_in_use(t, ev->ts, ev->free.dev, -(int64_t)n);
 		if (ev->free.released && ev->free.shadow_pfn)
 			shadow_live(t, ev->ts, ev->free.dev, -(int64_t)n);
