@@ -396,7 +396,6 @@ const char *dm_analysis_sym(const struct dm_analysis *a, uint64_t token)
 	return s ? s : "?";
 }
 
-
 const char *dm_analysis_comm(struct dm_analysis *a, int pid)
 {
 	uint32_t i = hmap_get(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
