@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define ANALYZER_VERSION "1.0"
+#define ANALYZER_VERSION "1.1"
 
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);

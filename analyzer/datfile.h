@@ -20,16 +20,24 @@
 #define DAT_OPT_VERSION		9
 
 /*
- * Our options.  trace-cmd 3.1 knows ids 0..22; a reader skips an option
- * it does not know (libtracecmd logs "unknown option" only at warning
- * level, which trace-cmd report does not show).  Each payload is text,
- * starts with DAT_OPT_MAGIC and ends with a NUL.
+ * What the analyzer adds about a recording is text in named sections,
+ * each stored as one more CPUSTAT option whose text starts with the line
+ * "dmirror-analyzer/1 NAME".  CPUSTAT is the text option trace-cmd keeps
+ * as it is (trace-cmd report --stat shows it), so trace-cmd and
+ * KernelShark read our files without a word; option ids of our own made
+ * libtracecmd print "unknown option" for each.  Files written by
+ * analyzer 1.0 carried the sections as options 0x6d01..0x6d04, whose
+ * payload starts with "dmirror-analyzer/1\n"; they still read.
  */
-#define DAT_OPT_DM_META		0x6d01	/* key: value lines about the recording */
-#define DAT_OPT_DM_STATS_BEFORE	0x6d02	/* debugfs dmirror/stats before the workload */
-#define DAT_OPT_DM_STATS_AFTER	0x6d03	/* ... and after it */
-#define DAT_OPT_DM_LOST		0x6d04	/* per-CPU lost event counts */
-#define DAT_OPT_MAGIC		"dmirror-analyzer/1\n"
+enum dat_dm_section {
+	DAT_DM_META,		/* key: value lines about the recording */
+	DAT_DM_STATS_BEFORE,	/* debugfs dmirror/stats before the workload */
+	DAT_DM_STATS_AFTER,	/* ... and after it */
+	DAT_DM_LOST,		/* per-CPU lost event counts */
+	DAT_DM_NSECTIONS
+};
+#define DAT_DM_TAG		"dmirror-analyzer/1"
+extern const char *const dat_dm_section_names[DAT_DM_NSECTIONS];
 
 struct dat_writer;
 
@@ -44,8 +52,8 @@ int dat_set_printk(struct dat_writer *w, const char *buf, size_t len);
 int dat_set_cmdlines(struct dat_writer *w, const char *buf, size_t len);
 int dat_set_trace_clock(struct dat_writer *w, const char *buf, size_t len);
 int dat_add_option(struct dat_writer *w, uint16_t id, const void *data, uint32_t len);
-/* A text option of ours: DAT_OPT_MAGIC + text + NUL. */
-int dat_add_dm_option(struct dat_writer *w, uint16_t id, const char *text);
+/* One of our sections: a CPUSTAT option, DAT_DM_TAG NAME "\n" text NUL. */
+int dat_add_dm_section(struct dat_writer *w, enum dat_dm_section sec, const char *text);
 /* Appends one ring-buffer page (len <= page_size, padded) for cpu. */
 int dat_write_page(struct dat_writer *w, int cpu, const void *page, size_t len);
 uint64_t dat_cpu_bytes(const struct dat_writer *w, int cpu);
@@ -66,9 +74,9 @@ struct dat_info {
 	bool latency;		/* a latency-format (text) file */
 	bool has_dmirror_formats;
 	bool has_kernel_formats;	/* analyzer record --source kernel's probe events */
-	/* options (v6 only) */
+	/* options (v6 only): our sections, by enum dat_dm_section */
 	char *meta, *stats_before, *stats_after, *lost;
-	char *cpustats;		/* every CPUSTAT option, concatenated */
+	char *cpustats;		/* every other CPUSTAT option, concatenated */
 	bool has_trace_clock;
 };
 

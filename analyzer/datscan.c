@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,14 +144,68 @@ static void append_text(char **dst, const char *src, size_t len)
 	*dst = n;
 }
 
-static void take_dm_option(char **dst, const char *data, size_t len)
-{
-	size_t ml = strlen(DAT_OPT_MAGIC);
+/* Where each of our sections goes, and its option id in 1.0's files. */
+static const struct {
+	size_t field;
+	uint16_t old_id;
+} dm_sections[DAT_DM_NSECTIONS] = {
+	[DAT_DM_META] = { offsetof(struct dat_info, meta), 0x6d01 },
+	[DAT_DM_STATS_BEFORE] = { offsetof(struct dat_info, stats_before), 0x6d02 },
+	[DAT_DM_STATS_AFTER] = { offsetof(struct dat_info, stats_after), 0x6d03 },
+	[DAT_DM_LOST] = { offsetof(struct dat_info, lost), 0x6d04 },
+};
 
-	if (len < ml || memcmp(data, DAT_OPT_MAGIC, ml))
-		return;	/* someone else's option with our id */
+static char **dm_field(struct dat_info *info, int sec)
+{
+	return (char **)((char *)info + dm_sections[sec].field);
+}
+
+static void take_section(struct dat_info *info, int sec, const char *text, size_t len)
+{
+	char **dst = dm_field(info, sec);
+
 	free(*dst);
-	*dst = strndup(data + ml, len - ml);
+	*dst = strndup(text, len);
+}
+
+/* A CPUSTAT option: one of our sections, or the ring buffer's stats. */
+static void take_cpustat(struct dat_info *info, const char *data, size_t len)
+{
+	size_t tl = strlen(DAT_DM_TAG " ");
+
+	if (len > tl && !memcmp(data, DAT_DM_TAG " ", tl)) {
+		const char *name = data + tl, *nl = memchr(name, '\n', len - tl);
+
+		for (int k = 0; nl && k < DAT_DM_NSECTIONS; k++) {
+			const char *want = dat_dm_section_names[k];
+
+			if ((size_t)(nl - name) == strlen(want) && !memcmp(name, want, strlen(want))) {
+				take_section(info, k, nl + 1, len - (size_t)(nl + 1 - data));
+				return;
+			}
+		}
+		return;	/* a section of a later version: not ours to read */
+	}
+	append_text(&info->cpustats, data, len);
+}
+
+/* Which of our sections an option id of analyzer 1.0 held, or -1. */
+static int old_section(uint64_t id)
+{
+	for (int k = 0; k < DAT_DM_NSECTIONS; k++)
+		if (dm_sections[k].old_id == id)
+			return k;
+	return -1;
+}
+
+static void take_old_section(struct dat_info *info, int sec, const char *data, size_t len)
+{
+	static const char magic[] = DAT_DM_TAG "\n";
+	size_t ml = sizeof(magic) - 1;
+
+	/* someone else's option with that id is not ours */
+	if (len >= ml && !memcmp(data, magic, ml))
+		take_section(info, sec, data + ml, len - ml);
 }
 
 static int scan_options(struct scan *s, struct dat_info *info)
@@ -168,33 +223,20 @@ static int scan_options(struct scan *s, struct dat_info *info)
 			return 0;
 		if (sc_num(s, 4, &len))
 			return -1;
-		switch (id) {
-		case DAT_OPT_CPUSTAT:
-		case DAT_OPT_DM_META:
-		case DAT_OPT_DM_STATS_BEFORE:
-		case DAT_OPT_DM_STATS_AFTER:
-		case DAT_OPT_DM_LOST:
+		if (id == DAT_OPT_CPUSTAT || old_section(id) >= 0) {
 			if (sc_blob(s, len, &data))
 				return -1;
 			if (id == DAT_OPT_CPUSTAT)
-				append_text(&info->cpustats, data, strnlen(data, len));
-			else if (id == DAT_OPT_DM_META)
-				take_dm_option(&info->meta, data, strnlen(data, len));
-			else if (id == DAT_OPT_DM_STATS_BEFORE)
-				take_dm_option(&info->stats_before, data, strnlen(data, len));
-			else if (id == DAT_OPT_DM_STATS_AFTER)
-				take_dm_option(&info->stats_after, data, strnlen(data, len));
+				take_cpustat(info, data, strnlen(data, len));
 			else
-				take_dm_option(&info->lost, data, strnlen(data, len));
+				take_old_section(info, old_section(id), data, strnlen(data, len));
 			free(data);
-			break;
-		case DAT_OPT_TRACECLOCK:
-			info->has_trace_clock = true;
-			/* fall through */
-		default:
-			if (sc_skip(s, len))
-				return -1;
+			continue;
 		}
+		if (id == DAT_OPT_TRACECLOCK)
+			info->has_trace_clock = true;
+		if (sc_skip(s, len))
+			return -1;
 	}
 }
 
@@ -627,10 +669,10 @@ out:
 
 void dat_info_free(struct dat_info *info)
 {
-	free(info->meta);
-	free(info->stats_before);
-	free(info->stats_after);
-	free(info->lost);
+	for (int k = 0; k < DAT_DM_NSECTIONS; k++) {
+		free(*dm_field(info, k));
+		*dm_field(info, k) = NULL;
+	}
 	free(info->cpustats);
-	info->meta = info->stats_before = info->stats_after = info->lost = info->cpustats = NULL;
+	info->cpustats = NULL;
 }

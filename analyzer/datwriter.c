@@ -246,17 +246,24 @@ int dat_add_option(struct dat_writer *w, uint16_t id, const void *data, uint32_t
 	return 0;
 }
 
-int dat_add_dm_option(struct dat_writer *w, uint16_t id, const char *text)
-{
-	size_t ml = strlen(DAT_OPT_MAGIC), tl = strlen(text);
-	char *buf = malloc(ml + tl + 1);
-	int ret;
+const char *const dat_dm_section_names[DAT_DM_NSECTIONS] = {
+	[DAT_DM_META] = "meta",
+	[DAT_DM_STATS_BEFORE] = "stats_before",
+	[DAT_DM_STATS_AFTER] = "stats_after",
+	[DAT_DM_LOST] = "lost",
+};
 
-	if (!buf)
+int dat_add_dm_section(struct dat_writer *w, enum dat_dm_section sec, const char *text)
+{
+	char *buf;
+	int n, ret;
+
+	if ((unsigned int)sec >= DAT_DM_NSECTIONS)
 		return -1;
-	memcpy(buf, DAT_OPT_MAGIC, ml);
-	memcpy(buf + ml, text, tl + 1);
-	ret = dat_add_option(w, id, buf, (uint32_t)(ml + tl + 1));
+	n = asprintf(&buf, DAT_DM_TAG " %s\n%s", dat_dm_section_names[sec], text);
+	if (n < 0)
+		return -1;
+	ret = dat_add_option(w, DAT_OPT_CPUSTAT, buf, (uint32_t)n + 1);
 	free(buf);
 	return ret;
 }

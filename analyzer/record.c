@@ -483,7 +483,7 @@ static int write_meta(struct rec *r)
 			dm_scrub_meta(r->scrub, m);
 	}
 	fclose(m);
-	ret = dat_add_dm_option(r->w, DAT_OPT_DM_META, buf);
+	ret = dat_add_dm_section(r->w, DAT_DM_META, buf);
 	free(buf);
 	free(cmd);
 	return ret;
@@ -508,7 +508,7 @@ static int write_lost(struct rec *r)
 			i, c->pages, c->missed_pages, c->missed_events, c->missed_unknown);
 	}
 	fclose(m);
-	ret = dat_add_dm_option(r->w, DAT_OPT_DM_LOST, buf);
+	ret = dat_add_dm_section(r->w, DAT_DM_LOST, buf);
 	free(buf);
 	return ret;
 }
@@ -518,9 +518,9 @@ static int write_trailer(struct rec *r)
 	int bad = write_cmdlines_and_cpustats(r);
 
 	if (!bad && r->stats_before)
-		bad = dat_add_dm_option(r->w, DAT_OPT_DM_STATS_BEFORE, r->stats_before);
+		bad = dat_add_dm_section(r->w, DAT_DM_STATS_BEFORE, r->stats_before);
 	if (!bad && r->stats_after)
-		bad = dat_add_dm_option(r->w, DAT_OPT_DM_STATS_AFTER, r->stats_after);
+		bad = dat_add_dm_section(r->w, DAT_DM_STATS_AFTER, r->stats_after);
 	if (bad || write_meta(r) || write_lost(r)) {
 		snprintf(r->err, sizeof(r->err), "out of memory for the trace's trailer");
 		return -1;

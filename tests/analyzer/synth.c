@@ -989,12 +989,28 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 		if (o->cpustats[c])
 			dat_add_option(w, DAT_OPT_CPUSTAT, o->cpustats[c],
 				       (uint32_t)strlen(o->cpustats[c]) + 1);
-	if (o->meta)
-		dat_add_dm_option(w, DAT_OPT_DM_META, o->meta);
-	if (o->stats_before)
-		dat_add_dm_option(w, DAT_OPT_DM_STATS_BEFORE, o->stats_before);
-	if (o->stats_after)
-		dat_add_dm_option(w, DAT_OPT_DM_STATS_AFTER, o->stats_after);
+	if (o->raw_cpustat)
+		dat_add_option(w, DAT_OPT_CPUSTAT, o->raw_cpustat, (uint32_t)strlen(o->raw_cpustat) + 1);
+	{
+		const struct { enum dat_dm_section sec; uint16_t old_id; const char *text; } secs[] = {
+			{ DAT_DM_META, 0x6d01, o->meta },
+			{ DAT_DM_STATS_BEFORE, 0x6d02, o->stats_before },
+			{ DAT_DM_STATS_AFTER, 0x6d03, o->stats_after },
+		};
+
+		for (size_t k = 0; k < sizeof(secs) / sizeof(secs[0]); k++) {
+			char *old;
+
+			if (!secs[k].text)
+				continue;
+			if (!o->old_sections) {
+				dat_add_dm_section(w, secs[k].sec, secs[k].text);
+			} else if (asprintf(&old, DAT_DM_TAG "\n%s", secs[k].text) > 0) {
+				dat_add_option(w, secs[k].old_id, old, (uint32_t)strlen(old) + 1);
+				free(old);
+			}
+		}
+	}
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct dm_event *e = &s->ev[i];

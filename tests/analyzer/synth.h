@@ -112,6 +112,8 @@ struct sc_file_opts {
 	const char *stats_before, *stats_after;
 	const char *cpustats[4];	/* CPUSTAT text per CPU */
 	const char *meta;
+	bool old_sections;		/* meta and stats as analyzer 1.0 stored them */
+	const char *raw_cpustat;	/* one more CPUSTAT option, as it is */
 	bool trace_clock;
 	bool sched_618;			/* sched_process_fork's 6.18 field names */
 	bool kallsyms;			/* small kallsyms and printk sections */
