@@ -6,22 +6,44 @@
  *
  *   migrate_bench [-r ROUNDS] [-s SIZE]... [-H] DEVICE...
  *
- * For every size and every round, each device in turn (alternating, so
- * drift in the machine hits all of them alike) migrates a buffer to the
- * device and back, three ways:
+ * Each device migrates a buffer to the device and back, three ways:
  *   to_dev   MIGRATE_TO_DEV of the whole buffer
  *   fault    the CPU touching every page (device -> host by fault)
  *   to_sys   MIGRATE_TO_SYS of the whole buffer
- * and the plain memcpy of the same bytes is timed as the floor.  Every
- * byte is checked after each way back.  A buffer smaller than 2 MiB is
- * cycled again and again within one measurement until 512 pages have
- * moved, so a clock read and a system call do not swamp a 4 KiB
- * migration.  Output: one line per measurement, "RESULT device size way
- * round pages ns", pages and ns summed over the repetitions.
+ * and the floor, "kcopy", is the kernel copying the same buffer's pages
+ * into another: vmsplice() hands the pages to a pipe by reference and
+ * read() has the kernel copy them out, a page-to-memory copy done by the
+ * kernel, as a migration's is, with no page-table or device work around
+ * it (process_vm_readv would be one call, but the test kernels have no
+ * CONFIG_CROSS_MEMORY_ATTACH).  Every byte is checked after each way
+ * back.  A buffer smaller than 2 MiB is cycled again and again within one
+ * measurement until 512 pages have moved, so a clock read and a system
+ * call do not swamp a 4 KiB migration.
  *
- * Buffers are 2 MiB aligned.  -H asks for transparent huge pages
- * (MADV_HUGEPAGE), so a driver that migrates PMD-sized folios can; without
- * it they are MADV_NOHUGEPAGE and every driver moves 4 KiB pages.
+ * What keeps the comparison fair:
+ *  - each round runs the devices and the floor in a rotated order (round
+ *    r starts with the r-th), so neither drift in the machine nor what
+ *    one leaves behind (freed memory, a cold cache) favours one of them;
+ *  - every buffer is mapped, faulted in and reused: the timed regions
+ *    hold the migration's own faults and allocations only, never a
+ *    first touch of the benchmark's memory;
+ *  - each device does one untimed cycle per size before the rounds, so
+ *    a driver's first use (a chunk of device memory to allocate) is not
+ *    timed;
+ *  - with -H every cycle checks, from /proc/self/smaps, that the buffer
+ *    was mapped by huge pages before it went to the device and again
+ *    after each way back, so a round that moved 4 KiB pages says so.
+ *
+ * Output: one line per measurement,
+ *   RESULT device size way round pages ns huge faults
+ * pages, ns and faults summed over the repetitions; huge is 1 when every
+ * cycle of the measurement moved huge folios both ways, 0 when one did
+ * not, "-" without -H; faults counts the process's page faults inside
+ * the timed regions (the CPU-fault way's are the ones it measures; any
+ * other way should have none: a fault there is memory the benchmark
+ * failed to fault in beforehand, or the driver touching user memory that
+ * is not there).  Buffers are 2 MiB aligned; -H asks for transparent
+ * huge pages (MADV_HUGEPAGE), without it they are MADV_NOHUGEPAGE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,25 +55,56 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dmirror_uapi.h"
 
-#define MAX_SIZES 8
-#define MAX_DEVICES 4
+#define MAX_SIZES	8
+#define MAX_DEVICES	4
 /* Pages one measurement moves at least. */
-#define MIN_PAGES 512
+#define MIN_PAGES	512
+#define HUGE_SIZE	(2ul << 20)
 
-/* Time spent per way, summed over one measurement's repetitions. */
-struct times {
-	uint64_t to_dev, fault, to_sys;
+enum way { WAY_TO_DEV, WAY_FAULT, WAY_TO_SYS, WAY_COPY, NR_WAYS };
+
+static const char *const way_names[NR_WAYS] = {
+	[WAY_TO_DEV] = "to_dev",
+	[WAY_FAULT] = "fault",
+	[WAY_TO_SYS] = "to_sys",
+	[WAY_COPY] = "copy",
 };
 
-#define HUGE_SIZE (2ul << 20)
+/* One thing measured: a device, or the floor (fd < 0). */
+struct target {
+	const char *name;
+	int fd;
+	unsigned char *buf;	/* what migrates (the floor: what is copied) */
+	unsigned char *mirror;	/* the driver's bounce buffer; the floor's destination */
+	size_t size;
+	int pipe[2];		/* the floor's */
+};
+
+/* One measurement: time per way over its repetitions, and whether every
+ * cycle moved huge folios. */
+struct measure {
+	uint64_t ns[NR_WAYS];
+	long faults[NR_WAYS];	/* the process's page faults in the timed region */
+	bool huge;
+};
 
 static long page_size;
-static bool huge;
+static bool want_huge;
+
+static long page_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
 
 static uint64_t now_ns(void)
 {
@@ -81,22 +134,22 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static int migrate(int fd, unsigned long request, void *buf, void *mirror,
-		   size_t size)
+static int migrate(const struct target *t, unsigned long request)
 {
 	struct hmm_dmirror_cmd cmd = {
-		.addr = (uintptr_t)buf,
-		.ptr = (uintptr_t)mirror,
-		.npages = size / (size_t)page_size,
+		.addr = (uintptr_t)t->buf,
+		.ptr = (uintptr_t)t->mirror,
+		.npages = t->size / (size_t)page_size,
 	};
 
-	if (ioctl(fd, request, &cmd))
+	if (ioctl(t->fd, request, &cmd))
 		return -errno;
 	/*
 	 * test_hmm.ko counts a huge folio it moves back as one page: with -H
-	 * "some" is all MIGRATE_TO_SYS can be held to (the data is checked).
+	 * "some" is all MIGRATE_TO_SYS can be held to (the data is checked,
+	 * and so are the huge pages).
 	 */
-	if (huge && request == HMM_DMIRROR_MIGRATE_TO_SYS)
+	if (want_huge && request == HMM_DMIRROR_MIGRATE_TO_SYS)
 		return cmd.cpages ? 0 : -EAGAIN;
 	if (cmd.cpages != cmd.npages)
 		return -EAGAIN;
@@ -116,8 +169,7 @@ static int verify(const unsigned char *buf, size_t size, unsigned int seed)
 	size_t i;
 
 	for (i = 0; i < size; i += sizeof(uint64_t))
-		if (*(const uint64_t *)(buf + i) !=
-		    ((i * 0x9e3779b97f4a7c15ull) ^ seed))
+		if (*(const uint64_t *)(buf + i) != ((i * 0x9e3779b97f4a7c15ull) ^ seed))
 			return -1;
 	return 0;
 }
@@ -140,131 +192,239 @@ static size_t repetitions(size_t size)
 	return pages >= MIN_PAGES ? 1 : (MIN_PAGES + pages - 1) / pages;
 }
 
-static void result(const char *dev, size_t size, const char *way, int round,
-		   uint64_t ns)
+/*
+ * Bytes of the mapping that starts at buf backed by huge pages
+ * (AnonHugePages in /proc/self/smaps), or -1.  map_buffer fences each
+ * buffer with guard pages, so its mapping is its own.
+ */
+static long huge_bytes(const void *buf)
 {
-	printf("RESULT %s %zu %s %d %zu %llu\n", dev, size, way, round,
-	       repetitions(size) * (size / (size_t)page_size),
-	       (unsigned long long)ns);
+	char line[256], want[32];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)buf);
+	while (fgets(line, sizeof(line), f)) {
+		if (!in) {
+			in = !strncmp(line, want, strlen(want));
+			continue;
+		}
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb < 0 ? -1 : kb << 10;
 }
 
-/* A 2 MiB aligned anonymous buffer, huge pages or not as -H says. */
+static bool all_huge(const struct target *t)
+{
+	return huge_bytes(t->buf) == (long)t->size;
+}
+
+/*
+ * A 2 MiB aligned anonymous buffer, huge pages or not as -H says, with a
+ * PROT_NONE page on each side so that it never merges with a neighbour.
+ */
 static unsigned char *map_buffer(size_t size)
 {
-	size_t len = size + HUGE_SIZE;
-	unsigned char *p, *buf;
-	uintptr_t aligned;
+	size_t guard = (size_t)page_size, len = size + 2 * HUGE_SIZE;
+	unsigned char *p, *buf, *end;
 
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	aligned = ((uintptr_t)p + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1);
-	buf = (unsigned char *)aligned;
-	if (buf > p)
-		munmap(p, (size_t)(buf - p));
-	if (buf + size < p + len)
-		munmap(buf + size, (size_t)(p + len - (buf + size)));
-	madvise(buf, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	buf = (unsigned char *)(((uintptr_t)p + HUGE_SIZE + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1));
+	end = buf + size;
+	if (buf - guard > p)
+		munmap(p, (size_t)(buf - guard - p));
+	if (end + guard < p + len)
+		munmap(end + guard, (size_t)(p + len - (end + guard)));
+	mprotect(buf - guard, guard, PROT_NONE);
+	mprotect(end, guard, PROT_NONE);
+	madvise(buf, size, want_huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	return buf;
 }
 
-/* One cycle of the three ways on a fresh buffer; adds their times to @t. */
-static int cycle_device(const char *dev, int fd, size_t size, int round,
-			struct times *t)
+static void unmap_buffer(unsigned char *buf, size_t size)
 {
-	unsigned char *buf, *mirror;
-	uint64_t t0;
-	int ret = -1, err;
-
-	buf = map_buffer(size);
-	mirror = malloc(size);
-	if (!buf || !mirror) {
-		fprintf(stderr, "migrate_bench: out of memory for %zu bytes\n", size);
-		goto out;
-	}
-
-	/* device -> host by CPU fault */
-	fill(buf, size, (unsigned int)round);
-	t0 = now_ns();
-	err = migrate(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, mirror, size);
-	if (err) {
-		fprintf(stderr, "migrate_bench: %s: MIGRATE_TO_DEV of %zu bytes: %s\n",
-			dev, size, strerror(-err));
-		goto out;
-	}
-	t->to_dev += now_ns() - t0;
-	t0 = now_ns();
-	fault_back(buf, size);
-	t->fault += now_ns() - t0;
-	if (verify(buf, size, (unsigned int)round)) {
-		fprintf(stderr, "migrate_bench: %s: data corrupted after fault back\n", dev);
-		goto out;
-	}
-
-	/* device -> host by MIGRATE_TO_SYS */
-	fill(buf, size, (unsigned int)round + 1);
-	err = migrate(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, mirror, size);
-	if (err) {
-		fprintf(stderr, "migrate_bench: %s: MIGRATE_TO_DEV: %s\n", dev, strerror(-err));
-		goto out;
-	}
-	t0 = now_ns();
-	err = migrate(fd, HMM_DMIRROR_MIGRATE_TO_SYS, buf, mirror, size);
-	if (err) {
-		fprintf(stderr, "migrate_bench: %s: MIGRATE_TO_SYS: %s\n", dev, strerror(-err));
-		goto out;
-	}
-	t->to_sys += now_ns() - t0;
-	if (verify(buf, size, (unsigned int)round + 1)) {
-		fprintf(stderr, "migrate_bench: %s: data corrupted after MIGRATE_TO_SYS\n", dev);
-		goto out;
-	}
-	ret = 0;
-out:
 	if (buf)
-		munmap(buf, size);
-	free(mirror);
-	return ret;
+		munmap(buf - page_size, size + 2 * (size_t)page_size);
 }
 
-static int bench_device(const char *dev, int fd, size_t size, int round)
+/* The target's buffers for one size, mapped and faulted in. */
+static int target_map(struct target *t, size_t size)
 {
-	struct times t = { 0 };
-	size_t i, reps = repetitions(size);
-
-	for (i = 0; i < reps; i++)
-		if (cycle_device(dev, fd, size, round, &t))
-			return -1;
-	result(dev, size, "to_dev", round, t.to_dev);
-	result(dev, size, "fault", round, t.fault);
-	result(dev, size, "to_sys", round, t.to_sys);
+	t->size = size;
+	t->buf = map_buffer(size);
+	t->mirror = map_buffer(size);
+	if (!t->buf || !t->mirror) {
+		fprintf(stderr, "migrate_bench: out of memory for %zu bytes\n", size);
+		return -1;
+	}
+	memset(t->buf, 1, size);
+	memset(t->mirror, 1, size);
 	return 0;
 }
 
-static void bench_memcpy(size_t size, int round)
+static void target_unmap(struct target *t)
 {
-	unsigned char *a = malloc(size), *b = malloc(size);
-	uint64_t t0, ns = 0;
-	size_t i, reps = repetitions(size);
+	unmap_buffer(t->buf, t->size);
+	unmap_buffer(t->mirror, t->size);
+	t->buf = t->mirror = NULL;
+}
 
-	if (!a || !b) {
-		free(a);
-		free(b);
-		return;
+static int fail_way(const struct target *t, const char *what, int err)
+{
+	fprintf(stderr, "migrate_bench: %s: %s of %zu bytes: %s\n", t->name, what, t->size,
+		err ? strerror(-err) : "data corrupted");
+	return -1;
+}
+
+/*
+ * One cycle of the three ways; adds their times to m.  The buffer is in
+ * system memory, faulted in, on entry and on return.
+ */
+static int cycle_device(const struct target *t, unsigned int seed, struct measure *m)
+{
+	uint64_t t0;
+	long f0;
+	int err;
+
+	/* device -> host by CPU fault */
+	fill(t->buf, t->size, seed);
+	if (want_huge && !all_huge(t))
+		m->huge = false;
+	f0 = page_faults();
+	t0 = now_ns();
+	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_DEV);
+	m->ns[WAY_TO_DEV] += now_ns() - t0;
+	m->faults[WAY_TO_DEV] += page_faults() - f0;
+	if (err)
+		return fail_way(t, "MIGRATE_TO_DEV", err);
+	f0 = page_faults();
+	t0 = now_ns();
+	fault_back(t->buf, t->size);
+	m->ns[WAY_FAULT] += now_ns() - t0;
+	m->faults[WAY_FAULT] += page_faults() - f0;
+	if (verify(t->buf, t->size, seed))
+		return fail_way(t, "the fault back", 0);
+	if (want_huge && !all_huge(t))
+		m->huge = false;
+
+	/* device -> host by MIGRATE_TO_SYS */
+	fill(t->buf, t->size, seed + 1);
+	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_DEV);
+	if (err)
+		return fail_way(t, "MIGRATE_TO_DEV", err);
+	f0 = page_faults();
+	t0 = now_ns();
+	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_SYS);
+	m->ns[WAY_TO_SYS] += now_ns() - t0;
+	m->faults[WAY_TO_SYS] += page_faults() - f0;
+	if (err)
+		return fail_way(t, "MIGRATE_TO_SYS", err);
+	if (verify(t->buf, t->size, seed + 1))
+		return fail_way(t, "MIGRATE_TO_SYS", 0);
+	if (want_huge && !all_huge(t))
+		m->huge = false;
+	return 0;
+}
+
+/* The kernel copies size bytes of the buffer's pages into the mirror. */
+static ssize_t kernel_copy(const struct target *t)
+{
+	size_t done = 0;
+
+	while (done < t->size) {
+		struct iovec iov = { .iov_base = t->buf + done, .iov_len = t->size - done };
+		ssize_t in = vmsplice(t->pipe[1], &iov, 1, 0), out = 0;
+
+		if (in <= 0)
+			return -1;
+		while (out < in) {
+			ssize_t n = read(t->pipe[0], t->mirror + done + out, (size_t)(in - out));
+
+			if (n <= 0)
+				return -1;
+			out += n;
+		}
+		done += (size_t)in;
 	}
-	fill(a, size, (unsigned int)round);
-	for (i = 0; i < reps; i++) {
-		/* the destination is faulted in: this times the copy alone */
-		memset(b, 0, size);
-		t0 = now_ns();
-		memcpy(b, a, size);
-		__asm__ volatile("" : : "r"(b) : "memory");
-		ns += now_ns() - t0;
+	return (ssize_t)done;
+}
+
+/* The floor: the kernel copies the buffer's pages into the other one. */
+static int cycle_copy(const struct target *t, unsigned int seed, struct measure *m)
+{
+	uint64_t t0;
+	long f0;
+	ssize_t n;
+
+	fill(t->buf, t->size, seed);
+	if (want_huge && !all_huge(t))
+		m->huge = false;
+	f0 = page_faults();
+	t0 = now_ns();
+	n = kernel_copy(t);
+	m->ns[WAY_COPY] += now_ns() - t0;
+	m->faults[WAY_COPY] += page_faults() - f0;
+	if (n != (ssize_t)t->size)
+		return fail_way(t, "vmsplice and read", -errno);
+	if (verify(t->mirror, t->size, seed))
+		return fail_way(t, "the kernel's copy", 0);
+	return 0;
+}
+
+static void result(const struct target *t, enum way w, int round, const struct measure *m)
+{
+	printf("RESULT %s %zu %s %d %zu %llu %s %ld\n", t->name, t->size, way_names[w], round,
+	       repetitions(t->size) * (t->size / (size_t)page_size),
+	       (unsigned long long)m->ns[w], !want_huge ? "-" : m->huge ? "1" : "0", m->faults[w]);
+}
+
+/* One measurement of t: its repetitions, then its RESULT lines. */
+static int measure(const struct target *t, int round, bool print)
+{
+	struct measure m = { .huge = true };
+	size_t i, reps = repetitions(t->size);
+	int ret = 0;
+
+	for (i = 0; i < reps && !ret; i++) {
+		unsigned int seed = (unsigned int)(round * 1000 + (int)i);
+
+		ret = t->fd < 0 ? cycle_copy(t, seed, &m) : cycle_device(t, seed, &m);
 	}
-	result("memcpy", size, "copy", round, ns);
-	free(a);
-	free(b);
+	if (ret || !print)
+		return ret;
+	if (t->fd < 0) {
+		result(t, WAY_COPY, round, &m);
+	} else {
+		result(t, WAY_TO_DEV, round, &m);
+		result(t, WAY_FAULT, round, &m);
+		result(t, WAY_TO_SYS, round, &m);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* Every target at one size: a warm-up each, then the rotated rounds. */
+static int bench_size(struct target *t, int n, size_t size, int rounds)
+{
+	int ret = 0, r, k;
+
+	for (k = 0; k < n && !ret; k++)
+		ret = target_map(&t[k], size);
+	for (k = 0; k < n && !ret; k++)
+		ret = measure(&t[k], -1, false);
+	for (r = 0; r < rounds && !ret; r++)
+		for (k = 0; k < n && !ret; k++)
+			ret = measure(&t[(r + k) % n], r, true);
+	for (k = 0; k < n; k++)
+		target_unmap(&t[k]);
+	return ret;
 }
 
 static void usage(void)
@@ -275,14 +435,15 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	struct target t[MAX_DEVICES + 1];
 	size_t sizes[MAX_SIZES];
-	int nsizes = 0, rounds = 5, ndev, fds[MAX_DEVICES], opt, r, s, d;
+	int nsizes = 0, rounds = 5, ndev, opt, s, d;
 
 	page_size = sysconf(_SC_PAGESIZE);
 	while ((opt = getopt(argc, argv, "r:s:H")) != -1) {
 		switch (opt) {
 		case 'H':
-			huge = true;
+			want_huge = true;
 			break;
 		case 'r':
 			rounds = atoi(optarg);
@@ -308,20 +469,22 @@ int main(int argc, char **argv)
 		sizes[nsizes++] = 64 << 20;
 	}
 	for (d = 0; d < ndev; d++) {
-		fds[d] = open(argv[optind + d], O_RDWR | O_CLOEXEC);
-		if (fds[d] < 0) {
-			fprintf(stderr, "migrate_bench: %s: %s\n", argv[optind + d],
-				strerror(errno));
+		t[d] = (struct target){ .name = argv[optind + d] };
+		t[d].fd = open(t[d].name, O_RDWR | O_CLOEXEC);
+		if (t[d].fd < 0) {
+			fprintf(stderr, "migrate_bench: %s: %s\n", t[d].name, strerror(errno));
 			return 2;
 		}
 	}
-	for (s = 0; s < nsizes; s++) {
-		for (r = 0; r < rounds; r++) {
-			for (d = 0; d < ndev; d++)
-				if (bench_device(argv[optind + d], fds[d], sizes[s], r))
-					return 1;
-			bench_memcpy(sizes[s], r);
-		}
+	t[ndev] = (struct target){ .name = "kcopy", .fd = -1 };
+	if (pipe(t[ndev].pipe)) {
+		fprintf(stderr, "migrate_bench: pipe: %s\n", strerror(errno));
+		return 2;
 	}
+	/* a megabyte a round trip, if the system allows it */
+	fcntl(t[ndev].pipe[1], F_SETPIPE_SZ, 1 << 20);
+	for (s = 0; s < nsizes; s++)
+		if (bench_size(t, ndev + 1, sizes[s], rounds))
+			return 1;
 	return 0;
 }
