@@ -246,8 +246,8 @@ int dmirror_migrate_to_ram(struct dmirror_file *df, unsigned long start,
 vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf);
 
 /* dmirror_mirror.c: the device page table */
-void *dmirror_bounce_alloc(void);
-void dmirror_bounce_free(void *bounce);
+void *dmirror_bounce_alloc(unsigned long npages);
+void dmirror_bounce_free(void *bounce, unsigned long npages);
 struct dmirror_file *dmirror_file_create(struct dmirror_device *mdev);
 void dmirror_file_destroy(struct dmirror_file *df);
 int dmirror_read(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd,
