@@ -2,13 +2,16 @@
 /*
  * ksload FILE: opens FILE with KernelShark's own library (libkshark, the
  * loader the GUI uses) and prints what it loaded, one "key value" line
- * each: the number of entries, the entries of each event system
- * ("system/event" is how KernelShark names an event), of each CPU, and
- * the first and last timestamps.  tests/kernelshark/check compares this
+ * each: the number of entries, how many of them are KernelShark's own
+ * marks for lost events (one per ring-buffer page that says events were
+ * lost before it), the entries of each event system ("system/event" is
+ * how KernelShark names an event), of each CPU, and the first and last
+ * timestamps.  tests/kernelshark/check compares this
  * with what analyzer report found in the same file.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/types.h>	/* libkshark.h uses ssize_t without including it */
 
@@ -51,6 +54,7 @@ int main(int argc, char **argv)
 	struct kshark_entry **rows = NULL;
 	long long per_cpu[KS_MAX_CPUS] = { 0 };
 	struct ks_system sys[KS_MAX_SYSTEMS];
+	long long lost_marks = 0;
 	int nsys = 0;
 	ssize_t n;
 	int sd;
@@ -76,16 +80,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (ssize_t i = 0; i < n; i++) {
-		char *name = kshark_get_event_name(rows[i]);
-		long long *count = system_count(sys, &nsys, name);
+		char *name;
+		long long *count;
 
+		if (rows[i]->cpu >= 0 && rows[i]->cpu < KS_MAX_CPUS)
+			per_cpu[rows[i]->cpu]++;
+		if (rows[i]->event_id == KS_EVENT_OVERFLOW) {
+			lost_marks++;
+			continue;
+		}
+		name = kshark_get_event_name(rows[i]);
+		count = system_count(sys, &nsys, name);
 		if (count)
 			(*count)++;
 		free(name);
-		if (rows[i]->cpu >= 0 && rows[i]->cpu < KS_MAX_CPUS)
-			per_cpu[rows[i]->cpu]++;
 	}
 	printf("entries %zd\n", n);
+	printf("lost_marks %lld\n", lost_marks);
 	for (int k = 0; k < nsys; k++)
 		printf("system.%s %lld\n", sys[k].name, sys[k].entries);
 	for (int c = 0; c < KS_MAX_CPUS; c++)
