@@ -305,10 +305,17 @@ static void dmirror_copy_to_ram(struct dmirror_migration *m)
 static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 				 unsigned long end, u8 dir, u64 *migrated)
 {
-	unsigned long window = dmirror_migrate_window(), addr, next, *pfns;
 	struct mm_struct *mm = df->notifier.mm;
+	unsigned long window, addr, next, *pfns;
 	int ret;
 
+	/*
+	 * A command smaller than a window needs no more: a 4 KiB migration
+	 * then allocates 16 bytes of pfns, not a window's 8 KiB.  The PMD
+	 * alignment below never applies to it (its one window reaches the
+	 * end).
+	 */
+	window = min(dmirror_migrate_window(), (end - start) >> PAGE_SHIFT);
 	pfns = kvmalloc_array(2 * window, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return -ENOMEM;
