@@ -219,9 +219,29 @@ static long huge_bytes(const void *buf)
 	return kb < 0 ? -1 : kb << 10;
 }
 
-static bool all_huge(const struct target *t)
+/* With -H, the measurement is marked when t's buffer is not all huge. */
+static void check_huge(const struct target *t, struct measure *m)
 {
-	return huge_bytes(t->buf) == (long)t->size;
+	if (want_huge && huge_bytes(t->buf) != (long)t->size)
+		m->huge = false;
+}
+
+/* A timed region: its time and the page faults inside it go to one way. */
+struct stopwatch {
+	uint64_t t0;
+	long f0;
+};
+
+static void sw_start(struct stopwatch *sw)
+{
+	sw->f0 = page_faults();
+	sw->t0 = now_ns();
+}
+
+static void sw_stop(const struct stopwatch *sw, struct measure *m, enum way w)
+{
+	m->ns[w] += now_ns() - sw->t0;
+	m->faults[w] += page_faults() - sw->f0;
 }
 
 /*
@@ -289,47 +309,37 @@ static int fail_way(const struct target *t, const char *what, int err)
  */
 static int cycle_device(const struct target *t, unsigned int seed, struct measure *m)
 {
-	uint64_t t0;
-	long f0;
+	struct stopwatch sw;
 	int err;
 
 	/* device -> host by CPU fault */
 	fill(t->buf, t->size, seed);
-	if (want_huge && !all_huge(t))
-		m->huge = false;
-	f0 = page_faults();
-	t0 = now_ns();
+	check_huge(t, m);
+	sw_start(&sw);
 	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_DEV);
-	m->ns[WAY_TO_DEV] += now_ns() - t0;
-	m->faults[WAY_TO_DEV] += page_faults() - f0;
+	sw_stop(&sw, m, WAY_TO_DEV);
 	if (err)
 		return fail_way(t, "MIGRATE_TO_DEV", err);
-	f0 = page_faults();
-	t0 = now_ns();
+	sw_start(&sw);
 	fault_back(t->buf, t->size);
-	m->ns[WAY_FAULT] += now_ns() - t0;
-	m->faults[WAY_FAULT] += page_faults() - f0;
+	sw_stop(&sw, m, WAY_FAULT);
 	if (verify(t->buf, t->size, seed))
 		return fail_way(t, "the fault back", 0);
-	if (want_huge && !all_huge(t))
-		m->huge = false;
+	check_huge(t, m);
 
 	/* device -> host by MIGRATE_TO_SYS */
 	fill(t->buf, t->size, seed + 1);
 	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_DEV);
 	if (err)
 		return fail_way(t, "MIGRATE_TO_DEV", err);
-	f0 = page_faults();
-	t0 = now_ns();
+	sw_start(&sw);
 	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_SYS);
-	m->ns[WAY_TO_SYS] += now_ns() - t0;
-	m->faults[WAY_TO_SYS] += page_faults() - f0;
+	sw_stop(&sw, m, WAY_TO_SYS);
 	if (err)
 		return fail_way(t, "MIGRATE_TO_SYS", err);
 	if (verify(t->buf, t->size, seed + 1))
 		return fail_way(t, "MIGRATE_TO_SYS", 0);
-	if (want_huge && !all_huge(t))
-		m->huge = false;
+	check_huge(t, m);
 	return 0;
 }
 
@@ -359,20 +369,18 @@ static ssize_t kernel_copy(const struct target *t)
 /* The floor: the kernel copies the buffer's pages into the other one. */
 static int cycle_copy(const struct target *t, unsigned int seed, struct measure *m)
 {
-	uint64_t t0;
-	long f0;
+	struct stopwatch sw;
 	ssize_t n;
+	int err;
 
 	fill(t->buf, t->size, seed);
-	if (want_huge && !all_huge(t))
-		m->huge = false;
-	f0 = page_faults();
-	t0 = now_ns();
+	check_huge(t, m);
+	sw_start(&sw);
 	n = kernel_copy(t);
-	m->ns[WAY_COPY] += now_ns() - t0;
-	m->faults[WAY_COPY] += page_faults() - f0;
+	err = n < 0 ? -errno : 0;
+	sw_stop(&sw, m, WAY_COPY);
 	if (n != (ssize_t)t->size)
-		return fail_way(t, "vmsplice and read", -errno);
+		return fail_way(t, "vmsplice and read", err ? err : -EIO);
 	if (verify(t->mirror, t->size, seed))
 		return fail_way(t, "the kernel's copy", 0);
 	return 0;
