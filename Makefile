@@ -46,7 +46,7 @@ workload:
 	$(MAKE) -C workload
 
 # Everything the guest runs that is built on the host.
-guest-bins: analyzer workload $(PROGS)
+guest-bins: analyzer workload $(PROGS) $(BIN)/tc-iterate
 	@mkdir -p $(BIN)
 	cp analyzer/analyzer workload/workload $(BIN)/
 
@@ -57,6 +57,13 @@ $(BIN)/%: tests/guest/progs/%.c include/*.h
 $(BIN)/%: bench/%.c include/*.h
 	@mkdir -p $(BIN)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
+
+# The bench's baseline for analyzer report: libtracecmd's own loop, linked
+# against the host's libtracecmd (the guest gets the library with it).
+$(BIN)/tc-iterate: bench/baseline/tc_iterate.c
+	@mkdir -p $(BIN)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $(shell pkg-config --cflags libtracecmd) \
+		-o $@ $< $(shell pkg-config --libs libtracecmd)
 
 deps:
 	scripts/setup
