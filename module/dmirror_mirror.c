@@ -449,10 +449,9 @@ static int dmirror_fault(struct dmirror_file *df, unsigned long start,
  * The buffer between the user and the device for a command of @npages:
  * at most one window, no more than the command moves.  It is vmalloc()ed,
  * as upstream test_hmm's is, rather than kvmalloc()ed: under QEMU's TCG,
- * where every test and benchmark of this driver runs, copy_to_user() out
- * of a physically contiguous (direct-map) buffer ran at a third of the
- * speed, which made a 64 KiB MIGRATE_TO_DEV take 7x as long as
- * test_hmm's (docs/performance.md).
+ * where every test and benchmark of this driver runs, a 64 KiB
+ * MIGRATE_TO_DEV took 3.3 times as long with a kvmalloc()ed buffer, most
+ * of it in the copy_to_user() out of it (docs/performance.md).
  */
 static unsigned long dmirror_bounce_pages(unsigned long npages)
 {
