@@ -37,7 +37,14 @@ enum dat_dm_section {
 	DAT_DM_NSECTIONS
 };
 #define DAT_DM_TAG		"dmirror-analyzer/1"
-extern const char *const dat_dm_section_names[DAT_DM_NSECTIONS];
+
+/* Each section: its name, where dat_scan puts it, its option id in 1.0. */
+struct dat_dm_section_desc {
+	const char *name;
+	size_t field;		/* offsetof(struct dat_info, ...) */
+	uint16_t old_id;
+};
+extern const struct dat_dm_section_desc dat_dm_sections[DAT_DM_NSECTIONS];
 
 struct dat_writer;
 

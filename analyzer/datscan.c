@@ -144,20 +144,17 @@ static void append_text(char **dst, const char *src, size_t len)
 	*dst = n;
 }
 
-/* Where each of our sections goes, and its option id in 1.0's files. */
-static const struct {
-	size_t field;
-	uint16_t old_id;
-} dm_sections[DAT_DM_NSECTIONS] = {
-	[DAT_DM_META] = { offsetof(struct dat_info, meta), 0x6d01 },
-	[DAT_DM_STATS_BEFORE] = { offsetof(struct dat_info, stats_before), 0x6d02 },
-	[DAT_DM_STATS_AFTER] = { offsetof(struct dat_info, stats_after), 0x6d03 },
-	[DAT_DM_LOST] = { offsetof(struct dat_info, lost), 0x6d04 },
+/* The writer names its sections from here too. */
+const struct dat_dm_section_desc dat_dm_sections[DAT_DM_NSECTIONS] = {
+	[DAT_DM_META] = { "meta", offsetof(struct dat_info, meta), 0x6d01 },
+	[DAT_DM_STATS_BEFORE] = { "stats_before", offsetof(struct dat_info, stats_before), 0x6d02 },
+	[DAT_DM_STATS_AFTER] = { "stats_after", offsetof(struct dat_info, stats_after), 0x6d03 },
+	[DAT_DM_LOST] = { "lost", offsetof(struct dat_info, lost), 0x6d04 },
 };
 
 static char **dm_field(struct dat_info *info, int sec)
 {
-	return (char **)((char *)info + dm_sections[sec].field);
+	return (char **)((char *)info + dat_dm_sections[sec].field);
 }
 
 static void take_section(struct dat_info *info, int sec, const char *text, size_t len)
@@ -177,7 +174,7 @@ static void take_cpustat(struct dat_info *info, const char *data, size_t len)
 		const char *name = data + tl, *nl = memchr(name, '\n', len - tl);
 
 		for (int k = 0; nl && k < DAT_DM_NSECTIONS; k++) {
-			const char *want = dat_dm_section_names[k];
+			const char *want = dat_dm_sections[k].name;
 
 			if ((size_t)(nl - name) == strlen(want) && !memcmp(name, want, strlen(want))) {
 				take_section(info, k, nl + 1, len - (size_t)(nl + 1 - data));
@@ -193,7 +190,7 @@ static void take_cpustat(struct dat_info *info, const char *data, size_t len)
 static int old_section(uint64_t id)
 {
 	for (int k = 0; k < DAT_DM_NSECTIONS; k++)
-		if (dm_sections[k].old_id == id)
+		if (dat_dm_sections[k].old_id == id)
 			return k;
 	return -1;
 }

@@ -246,13 +246,6 @@ int dat_add_option(struct dat_writer *w, uint16_t id, const void *data, uint32_t
 	return 0;
 }
 
-const char *const dat_dm_section_names[DAT_DM_NSECTIONS] = {
-	[DAT_DM_META] = "meta",
-	[DAT_DM_STATS_BEFORE] = "stats_before",
-	[DAT_DM_STATS_AFTER] = "stats_after",
-	[DAT_DM_LOST] = "lost",
-};
-
 int dat_add_dm_section(struct dat_writer *w, enum dat_dm_section sec, const char *text)
 {
 	char *buf;
@@ -260,7 +253,7 @@ int dat_add_dm_section(struct dat_writer *w, enum dat_dm_section sec, const char
 
 	if ((unsigned int)sec >= DAT_DM_NSECTIONS)
 		return -1;
-	n = asprintf(&buf, DAT_DM_TAG " %s\n%s", dat_dm_section_names[sec], text);
+	n = asprintf(&buf, DAT_DM_TAG " %s\n%s", dat_dm_sections[sec].name, text);
 	if (n < 0)
 		return -1;
 	ret = dat_add_option(w, DAT_OPT_CPUSTAT, buf, (uint32_t)n + 1);
