@@ -451,7 +451,9 @@ static int dmirror_fault(struct dmirror_file *df, unsigned long start,
  * as upstream test_hmm's is, rather than kvmalloc()ed: under QEMU's TCG,
  * where every test and benchmark of this driver runs, a 64 KiB
  * MIGRATE_TO_DEV took 3.3 times as long with a kvmalloc()ed buffer, most
- * of it in the copy_to_user() out of it (docs/performance.md).
+ * of it in the copy_to_user() out of it (docs/performance.md).  Its size
+ * is the user's to choose, and a failure is the command's ENOMEM: no
+ * allocation-failure splat on the console for it (__GFP_NOWARN).
  */
 static unsigned long dmirror_bounce_pages(unsigned long npages)
 {
@@ -461,7 +463,7 @@ static unsigned long dmirror_bounce_pages(unsigned long npages)
 void *dmirror_bounce_alloc(unsigned long npages)
 {
 	unsigned long n = dmirror_bounce_pages(npages);
-	void *bounce = vmalloc(n << PAGE_SHIFT);
+	void *bounce = __vmalloc(n << PAGE_SHIFT, GFP_KERNEL | __GFP_NOWARN);
 
 	if (bounce)
 		dmirror_system_pages_got(n);
