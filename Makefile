@@ -48,7 +48,9 @@ workload:
 # Everything the guest runs that is built on the host.
 guest-bins: analyzer workload $(PROGS) $(BIN)/tc-iterate
 	@mkdir -p $(BIN)
-	cp analyzer/analyzer workload/workload $(BIN)/
+	@# -C: a file already the same is left alone, so a guest run packing
+	@# build/bin while another one starts never reads a half-copied file
+	install -C -m 0755 analyzer/analyzer workload/workload $(BIN)/
 
 $(BIN)/%: tests/guest/progs/%.c include/*.h
 	@mkdir -p $(BIN)
