@@ -6,6 +6,7 @@
 # retries at once are in it (6.12 and later), and are not loops.
 . /opt/dmirror/lib.sh
 . /opt/dmirror/kprobe.sh
+. /opt/dmirror/hmm-tests.sh
 
 # The same reason as 20-hmm-tests-upstream: upstream test_hmm.c itself
 # trips KASAN on the 7.3 debug kernel.
@@ -18,7 +19,7 @@ echo madvise > $thp
 # hmm-tests' own verdicts do not matter here (20-hmm-tests-upstream keeps
 # them); what the analyzer says of the run does
 timeout -s KILL 900 analyzer record --source kernel -b 16384 -o hmm.dat -- \
-	sh -c 'hmm-tests > tap.txt 2>&1' 2> rec.err
+	sh -c "hmm-tests $(hmm_tests_skips) > tap.txt 2>&1" 2> rec.err
 rc=$?
 cat rec.err
 echo 0 > /proc/sys/vm/nr_hugepages
