@@ -482,6 +482,19 @@ static void busy(void)
 	expect(!retries, "no window looked at again for an invalidation elsewhere");
 }
 
+/* One write(2) of exactly @len bytes of @s to @path: "ok" or the errno's name. */
+static const char *write_string(const char *path, const char *s, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+	const char *got = "ok";
+
+	if (fd < 0 || write(fd, s, len) < 0)
+		got = strerrorname_np(errno);
+	if (fd >= 0)
+		close(fd);
+	return got;
+}
+
 /* A knob's value, its newline dropped: what "cat" would show. */
 static void read_knob(const char *path, char *buf, size_t size)
 {
@@ -503,7 +516,6 @@ static int write_each(const char *dir)
 	char line[256], path[512], str[128], before[64], after[64], *enc, *p;
 	const char *got;
 	size_t len;
-	int fd;
 
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = 0;
@@ -524,13 +536,7 @@ static int write_each(const char *dir)
 			if (*p == 'N')
 				*p = '\n';
 		read_knob(path, before, sizeof(before));
-		fd = open(path, O_WRONLY);
-		if (fd < 0 || write(fd, str, len) < 0)
-			got = strerrorname_np(errno);
-		else
-			got = "ok";
-		if (fd >= 0)
-			close(fd);
+		got = write_string(path, str, len);
 		read_knob(path, after, sizeof(after));
 		printf("%s\t%s\t%s\t%s\t%s\n", line, enc, before, got, after);
 	}
@@ -543,13 +549,10 @@ int main(int argc, char **argv)
 
 	psize = sysconf(_SC_PAGESIZE);
 	if (argc == 4 && !strcmp(argv[1], "write")) {
-		fd = open(argv[2], O_WRONLY);
-		if (fd < 0 || write(fd, argv[3], strlen(argv[3])) < 0) {
-			printf("%s\n", strerrorname_np(errno));
-			return 1;
-		}
-		printf("ok\n");
-		return 0;
+		const char *got = write_string(argv[2], argv[3], strlen(argv[3]));
+
+		printf("%s\n", got);
+		return strcmp(got, "ok") != 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "write-each"))
 		return write_each(argv[2]);
