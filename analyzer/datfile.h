@@ -18,6 +18,11 @@
 #define DAT_OPT_TRACECLOCK	4
 #define DAT_OPT_UNAME		5
 #define DAT_OPT_VERSION		9
+/* ... and those that move every timestamp as libtracecmd reads them */
+#define DAT_OPT_DATE		1
+#define DAT_OPT_OFFSET		7
+#define DAT_OPT_TIME_SHIFT	12
+#define DAT_OPT_TSC2NSEC	14
 
 /*
  * What the analyzer adds about a recording is text in named sections,
@@ -71,6 +76,34 @@ int dat_finish(struct dat_writer *w, char *err, size_t errlen);
 /* Frees; removes the output if dat_finish did not complete. */
 void dat_writer_free(struct dat_writer *w);
 
+/* Where a piece of the file lies. */
+struct dat_span {
+	uint64_t off, len;
+};
+
+/* One event format of a v6 file: its text and its system. */
+struct dat_format {
+	struct dat_span text;
+	char *system;		/* "ftrace" for the ftrace formats */
+};
+
+/*
+ * What a reader needs to decode a v6 flyrecord file without libtracecmd
+ * (ringread.c): where each part lies, and how the pages are laid out.
+ * Filled by dat_scan for every v6 flyrecord file.
+ */
+struct dat_layout {
+	struct dat_span header_page, cmdlines;
+	struct dat_format *formats;
+	size_t nformats;
+	struct dat_span *cpu;	/* info->cpus entries: each CPU's pages */
+	unsigned int commit_size;	/* bytes of a page's commit word */
+	unsigned int data_off;	/* where a page's events start */
+	/* an option libtracecmd applies to every timestamp (DATE, OFFSET,
+	 * TIME_SHIFT, TSC2NSEC): a direct reader would disagree with it */
+	bool moves_timestamps;
+};
+
 struct dat_info {
 	int version;
 	bool big_endian;
@@ -85,6 +118,7 @@ struct dat_info {
 	char *meta, *stats_before, *stats_after, *lost;
 	char *cpustats;		/* every other CPUSTAT option, concatenated */
 	bool has_trace_clock;
+	struct dat_layout layout;	/* v6 flyrecord files */
 };
 
 /*

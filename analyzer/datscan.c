@@ -232,6 +232,9 @@ static int scan_options(struct scan *s, struct dat_info *info)
 		}
 		if (id == DAT_OPT_TRACECLOCK)
 			info->has_trace_clock = true;
+		if (id == DAT_OPT_DATE || id == DAT_OPT_OFFSET || id == DAT_OPT_TIME_SHIFT ||
+		    id == DAT_OPT_TSC2NSEC)
+			info->layout.moves_timestamps = true;
 		if (sc_skip(s, len))
 			return -1;
 	}
@@ -383,6 +386,27 @@ static int scan_printk(struct scan *s, uint64_t len)
 	return ret;
 }
 
+/* Where one format lies, for a reader that parses formats itself. */
+static int keep_format(struct scan *s, struct dat_layout *l, uint64_t pos, uint64_t len,
+		       const char *system)
+{
+	struct dat_format *n;
+
+	if (!(l->nformats & (l->nformats + 1))) {	/* 0, 1, 3, 7, ...: grow */
+		n = realloc(l->formats, (l->nformats * 2 + 2) * sizeof(*n));
+		if (!n)
+			return sc_fail(s, "out of memory reading the %s", s->what);
+		l->formats = n;
+	}
+	n = &l->formats[l->nformats];
+	n->text = (struct dat_span){ pos, len };
+	n->system = strdup(system);
+	if (!n->system)
+		return sc_fail(s, "out of memory reading the %s", s->what);
+	l->nformats++;
+	return 0;
+}
+
 /*
  * libtraceevent's tokenizer returns no token at all for a byte outside a
  * quoted string that is neither printable nor white space, and its field
@@ -392,14 +416,16 @@ static int scan_printk(struct scan *s, uint64_t len)
  * outside quoted strings (single or double quotes, with backslash escapes,
  * as libtraceevent reads them), and control characters anywhere.
  */
-static int scan_format(struct scan *s, uint64_t len)
+static int scan_format(struct scan *s, uint64_t len, struct dat_info *info, const char *system)
 {
 	char *b, quote = 0;	/* the quote of the string we are in, if any */
+	uint64_t pos = (uint64_t)sc_pos(s);
 	int ret = 0;
 
 	if (sc_blob(s, len, &b))
 		return -1;
-	for (uint64_t i = 0; i < len; i++) {
+	ret = keep_format(s, &info->layout, pos, len, system);
+	for (uint64_t i = 0; i < len && !ret; i++) {
 		unsigned char c = (unsigned char)b[i];
 		bool space = c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 
@@ -435,9 +461,14 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 		return -1;
 	if (memcmp(buf, "header_page", 12))
 		return sc_fail(s, "corrupt header: no %s", "header_page");
-	if (sc_num(s, 8, &len) || sc_blob(s, len, &hp))
+	if (sc_num(s, 8, &len))
+		return -1;
+	info->layout.header_page = (struct dat_span){ (uint64_t)sc_pos(s), len };
+	if (sc_blob(s, len, &hp))
 		return -1;
 	parse_header_page(hp, info->long_size, &commit_size, &data_off);
+	info->layout.commit_size = commit_size;
+	info->layout.data_off = data_off;
 	/* libtracecmd reads pages only if libtraceevent finds a 64-bit
 	 * timestamp in header_page (and fails badly otherwise) */
 	{
@@ -469,7 +500,7 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 	if (count > 100000)
 		return sc_fail(s, "corrupt %s: implausible count", s->what);
 	for (n = 0; n < count; n++)
-		if (sc_num(s, 8, &len) || scan_format(s, len))
+		if (sc_num(s, 8, &len) || scan_format(s, len, info, "ftrace"))
 			return -1;
 
 	s->what = "event formats";
@@ -491,7 +522,7 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 		if (events > 100000)
 			return sc_fail(s, "corrupt %s: implausible count", s->what);
 		for (uint64_t e = 0; e < events; e++)
-			if (sc_num(s, 8, &len) || scan_format(s, len))
+			if (sc_num(s, 8, &len) || scan_format(s, len, info, buf))
 				return -1;
 	}
 	s->what = "kallsyms section";
@@ -501,7 +532,10 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 	if (sc_num(s, 4, &len) || scan_printk(s, len))
 		return -1;
 	s->what = "saved cmdlines";
-	if (sc_num(s, 8, &len) || sc_skip(s, len))
+	if (sc_num(s, 8, &len))
+		return -1;
+	info->layout.cmdlines = (struct dat_span){ (uint64_t)sc_pos(s), len };
+	if (sc_skip(s, len))
 		return -1;
 	s->what = "CPU count";
 	if (sc_num(s, 4, &n))
@@ -530,7 +564,8 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 	s->what = "per-CPU data table";
 	offs = calloc(info->cpus, sizeof(*offs));
 	sizes = calloc(info->cpus, sizeof(*sizes));
-	if (!offs || !sizes) {
+	info->layout.cpu = calloc(info->cpus, sizeof(*info->layout.cpu));
+	if (!offs || !sizes || !info->layout.cpu) {
 		sc_fail(s, "out of memory reading the %s", s->what);
 		goto out;
 	}
@@ -557,6 +592,7 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 		}
 		offs[c] = off;
 		sizes[c] = size;
+		info->layout.cpu[c] = (struct dat_span){ off, size };
 	}
 	if (info->has_trace_clock) {
 		s->what = "trace_clock section";
@@ -672,4 +708,9 @@ void dat_info_free(struct dat_info *info)
 	}
 	free(info->cpustats);
 	info->cpustats = NULL;
+	for (size_t i = 0; i < info->layout.nformats; i++)
+		free(info->layout.formats[i].system);
+	free(info->layout.formats);
+	free(info->layout.cpu);
+	memset(&info->layout, 0, sizeof(info->layout));
 }

@@ -13,11 +13,13 @@
 
 #include "events.h"
 #include "reader.h"
+#include "ringread.h"
 
 struct dm_reader {
 	uint64_t *page_lost, *stats_lost;	/* per CPU */
 	unsigned int nlost, npage_lost;
-	struct tracecmd_input *h;
+	struct tracecmd_input *h;	/* libtracecmd's reading, or */
+	struct dm_ring *ring;		/* ours (ringread.h) */
 	struct tep_handle *tep;
 	struct dm_decoder *dec;
 	struct dm_analysis *a;
@@ -190,16 +192,41 @@ static void die_plainly_of_a_crash(void)
 	setrlimit(RLIMIT_CORE, &no_core);
 }
 
+/* What the probe child tries: the open the parent will do. */
+static int try_tracecmd(const char *path, const struct dat_info *info)
+{
+	struct tracecmd_input *h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+
+	(void)info;
+	if (!h)
+		return -1;
+	tracecmd_close(h);
+	return 0;
+}
+
+static int try_ring(const char *path, const struct dat_info *info)
+{
+	char err[256];
+	struct dm_ring *ring = dm_ring_open(path, info, err, sizeof(err));
+
+	if (!ring)
+		return -1;
+	dm_ring_close(ring);
+	return 0;
+}
+
 /*
  * libtracecmd 3.1 can crash on some corrupt headers (e.g. in the clean-up
- * of a failed tracecmd_open).  The headers were checked already, but a
- * crash must never be what a user sees: try the open in a child first.
- * 0 ok, 1 libtracecmd refused the file, 2 it crashed.  The fuzz build
+ * of a failed tracecmd_open), and libtraceevent on some formats (it
+ * divides by a constant zero it folds): the headers were checked
+ * already, but a crash must never be what a user sees: try the open in
+ * a child first.  0 ok, 1 the open failed, 2 it crashed.  The fuzz build
  * (DM_PROBE_STDERR) lets the child's sanitizer reports through: a memory
  * error that does not crash would otherwise go unseen here, and happen
  * again in the parent's own open.
  */
-static int probe_open(const char *path)
+static int probe_open(const char *path, const struct dat_info *info,
+		      int (*try_open)(const char *path, const struct dat_info *info))
 {
 	pid_t pid;
 	int st;
@@ -212,7 +239,6 @@ static int probe_open(const char *path)
 	if (pid < 0)
 		return 0;	/* cannot probe: go on */
 	if (pid == 0) {
-		struct tracecmd_input *h;
 		int null = open("/dev/null", O_WRONLY);
 
 		die_plainly_of_a_crash();
@@ -223,11 +249,7 @@ static int probe_open(const char *path)
 			dup2(null, STDERR_FILENO);
 #endif
 		}
-		h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-		if (!h)
-			_exit(3);
-		tracecmd_close(h);
-		_exit(0);
+		_exit(try_open(path, info) ? 3 : 0);
 	}
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)
@@ -238,10 +260,64 @@ static int probe_open(const char *path)
 	return 2;
 }
 
+/*
+ * Our own reading of the pages when the file allows it (ringread.h);
+ * DMIRROR_READER=libtracecmd asks for libtracecmd's, which the tests
+ * hold ours to.
+ */
+static bool use_ring(const struct dat_info *info)
+{
+	const char *want = getenv("DMIRROR_READER");
+
+	return dm_ring_can_read(info) && !(want && !strcmp(want, "libtracecmd"));
+}
+
+static int open_ring(struct dm_reader *r, const char *path, char *err, size_t errlen)
+{
+	switch (probe_open(path, &r->info, try_ring)) {
+	case 1:
+		snprintf(err, errlen, "cannot read its event formats or pages");
+		return -1;
+	case 2:
+		snprintf(err, errlen, "corrupt trace.dat: libtraceevent crashes parsing its event formats");
+		return -1;
+	}
+	r->ring = dm_ring_open(path, &r->info, err, errlen);
+	if (!r->ring)
+		return -1;
+	r->tep = dm_ring_tep(r->ring);
+	r->st.reader = "pages";
+	return 0;
+}
+
+static int open_tracecmd(struct dm_reader *r, const char *path, char *err, size_t errlen)
+{
+	int save;
+
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+	switch (probe_open(path, &r->info, try_tracecmd)) {
+	case 1:
+		snprintf(err, errlen, "libtracecmd cannot read it: corrupt or unsupported trace.dat");
+		return -1;
+	case 2:
+		snprintf(err, errlen, "corrupt trace.dat: libtracecmd crashes reading its headers");
+		return -1;
+	}
+	save = quiet_stdout();
+	r->h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	restore_stdout(save);
+	if (!r->h) {
+		snprintf(err, errlen, "libtracecmd cannot read it: corrupt or unsupported trace.dat");
+		return -1;
+	}
+	r->tep = tracecmd_get_tep(r->h);
+	r->st.reader = "libtracecmd";
+	return 0;
+}
+
 struct dm_reader *dm_reader_open(const char *path, enum dm_source source, char *err, size_t errlen)
 {
 	struct dm_reader *r = calloc(1, sizeof(*r));
-	int save;
 
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
@@ -255,24 +331,10 @@ struct dm_reader *dm_reader_open(const char *path, enum dm_source source, char *
 		snprintf(err, errlen, DM_NO_EVENTS_MSG);
 		goto fail;
 	}
-	tracecmd_set_loglevel(TEP_LOG_NONE);
 	tep_set_loglevel(TEP_LOG_NONE);
-	switch (probe_open(path)) {
-	case 1:
-		snprintf(err, errlen, "libtracecmd cannot read it: corrupt or unsupported trace.dat");
+	if (use_ring(&r->info) ? open_ring(r, path, err, errlen) :
+				 open_tracecmd(r, path, err, errlen))
 		goto fail;
-	case 2:
-		snprintf(err, errlen, "corrupt trace.dat: libtracecmd crashes reading its headers");
-		goto fail;
-	}
-	save = quiet_stdout();
-	r->h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-	restore_stdout(save);
-	if (!r->h) {
-		snprintf(err, errlen, "libtracecmd cannot read it: corrupt or unsupported trace.dat");
-		goto fail;
-	}
-	r->tep = tracecmd_get_tep(r->h);
 	r->dec = dm_decoder_new(r->tep, source, err, errlen);
 	if (!r->dec)
 		goto fail;
@@ -328,13 +390,12 @@ static uint64_t *page_lost_slot(struct dm_reader *r, int cpu)
 	return &r->page_lost[cpu];
 }
 
-static int record_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+/* One record of either reading: counted, its losses noted, decoded, fed. */
+static void feed_record(struct dm_reader *r, struct tep_record *rec, int cpu)
 {
-	struct dm_reader *r = data;
 	struct dm_event ev;
 	int k;
 
-	(void)h;
 	r->st.records++;
 	if (cpu >= 0 && (unsigned int)cpu >= r->st.cpus)
 		r->st.cpus = (unsigned int)cpu + 1;
@@ -369,7 +430,23 @@ static int record_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 	} else if (k < 0) {
 		r->st.bad_records++;
 	}
+}
+
+static int record_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+{
+	(void)h;
+	feed_record(data, rec, cpu);
 	return 0;
+}
+
+static void run_ring(struct dm_reader *r)
+{
+	struct tep_record rec;
+	unsigned long bad = 0;
+
+	while (dm_ring_next(r->ring, &rec, &bad))
+		feed_record(r, &rec, rec.cpu);
+	r->st.bad_records += bad;
 }
 
 int dm_reader_run(struct dm_reader *r, struct dm_analysis *a, char *err, size_t errlen)
@@ -377,6 +454,10 @@ int dm_reader_run(struct dm_reader *r, struct dm_analysis *a, char *err, size_t 
 	int save, ret;
 
 	r->a = a;
+	if (r->ring) {
+		run_ring(r);
+		return 0;
+	}
 	save = quiet_stdout();
 	ret = tracecmd_iterate_events(r->h, NULL, 0, record_cb, r);
 	restore_stdout(save);
@@ -417,6 +498,7 @@ void dm_reader_close(struct dm_reader *r)
 	dm_decoder_free(r->dec);
 	if (r->h)
 		tracecmd_close(r->h);
+	dm_ring_close(r->ring);
 	dat_info_free(&r->info);
 	for (size_t i = 0; i < r->nsym; i++)
 		free(r->sym[i]);

@@ -26,6 +26,7 @@ struct dm_read_stats {
 	uint64_t stats_overrun, stats_dropped;
 	int dmirror_formats, sched_formats, kernel_formats;
 	enum dm_source source;		/* the events decoded */
+	const char *reader;		/* "pages" (ours, ringread.h) or "libtracecmd" */
 	/* per CPU (ncpu_lost entries): events lost, the larger of what the
 	 * CPU's stats and its flagged pages say */
 	uint64_t *cpu_lost;

@@ -723,6 +723,7 @@ static void print_json(struct rep *r, FILE *f, const struct dm_read_stats *st,
 	dm_json_str(&j, "source", kernel ? "kernel" : "dmirror");
 	dm_json_bool(&j, "shadow_pages_judged", !kernel);
 	dm_json_i64(&j, "file_version", info->version);
+	dm_json_str(&j, "reader", st->reader);
 	dm_json_bool(&j, "complete", !v->incomplete);
 	dm_json_u64(&j, "problems", v->problems);
 	dm_json_u64(&j, "loop_threshold", dm_analysis_loop_threshold(r->a));

@@ -20,6 +20,15 @@ same_reports() {
 	"$analyzer" report --json "$trace" > "host-$json"
 	diff -u "$json" "host-$json" || fail "analyzer report --json $trace: the host's differs from the guest's"
 	echo "$trace on the host: analyzer report, text and JSON, as in the guest (exit $rc)"
+	# our page reader against libtracecmd's, on the kernel's own pages
+	grep -q '^  "reader": "pages",$' "host-$json" ||
+		fail "analyzer report $trace: not read by its page reader ($(grep '"reader"' "host-$json"))"
+	DMIRROR_READER=libtracecmd "$analyzer" report --json "$trace" > "libtracecmd-$json"
+	grep -q '^  "reader": "libtracecmd",$' "libtracecmd-$json" ||
+		fail "analyzer report $trace: DMIRROR_READER=libtracecmd did not read it with libtracecmd"
+	diff -u <(grep -v '^  "reader": ' "host-$json") <(grep -v '^  "reader": ' "libtracecmd-$json") ||
+		fail "analyzer report --json $trace: the page reader and libtracecmd disagree"
+	echo "$trace on the host: the page reader and libtracecmd give the same report"
 	[ -n "$tc" ] || return 0
 	trace-cmd report -N -i "$trace" > "host-$tc" 2>&1 || fail "trace-cmd report $trace on the host failed"
 	diff -u "$tc" "host-$tc" > "$tc.diff" ||
