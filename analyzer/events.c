@@ -144,10 +144,13 @@ struct edesc {
 struct dm_decoder {
 	struct tep_handle *tep;
 	bool native;		/* the file's byte order is ours */
-	struct tep_format_field *common_pid;
+	struct tep_format_field *common_pid, *common_type;
 	struct edesc e[NSPECS];
 	int ndmirror, nsched, nkernel;
 	int min_id, max_id;
+	/* by event id - min_id: the index in specs, or -1 (a table, not a
+	 * search: decoding is most of report's time per event) */
+	int16_t *spec_of;
 	enum dm_source source;
 };
 
@@ -254,6 +257,8 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, enum dm_source source,
 			continue;
 		if (!d->common_pid)
 			d->common_pid = tep_find_common_field(ev, "common_pid");
+		if (!d->common_type)
+			d->common_type = tep_find_common_field(ev, "common_type");
 		d->e[i].id = ev->id;
 		if (d->min_id < 0 || ev->id < d->min_id)
 			d->min_id = ev->id;
@@ -276,11 +281,24 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, enum dm_source source,
 		free(d);
 		return NULL;
 	}
+	d->spec_of = malloc(((size_t)(d->max_id - d->min_id) + 1) * sizeof(*d->spec_of));
+	if (!d->spec_of) {
+		snprintf(err, errlen, "out of memory");
+		free(d);
+		return NULL;
+	}
+	for (int id = d->min_id; id <= d->max_id; id++)
+		d->spec_of[id - d->min_id] = -1;
+	for (size_t i = 0; i < NSPECS; i++)
+		if (d->e[i].id >= 0)
+			d->spec_of[d->e[i].id - d->min_id] = (int16_t)i;
 	return d;
 }
 
 void dm_decoder_free(struct dm_decoder *d)
 {
+	if (d)
+		free(d->spec_of);
 	free(d);
 }
 
@@ -427,25 +445,27 @@ static void store(struct dm_event *ev, unsigned short off, unsigned short size, 
 
 int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 {
-	const struct espec *sp = NULL;
-	struct edesc *e = NULL;
-	int type;
+	const struct espec *sp;
+	struct edesc *e;
 	uint64_t v;
+	int type, i;
 
 	if (rec->size < 8)
 		return 0;
-	type = tep_data_type(d->tep, rec);
+	if (d->common_type) {
+		if (rd(d, rec, d->common_type, &v))
+			return 0;
+		type = (int)v;
+	} else {
+		type = tep_data_type(d->tep, rec);
+	}
 	if (type < d->min_id || type > d->max_id)
 		return 0;
-	for (size_t i = 0; i < NSPECS; i++) {
-		if (d->e[i].id == type) {
-			e = &d->e[i];
-			sp = &specs[i];
-			break;
-		}
-	}
-	if (!e)
+	i = d->spec_of[type - d->min_id];
+	if (i < 0)
 		return 0;
+	e = &d->e[i];
+	sp = &specs[i];
 
 	memset(ev, 0, sizeof(*ev));
 	ev->ts = rec->ts;
