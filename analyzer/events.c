@@ -136,9 +136,26 @@ static const struct espec specs[] = {
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 
+/*
+ * A plain numeric field of a native-order trace, as the fast path reads
+ * it: from where in the record, into which member.
+ */
+struct fnum {
+	uint16_t src, dst;	/* offsets in the record and in struct dm_event */
+	uint8_t src_size, dst_size;
+	bool sign;		/* sign-extend a field narrower than 8 bytes */
+};
+
 struct edesc {
 	int id;			/* -1: not in this trace */
 	struct tep_format_field *f[MAXF];
+	/* fast: every field of the event is numeric (or absent), the trace
+	 * native; then the nnum reads of num, once the record holds need
+	 * bytes, are the whole decoding */
+	bool fast;
+	uint8_t nnum;
+	uint16_t need;
+	struct fnum num[MAXF];
 };
 
 struct dm_decoder {
@@ -191,6 +208,38 @@ static bool kernel_spec(const struct espec *sp)
 {
 	return !strcmp(sp->system, KP_SYSTEM) || sp->kind == DM_EV_USER_FAULT ||
 	       sp->kind == DM_EV_NEWTASK;
+}
+
+/* Plans the fast path of one event, when its fields allow it. */
+static void plan_fast(const struct dm_decoder *d, const struct espec *sp, struct edesc *e)
+{
+	unsigned int need = 0;
+
+	e->fast = d->native;
+	e->nnum = 0;
+	for (int j = 0; e->fast && j < MAXF && sp->f[j].name; j++) {
+		const struct fspec *fs = &sp->f[j];
+		const struct tep_format_field *f = e->f[j];
+
+		if (fs->flags & (STR | MIGR | HAS)) {
+			e->fast = false;
+			break;
+		}
+		if (!f)
+			continue;	/* reads as 0: the event is zeroed first */
+		if (f->offset < 0 || f->offset + f->size > 0xffff) {
+			e->fast = false;
+			break;
+		}
+		e->num[e->nnum++] = (struct fnum){
+			.src = (uint16_t)f->offset, .dst = fs->off,
+			.src_size = (uint8_t)f->size, .dst_size = (uint8_t)fs->size,
+			.sign = (f->flags & TEP_FIELD_IS_SIGNED) && f->size < 8,
+		};
+		if ((unsigned int)(f->offset + f->size) > need)
+			need = (unsigned int)(f->offset + f->size);
+	}
+	e->need = (uint16_t)need;
 }
 
 struct dm_decoder *dm_decoder_new(struct tep_handle *tep, enum dm_source source, char *err,
@@ -255,6 +304,7 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, enum dm_source source,
 		}
 		if (!usable)
 			continue;
+		plan_fast(d, &specs[i], &d->e[i]);
 		if (!d->common_pid)
 			d->common_pid = tep_find_common_field(ev, "common_pid");
 		if (!d->common_type)
@@ -443,6 +493,24 @@ static void store(struct dm_event *ev, unsigned short off, unsigned short size, 
 	}
 }
 
+/* The fields of a fast event: the record is known to hold them all. */
+static void decode_fast(const struct edesc *e, const void *data, struct dm_event *ev)
+{
+	for (unsigned int k = 0; k < e->nnum; k++) {
+		const struct fnum *n = &e->num[k];
+		const unsigned char *p = (const unsigned char *)data + n->src;
+		uint64_t x;
+
+		switch (n->src_size) {
+		case 8: { uint64_t v; memcpy(&v, p, 8); x = v; break; }
+		case 4: { uint32_t v; memcpy(&v, p, 4); x = n->sign ? (uint64_t)(int64_t)(int32_t)v : v; break; }
+		case 2: { uint16_t v; memcpy(&v, p, 2); x = n->sign ? (uint64_t)(int64_t)(int16_t)v : v; break; }
+		default: x = n->sign ? (uint64_t)(int64_t)(int8_t)*p : *p; break;
+		}
+		store(ev, n->dst, n->dst_size, x);
+	}
+}
+
 int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 {
 	const struct espec *sp;
@@ -476,6 +544,10 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 		ev->tid = (int32_t)v;
 	}
 	ev->kind = sp->kind;
+	if (e->fast && rec->size >= e->need) {
+		decode_fast(e, rec->data, ev);
+		return 1;
+	}
 	for (int j = 0; j < MAXF && sp->f[j].name; j++) {
 		const struct fspec *fs = &sp->f[j];
 
