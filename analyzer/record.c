@@ -469,6 +469,7 @@ static int write_meta(struct rec *r)
 	fprintf(m, "buffer_kb: %u\n", r->o.buffer_kb);
 	fprintf(m, "cpus: %d\n", r->t.ncpus);
 	fprintf(m, "subbuf_size: %u\n", r->t.subbuf_size);
+	fprintf(m, "reads: %s\n", r->t.whole_pages ? "whole sub-buffers" : "as filled");
 	if (WIFEXITED(status))
 		fprintf(m, "exit_status: %d\n", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
@@ -810,6 +811,12 @@ static int rec_setup(struct rec *r)
 	if (uses_kernel(r) && rec_setup_probes(r))
 		return -1;
 	nev = rec_events(r, ev);
+	/*
+	 * Full sub-buffers make a smaller file of fewer pages, and fewer
+	 * reads that compete with the workload for the CPUs; --live wants
+	 * each event as soon as it can have it.
+	 */
+	r->t.whole_pages = !r->o.live;
 	if (dm_trace_setup(&r->t, r->o.buffer_kb, r->child.pid, ev, nev, r->err, sizeof(r->err)))
 		return -1;
 	if (uses_kernel(r) && dm_probes_enable(&r->probes, r->t.inst, r->err, sizeof(r->err)))

@@ -272,7 +272,8 @@ int dm_trace_read(struct dm_trace *t, int cpu, void *buf)
 	if (cpu < 0 || cpu >= t->ncpus || !t->tcpu[cpu])
 		return 0;
 	errno = 0;
-	r = tracefs_cpu_read(t->tcpu[cpu], buf, true);
+	r = t->whole_pages ? tracefs_cpu_buffered_read(t->tcpu[cpu], buf, true) :
+			     tracefs_cpu_read(t->tcpu[cpu], buf, true);
 	if (r > 0)
 		return r;
 	if (r < 0 && errno != EAGAIN && errno != EINTR && errno != 0)

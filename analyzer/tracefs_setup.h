@@ -31,6 +31,10 @@ struct dm_trace {
 	char tracefs_mnt[256], debugfs_mnt[256];
 	char debugfs[512];	/* where debugfs is, mounted by us or not; "" none */
 	bool on;
+	/* dm_trace_read hands over full sub-buffers only (spliced through a
+	 * pipe), and dm_trace_flush the partial ones at the end; otherwise
+	 * every read takes what a sub-buffer holds, for a live reader */
+	bool whole_pages;
 };
 
 /*
@@ -64,7 +68,8 @@ int dm_trace_start(struct dm_trace *t);
 int dm_trace_stop(struct dm_trace *t);
 
 /* One sub-buffer of cpu into buf (subbuf_size bytes): bytes read, 0 when
- * nothing is ready, -1 on error.  flush: after stop, what is left. */
+ * nothing is ready (with whole_pages: no full sub-buffer), -1 on error.
+ * flush: after stop, what is left. */
 int dm_trace_read(struct dm_trace *t, int cpu, void *buf);
 int dm_trace_flush(struct dm_trace *t, int cpu, void *buf);
 
