@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
+#include <stdio_ext.h>
 #include <string.h>
 
 #include "json.h"
@@ -7,6 +8,9 @@
 void dm_json_init(struct dm_json *j, FILE *f, int depth, bool wrap)
 {
 	memset(j, 0, sizeof(*j));
+	/* The analyzer writes from one thread: stdio's per-call locking was
+	 * a quarter of a long --json report's time. */
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	j->f = f;
 	j->depth = depth;
 	j->first[depth] = true;
