@@ -452,9 +452,7 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 	char buf[256];
 	uint64_t n, len, count;
 	unsigned int commit_size, data_off;
-	uint64_t *offs = NULL, *sizes = NULL;
 	char *hp;
-	int ret = -1;
 
 	s->what = "header_page section";
 	if (sc_read(s, buf, 12))
@@ -562,51 +560,39 @@ static int scan_v6(struct scan *s, struct dat_info *info)
 		return sc_fail(s, "corrupt header: no %s section", "flyrecord");
 
 	s->what = "per-CPU data table";
-	offs = calloc(info->cpus, sizeof(*offs));
-	sizes = calloc(info->cpus, sizeof(*sizes));
+	/* freed with info (dat_info_free), also when the scan fails */
 	info->layout.cpu = calloc(info->cpus, sizeof(*info->layout.cpu));
-	if (!offs || !sizes || !info->layout.cpu) {
-		sc_fail(s, "out of memory reading the %s", s->what);
-		goto out;
-	}
+	if (!info->layout.cpu)
+		return sc_fail(s, "out of memory reading the %s", s->what);
 	for (unsigned int c = 0; c < info->cpus; c++) {
 		uint64_t off, size;
 
 		if (sc_num(s, 8, &off) || sc_num(s, 8, &size))
-			goto out;
+			return -1;
 		if (!size)
 			continue;
-		if (off % info->page_size) {
-			sc_fail(s, "corrupt %s: CPU data not page aligned", s->what);
-			goto out;
-		}
-		if (off > s->size || size > s->size - off) {
-			sc_fail(s, "truncated: the %s points past the end of the file", s->what);
-			goto out;
-		}
+		if (off % info->page_size)
+			return sc_fail(s, "corrupt %s: CPU data not page aligned", s->what);
+		if (off > s->size || size > s->size - off)
+			return sc_fail(s, "truncated: the %s points past the end of the file", s->what);
 		/* libtracecmd maps whole pages */
 		if (size % info->page_size &&
-		    off + ((size + info->page_size - 1) & ~(uint64_t)(info->page_size - 1)) > s->size) {
-			sc_fail(s, "truncated in the %s", "last page of CPU data");
-			goto out;
-		}
-		offs[c] = off;
-		sizes[c] = size;
+		    off + ((size + info->page_size - 1) & ~(uint64_t)(info->page_size - 1)) > s->size)
+			return sc_fail(s, "truncated in the %s", "last page of CPU data");
 		info->layout.cpu[c] = (struct dat_span){ off, size };
 	}
 	if (info->has_trace_clock) {
 		s->what = "trace_clock section";
 		if (sc_num(s, 8, &len) || sc_skip(s, len))
-			goto out;
+			return -1;
 	}
-	for (unsigned int c = 0; c < info->cpus; c++)
-		if (sizes[c] && check_pages(s, info, offs[c], sizes[c], commit_size, data_off))
-			goto out;
-	ret = 0;
-out:
-	free(offs);
-	free(sizes);
-	return ret;
+	for (unsigned int c = 0; c < info->cpus; c++) {
+		const struct dat_span *cpu = &info->layout.cpu[c];
+
+		if (cpu->len && check_pages(s, info, cpu->off, cpu->len, commit_size, data_off))
+			return -1;
+	}
+	return 0;
 }
 
 int dat_scan(const char *path, struct dat_info *info, char *err, size_t errlen)
