@@ -10,7 +10,8 @@
  *   to_dev   MIGRATE_TO_DEV of the whole buffer
  *   fault    the CPU touching every page (device -> host by fault)
  *   to_sys   MIGRATE_TO_SYS of the whole buffer
- * and the floor, "kcopy", is the kernel copying the same buffer's pages
+ * (the data MIGRATE_TO_DEV hands back in the mirror buffer is checked
+ * too, outside the timed region), and the floor, "kcopy", is the kernel copying the same buffer's pages
  * into another: vmsplice() hands the pages to a pipe by reference and
  * read() has the kernel copy them out, a page-to-memory copy done by the
  * kernel, as a migration's is, with no page-table or device work around
@@ -320,6 +321,8 @@ static int cycle_device(const struct target *t, unsigned int seed, struct measur
 	sw_stop(&sw, m, WAY_TO_DEV);
 	if (err)
 		return fail_way(t, "MIGRATE_TO_DEV", err);
+	if (verify(t->mirror, t->size, seed))
+		return fail_way(t, "the data MIGRATE_TO_DEV hands back", 0);
 	sw_start(&sw);
 	fault_back(t->buf, t->size);
 	sw_stop(&sw, m, WAY_FAULT);
@@ -332,6 +335,8 @@ static int cycle_device(const struct target *t, unsigned int seed, struct measur
 	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_DEV);
 	if (err)
 		return fail_way(t, "MIGRATE_TO_DEV", err);
+	if (verify(t->mirror, t->size, seed + 1))
+		return fail_way(t, "the data MIGRATE_TO_DEV hands back", 0);
 	sw_start(&sw);
 	err = migrate(t, HMM_DMIRROR_MIGRATE_TO_SYS);
 	sw_stop(&sw, m, WAY_TO_SYS);

@@ -151,6 +151,7 @@ extern unsigned int dmirror_max_chunks;
 extern unsigned int dmirror_fault_loop_limit;
 extern unsigned int dmirror_owner_mismatch;
 extern unsigned int dmirror_leak_shadow;
+extern unsigned int dmirror_bounce_copy;
 extern unsigned int dmirror_ndevices;
 extern struct dmirror_device **dmirror_devices;
 

@@ -128,6 +128,8 @@ static int dmirror_stats_show(struct seq_file *m, void *unused)
 		   READ_ONCE(dmirror_owner_mismatch));
 	seq_printf(m, "config.leak_shadow %u\n",
 		   READ_ONCE(dmirror_leak_shadow));
+	seq_printf(m, "config.bounce_copy %u\n",
+		   READ_ONCE(dmirror_bounce_copy));
 	dmirror_system_pages_show(m);
 	dmirror_stats_show_one(m, "total", &sum);
 	for (id = 0; id < dmirror_ndevices; id++) {
@@ -281,6 +283,7 @@ struct dmirror_knob {
 static struct dmirror_knob dmirror_knobs[] = {
 	{ "owner_mismatch", &dmirror_owner_mismatch, 1 },
 	{ "leak_shadow", &dmirror_leak_shadow, 1 },
+	{ "bounce_copy", &dmirror_bounce_copy, 1 },
 	{ "fault_loop_limit", &dmirror_fault_loop_limit, INT_MAX },
 };
 

@@ -46,6 +46,12 @@ MODULE_PARM_DESC(fault_loop_limit,
 /* Fault injection, set through debugfs only. */
 unsigned int dmirror_owner_mismatch;
 unsigned int dmirror_leak_shadow;
+/*
+ * MIGRATE_TO_DEV hands the data back through a bounce buffer, one copy
+ * more, as upstream test_hmm does: kept so that make bench measures the
+ * copy saved side by side in one boot (debugfs only).
+ */
+unsigned int dmirror_bounce_copy;
 
 struct dmirror_device **dmirror_devices;
 struct dmirror_system_pages dmirror_system_pages;

@@ -633,8 +633,24 @@ int dmirror_write(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 struct dmirror_map_walk {
 	struct dmirror_walk	walk;
 	struct hmm_dmirror_cmd	*cmd;
+	/*
+	 * The window's shadow pages, each referenced under df->lock (where
+	 * the walk's result says the device page, and so its shadow, is
+	 * still in use) and copied to the user after it, without the lock,
+	 * where a fault on the user buffer may sleep.  The reference keeps
+	 * a shadow the device lets go of meanwhile alive until then.
+	 */
+	struct page		*shadow[DMIRROR_WINDOW];
+	unsigned long		nr_shadow;
+	/* bounce_copy knob: the data goes through a bounce buffer instead */
 	void			*bounce;
 };
+
+static void dmirror_map_put(struct dmirror_map_walk *mw)
+{
+	while (mw->nr_shadow)
+		put_page(mw->shadow[--mw->nr_shadow]);
+}
 
 static int dmirror_map_visit(struct dmirror_walk *w)
 {
@@ -648,22 +664,47 @@ static int dmirror_map_visit(struct dmirror_walk *w)
 		unsigned long addr = w->range.start + (i << PAGE_SHIFT);
 		struct page *page, *shadow;
 
+		ret = -ENOENT;
 		if (!(w->pfns[i] & HMM_PFN_VALID))
-			return -ENOENT;
+			break;
 		page = dmirror_hmm_page(w->pfns[i], addr);
 		if (!dmirror_page_is_ours(df->mdev, page))
-			return -ENOENT;
+			break;
 		shadow = dmirror_shadow_page(page);
 		/* A device page in use always has its shadow. */
+		ret = -EFAULT;
 		if (WARN_ON_ONCE(!shadow))
-			return -EFAULT;
-		memcpy_from_page(mw->bounce + (i << PAGE_SHIFT), shadow, 0,
-				 PAGE_SIZE);
+			break;
+		if (mw->bounce) {
+			memcpy_from_page(mw->bounce + (i << PAGE_SHIFT),
+					 shadow, 0, PAGE_SIZE);
+		} else {
+			get_page(shadow);
+			mw->shadow[mw->nr_shadow++] = shadow;
+		}
 		ret = dmirror_pt_store(df, addr >> PAGE_SHIFT, shadow,
 				       (w->pfns[i] & HMM_PFN_WRITE) ?
 				       DMIRROR_PT_WRITE : DMIRROR_PT_READ);
 	}
+	/* after() is not called for a window that failed */
+	if (ret)
+		dmirror_map_put(mw);
 	return ret;
+}
+
+/* Each shadow page straight to the user: one copy, no bounce buffer. */
+static int dmirror_map_copy_out(struct dmirror_map_walk *mw, char __user *uptr)
+{
+	unsigned long i, left = 0;
+
+	for (i = 0; i < mw->nr_shadow && !left; i++) {
+		void *from = kmap_local_page(mw->shadow[i]);
+
+		left = copy_to_user(uptr + (i << PAGE_SHIFT), from, PAGE_SIZE);
+		kunmap_local(from);
+	}
+	dmirror_map_put(mw);
+	return left ? -EFAULT : 0;
 }
 
 static int dmirror_map_after(struct dmirror_walk *w)
@@ -671,33 +712,44 @@ static int dmirror_map_after(struct dmirror_walk *w)
 	struct dmirror_map_walk *mw = container_of(w, struct dmirror_map_walk,
 						   walk);
 	unsigned long n = dmirror_walk_npages(w);
-	char __user *uptr = u64_to_user_ptr(mw->cmd->ptr);
+	char __user *uptr = u64_to_user_ptr(mw->cmd->ptr) +
+			    (w->range.start - w->start);
 
-	if (copy_to_user(uptr + (w->range.start - w->start), mw->bounce,
-			 n << PAGE_SHIFT))
+	if (!mw->bounce) {
+		if (dmirror_map_copy_out(mw, uptr))
+			return -EFAULT;
+	} else if (copy_to_user(uptr, mw->bounce, n << PAGE_SHIFT)) {
 		return -EFAULT;
+	}
 	mw->cmd->cpages += n;
 	return 0;
 }
 
 int dmirror_map_migrated(struct dmirror_file *df, struct hmm_dmirror_cmd *cmd)
 {
-	struct dmirror_map_walk mw = {
-		.walk = {
-			.df = df,
-			.visit = dmirror_map_visit,
-			.after = dmirror_map_after,
-		},
-		.cmd = cmd,
-	};
-	int ret;
+	struct dmirror_map_walk *mw;
+	bool bounce = READ_ONCE(dmirror_bounce_copy);
+	int ret = -ENOMEM;
 
-	mw.bounce = dmirror_bounce_alloc(cmd->npages);
-	if (!mw.bounce)
+	/* 64 page pointers and a walk: too much for the stack */
+	mw = kzalloc_obj(*mw);
+	if (!mw)
 		return -ENOMEM;
-	ret = dmirror_walk(&mw.walk, cmd->addr,
+	mw->walk.df = df;
+	mw->walk.visit = dmirror_map_visit;
+	mw->walk.after = dmirror_map_after;
+	mw->cmd = cmd;
+	if (bounce) {
+		mw->bounce = dmirror_bounce_alloc(cmd->npages);
+		if (!mw->bounce)
+			goto out;
+	}
+	ret = dmirror_walk(&mw->walk, cmd->addr,
 			   cmd->addr + (cmd->npages << PAGE_SHIFT));
-	dmirror_bounce_free(mw.bounce, cmd->npages);
+	if (bounce)
+		dmirror_bounce_free(mw->bounce, cmd->npages);
+out:
+	kfree(mw);
 	return ret;
 }
 

@@ -14,12 +14,13 @@ done
 for f in stats free_list; do
 	expect_eq "$(stat -c %a $DM_DEBUGFS/$f)" 400 "mode of debugfs $f"
 done
-for f in owner_mismatch leak_shadow fault_loop_limit; do
+for f in owner_mismatch leak_shadow bounce_copy fault_loop_limit; do
 	expect_eq "$(stat -c %a $DM_DEBUGFS/$f)" 600 "mode of debugfs $f"
 done
 expect_eq "$(cat $DM_DEBUGFS/fault_loop_limit)" 10000 "default fault_loop_limit"
 expect_eq "$(cat $DM_DEBUGFS/owner_mismatch)" 0 "default owner_mismatch"
 expect_eq "$(cat $DM_DEBUGFS/leak_shadow)" 0 "default leak_shadow"
+expect_eq "$(cat $DM_DEBUGFS/bounce_copy)" 0 "default bounce_copy"
 
 cat $DM_DEBUGFS/stats
 expect_eq "$(dm_stat config.devices)" 2 "config.devices"

@@ -1,8 +1,8 @@
 # timeout: 120
-# The debugfs knobs take exactly their documented values: owner_mismatch
-# and leak_shadow 0 or 1, fault_loop_limit 0..2147483647.  Anything else,
-# an empty write included, is EINVAL and leaves the value alone; a buffer
-# the kernel cannot read is EFAULT.
+# The debugfs knobs take exactly their documented values: owner_mismatch,
+# leak_shadow and bounce_copy 0 or 1, fault_loop_limit 0..2147483647.
+# Anything else, an empty write included, is EINVAL and leaves the value
+# alone; a buffer the kernel cannot read is EFAULT.
 . /opt/dmirror/lib.sh
 
 load_dmirror
@@ -11,7 +11,7 @@ try() {
 	got=$(dm_ioctl write "$1" "$2")
 	expect_eq "$got" "$3" "write '$2' to $(basename $1)"
 }
-for k in owner_mismatch leak_shadow; do
+for k in owner_mismatch leak_shadow bounce_copy; do
 	f=$DM_DEBUGFS/$k
 	for bad in "" "2" "-1" "abc" "1x" " 1" "0x1" "1 1" \
 		   "99999999999999999999" "4294967297" "12345678901234567"; do

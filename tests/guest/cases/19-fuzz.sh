@@ -52,10 +52,10 @@ note "debugfs knobs: $nknob seeded garbage writes"
 # One case per line, "knob<TAB>string" with N standing for a newline.
 awk -v seed="$seed" -v nknob="$nknob" 'BEGIN {
 	srand(seed);
-	split("owner_mismatch leak_shadow fault_loop_limit", knobs, " ");
+	split("owner_mismatch leak_shadow bounce_copy fault_loop_limit", knobs, " ");
 	alpha = "0123456789+- xa.N";
 	for (i = 0; i < nknob; i++) {
-		k = knobs[1 + int(rand() * 3)];
+		k = knobs[1 + int(rand() * 4)];
 		r = rand();
 		if (r < 0.08) s = "";
 		else if (r < 0.25) {			# huge and boundary numbers
@@ -122,7 +122,7 @@ expect_eq "$bad" 0 "knob writes with a wrong result"
 expect_eq "$n" "$nknob" "knob writes made"
 expect_ge "$accepted" $((nknob / 15)) "knob writes accepted"
 echo "knob fuzz: $n writes, $accepted accepted, $((n - accepted)) refused, every result as expected"
-for k in owner_mismatch leak_shadow; do
+for k in owner_mismatch leak_shadow bounce_copy; do
 	expect_eq "$(dm_ioctl write $DM_DEBUGFS/$k 0)" ok "reset $k"
 done
 expect_eq "$(dm_ioctl write $DM_DEBUGFS/fault_loop_limit 10000)" ok "reset fault_loop_limit"
