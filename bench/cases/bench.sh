@@ -5,7 +5,10 @@
 #
 # BENCH_ROUNDS (default 5), BENCH_SIZES (default 4K,64K,2M,64M) and
 # BENCH_EVENTS (events in the analyzer's trace, default 1000000) shrink it
-# for the suite's short mode.
+# for the suite's short mode; without a size of 64 MiB or more the
+# sections 5-7 (scatter, procs, latency) take their short loads too.
+# BENCH_SEED (tests/guest/run --env) fixes the scatter section's random
+# pieces (default: from the time; the table gives the seed).
 . /opt/dmirror/lib.sh
 
 rounds=${BENCH_ROUNDS:-5}
@@ -265,6 +268,159 @@ analyzer report --json std.dat > std.json
 table "lost|cpu|events lost"
 analyzer report --json std.dat | tr '{},' '\n\n\n' | sed -n 's/.*"cpu\([0-9]*\)": *\([0-9]*\).*/TABLE|R|lost|cpu\1|\2/p' | emit
 row "lost|total|$(sed -n 's/.*"lost": {"events": \([0-9]*\).*/\1/p' std.json)" | emit
+
+# 5-7. Loads a driver author cares about, from load_bench (bench/load_bench.c),
+# dmirror against test_hmm in the same rounds, the order rotating: each
+# figure is the median of per-round paired ratios (test_hmm's time over
+# dmirror's, so above 1 is dmirror faster) with their min-max.  A round in
+# which either device did not move every page it was asked to (cpages <
+# npages), or a huge row's buffer was not huge, is dropped: the rounds
+# column counts what is left.  The sizes follow BENCH_SIZES: with a size
+# of 64 MiB or more the full loads, otherwise (the short mode) small ones.
+lb_bytes() {
+	case $1 in
+	*[kK]) echo $(( ${1%?} << 10 )) ;;
+	*[mM]) echo $(( ${1%?} << 20 )) ;;
+	*[gG]) echo $(( ${1%?} << 30 )) ;;
+	*) echo "$1" ;;
+	esac
+}
+lb_big=0
+for s in $(echo "$sizes" | tr , ' '); do
+	b=$(lb_bytes "$s"); [ "$b" -gt "$lb_big" ] && lb_big=$b
+done
+if [ "$lb_big" -ge $((64 << 20)) ]; then
+	sc_buf=64M sc_k4=2048 sc_k64=512 pr_n=4 pr_buf=1M pr_cycles=8 lat_samples=512 lat_huge=16
+else
+	sc_buf=16M sc_k4=256 sc_k64=64 pr_n=2 pr_buf=512K pr_cycles=4 lat_samples=256 lat_huge=8
+fi
+lb_devs="/dev/dmirror0 /dev/hmm_dmirror0"
+# lb_dropped FILE: measurements that moved fewer pages than asked, or, in
+# a huge row, were not huge
+lb_dropped() {
+	awk '$1 == "RESULT" && $6 >= 0 && ($9 != "ok" || $10 == "0") { n++ } END { print n + 0 }' "$1"
+}
+# lb_pairs FILE: per variant and way, over the rounds both devices kept:
+# "variant way n dmirror-pages/s test_hmm-pages/s ratio min max"
+lb_pairs() {
+	awk "$PAIRED_AWK"'
+	$1 == "RESULT" && $6 >= 0 {
+		k = $4 " " $5; key[k] = 1; rr[$6] = 1; pg[k] = $7
+		if ($9 == "ok" && $10 != "0") ns[$2, k, $6] = $8
+	}
+	END {
+		for (k in key) {
+			n = 0
+			for (r in rr) {
+				d = ns["/dev/dmirror0", k, r]; t = ns["/dev/hmm_dmirror0", k, r]
+				if (!d || !t) continue
+				n++; ratio[n] = t / d; vd[n] = pg[k] * 1e9 / d; vt[n] = pg[k] * 1e9 / t
+			}
+			if (!n) { print k, 0, "-", "-", "-", "-", "-"; continue }
+			m = med(ratio, n)
+			printf "%s %d %.0f %.0f %.2f %.2f %.2f\n", k, n, med(vd, n), med(vt, n), m, ratio[1], ratio[n]
+		}
+	}' "$1"
+}
+echo never > $thp/enabled
+
+# 5. Scatter: in one large VMA, many small pieces at random places (the
+# seed in the table: load_bench scatter -S SEED makes the same pieces),
+# each moved by one MIGRATE_TO_DEV, then each back by one MIGRATE_TO_SYS;
+# every moved byte checked once back, the whole buffer at the end.
+lb_seed=${BENCH_SEED:-$(( $(date +%s) % 1000000 ))}
+note "scatter: $rounds rounds, $sc_buf buffer, $sc_k4 pieces of 4K and $sc_k64 of 64K, seed $lb_seed"
+: > scatter.txt
+load_bench scatter -r "$rounds" -b $sc_buf -p 4K -k $sc_k4 -S "$lb_seed" $lb_devs >> scatter.txt ||
+	fail "load_bench scatter (4K pieces) failed"
+load_bench scatter -r "$rounds" -b $sc_buf -p 64K -k $sc_k64 -S "$lb_seed" $lb_devs >> scatter.txt ||
+	fail "load_bench scatter (64K pieces) failed"
+note "scatter measurements dropped (not every page moved): $(lb_dropped scatter.txt)"
+table "scatter|buffer|piece|pieces|seed|way|rounds|dmirror pages/s|test_hmm pages/s|dmirror/test_hmm|spread"
+lb_pairs scatter.txt | awk -v total="$rounds" -v buf="$(lb_bytes $sc_buf)" -v seed="$lb_seed" '
+{
+	pieces = $1 == 4096 ? '"$sc_k4"' : '"$sc_k64"'
+	printf "%d %d TABLE|R|scatter|%d|%d|%d|%s|%s|%d/%d|%s|%s|%s|%s\n", $1, $2 == "to_dev" ? 1 : 2,
+		buf, $1, pieces, seed, $2, $3, total, $4, $5, $6, $3 ? $7 "-" $8 : "-"
+}' | sort -k1,1n -k2,2n | cut -d' ' -f3- | emit
+
+# 6. Several workers at once on one device, each with its own buffer:
+# MIGRATE_TO_DEV, then the CPU faults every page back, cycle after cycle;
+# processes (an mm and a device file each) and threads of one process
+# (one mm, one device file), released together by a start barrier.
+# pages/s is aggregate: a page counts once per cycle (to the device and
+# back by fault), over the wall time from the barrier to the last one
+# done, which includes the workers' filling and checking of their data.
+note "procs: $rounds rounds, $pr_n workers of $pr_buf each, $pr_cycles cycles, processes and threads"
+: > procs.txt
+load_bench procs -r "$rounds" -n $pr_n -b $pr_buf -c $pr_cycles $lb_devs >> procs.txt ||
+	fail "load_bench procs (processes) failed"
+load_bench procs -r "$rounds" -n $pr_n -b $pr_buf -c $pr_cycles -t $lb_devs >> procs.txt ||
+	fail "load_bench procs (threads) failed"
+note "procs measurements dropped (not every page moved): $(lb_dropped procs.txt)"
+table "procs|workers|mm|buffer|cycles|rounds|dmirror pages/s (to_dev+fault)|test_hmm pages/s (to_dev+fault)|dmirror/test_hmm|spread"
+lb_pairs procs.txt | awk -v total="$rounds" -v buf="$(lb_bytes $pr_buf)" -v n="$pr_n" -v c="$pr_cycles" '
+{
+	mm = $1 ~ /^threads/ ? "one, shared (threads)" : "one each (processes)"
+	printf "%d TABLE|R|procs|%d|%s|%d|%d|%d/%d|%s|%s|%s|%s\n", $1 ~ /^threads/, n, mm, buf, c,
+		$3, total, $4, $5, $6, $3 ? $7 "-" $8 : "-"
+}' | sort -k1,1n | cut -d' ' -f2- | emit
+
+# 7. CPU fault-back latency: after MIGRATE_TO_DEV of a buffer, each first
+# touch of a page timed alone (a clock_gettime pair around it, included),
+# for the BENCH_SIZES up to 2 MiB; then, with transparent huge pages
+# (madvise), the one touch that brings a whole 2 MiB huge folio back, a
+# round kept only when smaps says the buffer was huge before it left and
+# right after that touch.  "faults a touch" is the process's page faults
+# in the timed touches over the samples, dmirror/test_hmm: 1.00 is one
+# fault a page, less is a driver bringing back more than it was asked.
+note "latency: $rounds rounds, 4K faults of$(for s in $(echo "$sizes" | tr , ' '); do [ "$(lb_bytes $s)" -le $((2 << 20)) ] && printf ' %s' $s; done) buffers ($lat_samples samples a round at least), and $lat_huge 2M huge faults a round"
+: > latency.txt
+lat_hugerow=
+for s in $(echo "$sizes" | tr , ' '); do
+	b=$(lb_bytes "$s")
+	[ "$b" -le $((2 << 20)) ] || continue
+	[ "$b" -eq $((2 << 20)) ] && lat_hugerow=1
+	load_bench latency -r "$rounds" -b "$s" -m $lat_samples $lb_devs >> latency.txt ||
+		fail "load_bench latency ($s) failed"
+done
+if [ -n "$lat_hugerow" ]; then
+	echo madvise > $thp/enabled
+	load_bench latency -r "$rounds" -b 2M -H -c $lat_huge $lb_devs >> latency.txt ||
+		fail "load_bench latency (2M huge) failed"
+	echo never > $thp/enabled
+fi
+note "latency measurements dropped (not every page moved, or the huge row not huge): $(lb_dropped latency.txt)"
+table "latency|buffer|fault|rounds|samples a round|dmirror p50 us|dmirror p99 us|test_hmm p50 us|test_hmm p99 us|dmirror/test_hmm (p50)|spread|faults a touch"
+awk -v total="$rounds" "$PAIRED_AWK"'
+$1 == "RESULT" && $6 >= 0 {
+	k = $4; key[k] = 1; rr[$6] = 1; ss[k] = $7
+	if ($9 == "ok" && $10 != "0") { v[$2, k, $5, $6] = $8; f[$2, k, $6] = $11 }
+}
+END {
+	D = "/dev/dmirror0"; T = "/dev/hmm_dmirror0"
+	for (k in key) {
+		n = 0; sd = fd = st = ft = 0
+		for (r in rr) {
+			d = v[D, k, "p50", r]; t = v[T, k, "p50", r]
+			if (!d || !t) continue
+			n++; ratio[n] = t / d; d50[n] = d; t50[n] = t
+			d99[n] = v[D, k, "p99", r]; t99[n] = v[T, k, "p99", r]
+			fd += f[D, k, r]; ft += f[T, k, r]
+		}
+		huge = k ~ /H$/; buf = k; sub(/H$/, "", buf)
+		fault = huge ? "2M huge" : "4K"
+		if (!n) {
+			printf "%d %d TABLE|R|latency|%d|%s|0/%d|%d|-|-|-|-|-|-|-\n", buf, huge, buf, fault, total, ss[k]
+			continue
+		}
+		m = med(ratio, n)
+		printf "%d %d TABLE|R|latency|%d|%s|%d/%d|%d|%.1f|%.1f|%.1f|%.1f|%.2f|%.2f-%.2f|%.2f/%.2f\n", buf, huge, buf, fault,
+			n, total, ss[k], med(d50, n) / 1e3, med(d99, n) / 1e3, med(t50, n) / 1e3, med(t99, n) / 1e3,
+			m, ratio[1], ratio[n], fd / (n * ss[k]), ft / (n * ss[k])
+	}
+}' latency.txt | sort -k1,1n -k2,2n | cut -d' ' -f3- | emit
+
 echo "$thp_was" > $thp/enabled
 
 # The targets issue 12 sets, each judged here from the rows above: the
