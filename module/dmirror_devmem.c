@@ -383,18 +383,20 @@ static int dmirror_devmem_grow(struct dmirror_device *mdev, unsigned int order)
 /*
  * Shadow pages for a device folio of 1 << @order pages.
  *
- * A huge device folio gets its shadow in one physically contiguous
- * allocation, split at once into order-0 pages, rather than as a huge
- * system folio or as pages allocated one by one:
+ * A huge device folio gets its shadow as one huge system folio, rather
+ * than as pages allocated one by one or a contiguous block split into
+ * them:
  *  - contiguous, the shadow of any page of the device folio is found from
  *    the first one (dmirror_shadow_page()), with no table of 512 pointers,
  *    and the tracepoints can name a folio's shadow by its first pfn;
- *  - split, each shadow page lives on its own: when the core splits the
- *    device folio (a partial munmap or mprotect, a migration of part of
- *    it) and frees the pieces at different times, each piece frees its own
- *    shadow pages.  A compound shadow folio would have to be split in the
- *    folio_split callback, which runs with the device folio frozen and
- *    has no clean way to split a system folio.
+ *  - whole, it is one allocation and one free, not 512 of each;
+ *  - a folio, any page of it can be referenced (the MIGRATE_TO_DEV copy
+ *    out does) and keeps all of it alive.
+ * When the core splits the device folio (a partial munmap or mprotect, a
+ * migration of part of it) the shadow stays whole: the folio_split
+ * callback, which runs with the device folio frozen and has no way to
+ * split a system folio, gives each new device folio a reference to it,
+ * and the shadow goes with the last piece freed.
  * When no such contiguous memory is to be had, the caller migrates the
  * huge folio as 4 KiB pages instead.
  */
@@ -405,22 +407,22 @@ static struct page *dmirror_shadow_alloc(unsigned int order)
 	if (!order)
 		shadow = alloc_page(GFP_HIGHUSER);
 	else
-		shadow = alloc_pages(GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
-				     order);
+		shadow = alloc_pages(GFP_HIGHUSER | __GFP_COMP |
+				     __GFP_NORETRY | __GFP_NOWARN, order);
 	if (!shadow)
 		return NULL;
-	if (order)
-		split_page(shadow, order);
 	dmirror_system_pages_got(1UL << order);
 	return shadow;
 }
 
+/*
+ * A device folio of @nr pages lets go of its shadow: its reference to the
+ * shadow folio.  The @nr pages count as released now, though a piece of a
+ * split huge shadow is freed with the rest of it, by the last piece.
+ */
 static void dmirror_shadow_free(struct page *shadow, unsigned long nr)
 {
-	unsigned long pfn = page_to_pfn(shadow), i;
-
-	for (i = 0; i < nr; i++)
-		__free_page(pfn_to_page(pfn + i));
+	put_page(shadow);
 	dmirror_system_pages_put(nr);
 }
 
@@ -522,8 +524,8 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
  * every reference to it frozen.  Called once per new folio @tail, then once
  * with @tail NULL when @head has been shrunk to its new order.  Each new
  * folio becomes a device folio in use in its own right: pgmap and mapping
- * as the head's, the shadow pages of its range (split already, see
- * dmirror_shadow_alloc()), and a module reference for its free callback.
+ * as the head's, the shadow pages of its range with a reference to the
+ * shadow folio, and a module reference for its free callback.
  */
 static void dmirror_devmem_folio_split(struct folio *head, struct folio *tail)
 {
@@ -536,9 +538,14 @@ static void dmirror_devmem_folio_split(struct folio *head, struct folio *tail)
 	}
 	tail->pgmap = head->pgmap;
 	tail->page.mapping = head->page.mapping;
-	tail->page.zone_device_data = shadow ?
-		pfn_to_page(page_to_pfn(shadow) + folio_pfn(tail) -
-			    folio_pfn(head)) : NULL;
+	tail->page.zone_device_data = NULL;
+	if (shadow) {
+		tail->page.zone_device_data =
+			pfn_to_page(page_to_pfn(shadow) + folio_pfn(tail) -
+				    folio_pfn(head));
+		/* the shadow stays whole: see dmirror_shadow_alloc() */
+		get_page(shadow);
+	}
 	__module_get(THIS_MODULE);
 }
 #endif
