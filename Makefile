@@ -57,7 +57,7 @@ $(BIN)/%: tests/guest/progs/%.c include/*.h
 	@mkdir -p $(BIN)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
 
-$(BIN)/%: bench/%.c include/*.h
+$(BIN)/%: bench/%.c bench/*.h include/*.h
 	@mkdir -p $(BIN)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
 

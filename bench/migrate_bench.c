@@ -62,12 +62,12 @@
 #include <unistd.h>
 
 #include "dmirror_uapi.h"
+#include "bench_util.h"
 
 #define MAX_SIZES	8
 #define MAX_DEVICES	4
 /* Pages one measurement moves at least. */
 #define MIN_PAGES	512
-#define HUGE_SIZE	(2ul << 20)
 
 enum way { WAY_TO_DEV, WAY_FAULT, WAY_TO_SYS, WAY_COPY, NR_WAYS };
 
@@ -98,42 +98,6 @@ struct measure {
 
 static long page_size;
 static bool want_huge;
-
-static long page_faults(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt + ru.ru_majflt;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end || v == 0 || v % (unsigned long long)page_size)
-		return -1;
-	*out = (size_t)v;
-	return 0;
-}
 
 static int migrate(const struct target *t, unsigned long request)
 {
@@ -193,33 +157,6 @@ static size_t repetitions(size_t size)
 	return pages >= MIN_PAGES ? 1 : (MIN_PAGES + pages - 1) / pages;
 }
 
-/*
- * Bytes of the mapping that starts at buf backed by huge pages
- * (AnonHugePages in /proc/self/smaps), or -1.  map_buffer fences each
- * buffer with guard pages, so its mapping is its own.
- */
-static long huge_bytes(const void *buf)
-{
-	char line[256], want[32];
-	bool in = false;
-	long kb = -1;
-	FILE *f = fopen("/proc/self/smaps", "re");
-
-	if (!f)
-		return -1;
-	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)buf);
-	while (fgets(line, sizeof(line), f)) {
-		if (!in) {
-			in = !strncmp(line, want, strlen(want));
-			continue;
-		}
-		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb < 0 ? -1 : kb << 10;
-}
-
 /* With -H, the measurement is marked when t's buffer is not all huge. */
 static void check_huge(const struct target *t, struct measure *m)
 {
@@ -245,34 +182,15 @@ static void sw_stop(const struct stopwatch *sw, struct measure *m, enum way w)
 	m->faults[w] += page_faults() - sw->f0;
 }
 
-/*
- * A 2 MiB aligned anonymous buffer, huge pages or not as -H says, with a
- * PROT_NONE page on each side so that it never merges with a neighbour.
- */
+/* A buffer huge pages or not as -H says (bench_util.h). */
 static unsigned char *map_buffer(size_t size)
 {
-	size_t guard = (size_t)page_size, len = size + 2 * HUGE_SIZE;
-	unsigned char *p, *buf, *end;
-
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	buf = (unsigned char *)(((uintptr_t)p + HUGE_SIZE + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1));
-	end = buf + size;
-	if (buf - guard > p)
-		munmap(p, (size_t)(buf - guard - p));
-	if (end + guard < p + len)
-		munmap(end + guard, (size_t)(p + len - (end + guard)));
-	mprotect(buf - guard, guard, PROT_NONE);
-	mprotect(end, guard, PROT_NONE);
-	madvise(buf, size, want_huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	return buf;
+	return bench_map(size, want_huge);
 }
 
 static void unmap_buffer(unsigned char *buf, size_t size)
 {
-	if (buf)
-		munmap(buf - page_size, size + 2 * (size_t)page_size);
+	bench_unmap(buf, size);
 }
 
 /* The target's buffers for one size, mapped and faulted in. */
