@@ -594,7 +594,7 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
 				      pfn_to_page(page_to_pfn(shadow) + j));
 		dst[i] = migrate_pfn(page_to_pfn(page)) |
 			 (src[i] & DMIRROR_PFN_COMPOUND);
-		trace_dmirror_alloc_and_copy(mdev->id, DMIRROR_DIR_TO_RAM, 0,
+		trace_dmirror_alloc_and_copy(mdev->id, DMIRROR_DIR_TO_RAM, 0, 0,
 					     page_to_pfn(dpage),
 					     page_to_pfn(page),
 					     page_to_pfn(shadow), order, 0);

@@ -38,7 +38,11 @@ struct dmirror_migration {
 	struct dmirror_file	*df;
 	u8			dir;
 	u8			fault;
+	/* from just before setup to just after finalize, when traced */
 	u64			start_ns;
+	u64			duration_ns;
+	bool			setup_done;
+	int			setup_ret;
 	/* pages moved, huge folios moved whole */
 	unsigned long		migrated;
 	unsigned long		migrated_huge;
@@ -50,9 +54,12 @@ static int dmirror_migration_setup(struct dmirror_migration *m)
 {
 	int ret;
 
-	m->start_ns = trace_dmirror_migrate_finalize_enabled() ?
+	m->start_ns = trace_dmirror_migrate_finalize_enabled() ||
+		      (m->fault && trace_dmirror_devmem_fault_enabled()) ?
 		      ktime_get_ns() : 0;
 	ret = migrate_vma_setup(&m->args);
+	m->setup_done = true;
+	m->setup_ret = ret;
 	trace_dmirror_migrate_setup(m->mdev->id, m->dir, m->fault,
 				    m->args.start, m->args.end,
 				    ret ? 0 : m->args.cpages,
@@ -89,12 +96,11 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 		dmirror_count(m->mdev, DMIRROR_HUGE_TO_RAM, m->migrated_huge);
 	}
 
-	if (trace_dmirror_migrate_finalize_enabled())
-		trace_dmirror_migrate_finalize(m->mdev->id, m->dir, m->fault,
-					       args->start, args->end,
-					       args->cpages, m->migrated,
-					       m->start_ns ?
-					       ktime_get_ns() - m->start_ns : 0);
+	if (m->start_ns)
+		m->duration_ns = ktime_get_ns() - m->start_ns;
+	trace_dmirror_migrate_finalize(m->mdev->id, m->dir, m->fault,
+				       args->start, args->end, args->cpages,
+				       m->migrated, m->duration_ns);
 }
 
 /*
@@ -159,7 +165,7 @@ static int dmirror_copy_one_to_dev(struct dmirror_migration *m,
 		args->dst[i] |= DMIRROR_PFN_COMPOUND;
 	if (write)
 		args->dst[i] |= MIGRATE_PFN_WRITE;
-	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_DEV,
+	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_DEV, m->fault,
 				     args->start + (i << PAGE_SHIFT),
 				     spage ? page_to_pfn(spage) : 0,
 				     page_to_pfn(dpage), page_to_pfn(shadow),
@@ -254,7 +260,8 @@ static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
 		       (src & MIGRATE_PFN_WRITE);
 	if (order)
 		args->dst[i] |= DMIRROR_PFN_COMPOUND;
-	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM, addr,
+	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM, m->fault,
+				     addr,
 				     page_to_pfn(dpage), page_to_pfn(page),
 				     page_to_pfn(shadow), order,
 				     !!(src & MIGRATE_PFN_WRITE));
@@ -516,9 +523,22 @@ out:
 	if (!m.migrated)
 		no_progress = dmirror_fault_no_progress(mdev, vmf, &ret);
 
-	trace_dmirror_devmem_fault(mdev->id, addr, page_to_pfn(vmf->page),
-				   task_tgid_nr(current),
-				   (__force unsigned int)ret, m.migrated,
-				   no_progress);
+	if (trace_dmirror_devmem_fault_enabled()) {
+		struct dmirror_fault_info info = {
+			/* 0: setup did not run (no memory for the pfns) */
+			.npages = m.setup_done ?
+				  (m.args.end - m.args.start) >> PAGE_SHIFT : 0,
+			.cpages = m.setup_ret ? 0 : m.args.cpages,
+			.setup_ret = m.setup_ret,
+			.owner_match = m.args.pgmap_owner == mdev,
+			.duration_ns = m.duration_ns,
+		};
+
+		trace_dmirror_devmem_fault(mdev->id, addr,
+					   page_to_pfn(vmf->page),
+					   task_tgid_nr(current),
+					   (__force unsigned int)ret,
+					   m.migrated, no_progress, &info);
+	}
 	return ret;
 }

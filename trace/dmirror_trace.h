@@ -12,6 +12,22 @@
 
 #include <linux/tracepoint.h>
 
+#ifndef DMIRROR_FAULT_INFO
+#define DMIRROR_FAULT_INFO
+/*
+ * What a CPU fault's migration found, for dmirror_devmem_fault: setup's
+ * window and collected entries, its return value, whether its pgmap_owner
+ * was the device's; the time from setup to finalize (0 when not timed).
+ */
+struct dmirror_fault_info {
+	unsigned int	npages;
+	unsigned int	cpages;
+	int		setup_ret;
+	u8		owner_match;
+	u64		duration_ns;
+};
+#endif
+
 #define DMIRROR_DIR_TO_DEV	0
 #define DMIRROR_DIR_TO_RAM	1
 
@@ -53,12 +69,14 @@ TRACE_EVENT(dmirror_migrate_setup,
 );
 
 TRACE_EVENT(dmirror_alloc_and_copy,
-	    TP_PROTO(unsigned int dev, u8 dir, unsigned long addr,
+	    TP_PROTO(unsigned int dev, u8 dir, u8 fault, unsigned long addr,
 		     unsigned long src_pfn, unsigned long dst_pfn,
 		     unsigned long shadow_pfn, u8 order, u8 write),
-	    TP_ARGS(dev, dir, addr, src_pfn, dst_pfn, shadow_pfn, order, write),
+	    TP_ARGS(dev, dir, fault, addr, src_pfn, dst_pfn, shadow_pfn, order,
+		    write),
 	    TP_STRUCT__entry(__field(unsigned int, dev)
 			     __field(u8, dir)
+			     __field(u8, fault)
 			     __field(unsigned long, addr)
 			     __field(unsigned long, src_pfn)
 			     __field(unsigned long, dst_pfn)
@@ -68,6 +86,7 @@ TRACE_EVENT(dmirror_alloc_and_copy,
 	    ),
 	    TP_fast_assign(__entry->dev = dev;
 			   __entry->dir = dir;
+			   __entry->fault = fault;
 			   __entry->addr = addr;
 			   __entry->src_pfn = src_pfn;
 			   __entry->dst_pfn = dst_pfn;
@@ -75,9 +94,9 @@ TRACE_EVENT(dmirror_alloc_and_copy,
 			   __entry->order = order;
 			   __entry->write = write;
 	    ),
-	    TP_printk("dev=%u dir=%s addr=0x%lx src_pfn=0x%lx dst_pfn=0x%lx shadow_pfn=0x%lx order=%u write=%u",
+	    TP_printk("dev=%u dir=%s fault=%u addr=0x%lx src_pfn=0x%lx dst_pfn=0x%lx shadow_pfn=0x%lx order=%u write=%u",
 		      __entry->dev, dmirror_show_dir(__entry->dir),
-		      __entry->addr, __entry->src_pfn, __entry->dst_pfn,
+		      __entry->fault, __entry->addr, __entry->src_pfn, __entry->dst_pfn,
 		      __entry->shadow_pfn, __entry->order, __entry->write)
 );
 
@@ -113,11 +132,18 @@ TRACE_EVENT(dmirror_migrate_finalize,
 		      (unsigned long long)__entry->duration_ns)
 );
 
+/*
+ * What the fault's migration found rides along (struct dmirror_fault_info):
+ * with it the analyzer can do without the fault path's own setup, copy
+ * and finalize events, which analyzer record filters out by default.
+ */
 TRACE_EVENT(dmirror_devmem_fault,
 	    TP_PROTO(unsigned int dev, unsigned long addr,
 		     unsigned long dev_pfn, int pid, unsigned int result,
-		     unsigned long migrated, unsigned int no_progress),
-	    TP_ARGS(dev, addr, dev_pfn, pid, result, migrated, no_progress),
+		     unsigned long migrated, unsigned int no_progress,
+		     const struct dmirror_fault_info *info),
+	    TP_ARGS(dev, addr, dev_pfn, pid, result, migrated, no_progress,
+		    info),
 	    TP_STRUCT__entry(__field(unsigned int, dev)
 			     __field(unsigned long, addr)
 			     __field(unsigned long, dev_pfn)
@@ -125,6 +151,11 @@ TRACE_EVENT(dmirror_devmem_fault,
 			     __field(unsigned int, result)
 			     __field(unsigned long, migrated)
 			     __field(unsigned int, no_progress)
+			     __field(unsigned int, npages)
+			     __field(unsigned int, cpages)
+			     __field(int, setup_ret)
+			     __field(u8, owner_match)
+			     __field(u64, duration_ns)
 	    ),
 	    TP_fast_assign(__entry->dev = dev;
 			   __entry->addr = addr;
@@ -133,11 +164,18 @@ TRACE_EVENT(dmirror_devmem_fault,
 			   __entry->result = result;
 			   __entry->migrated = migrated;
 			   __entry->no_progress = no_progress;
+			   __entry->npages = info->npages;
+			   __entry->cpages = info->cpages;
+			   __entry->setup_ret = info->setup_ret;
+			   __entry->owner_match = info->owner_match;
+			   __entry->duration_ns = info->duration_ns;
 	    ),
-	    TP_printk("dev=%u addr=0x%lx dev_pfn=0x%lx pid=%d result=0x%x migrated=%lu no_progress=%u",
+	    TP_printk("dev=%u addr=0x%lx dev_pfn=0x%lx pid=%d result=0x%x migrated=%lu no_progress=%u npages=%u cpages=%u setup_ret=%d owner_match=%u duration_ns=%llu",
 		      __entry->dev, __entry->addr, __entry->dev_pfn,
 		      __entry->pid, __entry->result, __entry->migrated,
-		      __entry->no_progress)
+		      __entry->no_progress, __entry->npages, __entry->cpages,
+		      __entry->setup_ret, __entry->owner_match,
+		      (unsigned long long)__entry->duration_ns)
 );
 
 TRACE_EVENT(dmirror_fault_loop_guard,

@@ -23,14 +23,16 @@ field dmirror_migrate_setup "int ret"
 field dmirror_migrate_finalize "unsigned long migrated"
 field dmirror_migrate_finalize "u64 duration_ns"
 e=dmirror_alloc_and_copy
-field $e "unsigned int dev"; field $e "u8 dir"; field $e "unsigned long addr"
-field $e "unsigned long src_pfn"; field $e "unsigned long dst_pfn"
+field $e "unsigned int dev"; field $e "u8 dir"; field $e "u8 fault"
+field $e "unsigned long addr"; field $e "unsigned long src_pfn"; field $e "unsigned long dst_pfn"
 field $e "unsigned long shadow_pfn"; field $e "u8 write"
 e=dmirror_devmem_fault
 field $e "unsigned int dev"; field $e "unsigned long addr"
 field $e "unsigned long dev_pfn"; field $e "int pid"
 field $e "unsigned int result"; field $e "unsigned long migrated"
-field $e "unsigned int no_progress"
+field $e "unsigned int no_progress"; field $e "unsigned int npages"
+field $e "unsigned int cpages"; field $e "int setup_ret"; field $e "u8 owner_match"
+field $e "u64 duration_ns"
 e=dmirror_fault_loop_guard
 field $e "unsigned int dev"; field $e "unsigned long addr"
 field $e "unsigned long dev_pfn"; field $e "int pid"
@@ -63,12 +65,14 @@ val() { grep -E "$1" t.txt | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 
 expect_eq "$(count 'dmirror_chunk_add: dev=0 first_pfn=0x[0-9a-f]+ npages=512 total_pages=512$')" 1 "chunk_add"
 expect_eq "$(count 'dmirror_migrate_setup: dev=0 dir=to_dev fault=0 start=0x[0-9a-f]+ end=0x[0-9a-f]+ npages=4 cpages=4 owner_match=1 ret=0$')" 1 "to_dev migrate_setup"
-expect_eq "$(count 'dmirror_alloc_and_copy: dev=0 dir=to_dev .* write=1$')" 4 "to_dev alloc_and_copy"
+expect_eq "$(count 'dmirror_alloc_and_copy: dev=0 dir=to_dev fault=0 .* write=1$')" 4 "to_dev alloc_and_copy"
 expect_eq "$(count 'dmirror_migrate_finalize: dev=0 dir=to_dev fault=0 .* npages=4 cpages=4 migrated=4 duration_ns=[0-9]+$')" 1 "to_dev migrate_finalize"
 expect_eq "$(count 'dmirror_migrate_setup: dev=0 dir=to_ram fault=1 .* npages=1 cpages=1 owner_match=1 ret=0$')" 4 "fault migrate_setup"
-expect_eq "$(count 'dmirror_alloc_and_copy: dev=0 dir=to_ram ')" 4 "to_ram alloc_and_copy"
+expect_eq "$(count 'dmirror_alloc_and_copy: dev=0 dir=to_ram fault=1 ')" 4 "to_ram alloc_and_copy"
 expect_eq "$(count 'dmirror_migrate_finalize: dev=0 dir=to_ram fault=1 .* migrated=1 ')" 4 "fault migrate_finalize"
-expect_eq "$(count 'dmirror_devmem_fault: dev=0 .* result=0x0 migrated=1 no_progress=0$')" 4 "devmem_fault"
+expect_eq "$(count 'dmirror_devmem_fault: dev=0 .* result=0x0 migrated=1 no_progress=0 npages=1 cpages=1 setup_ret=0 owner_match=1 duration_ns=[1-9][0-9]*$')" 4 "devmem_fault"
+# what each fault's setup and finalize said, its fault event says too
+expect_eq "$(val 'devmem_fault:' duration_ns | sorted)" "$(val 'migrate_finalize: .*fault=1' duration_ns | sorted)" "fault durations"
 expect_eq "$(count 'dmirror_devmem_free: dev=0 .* released=1 ')" 4 "devmem_free"
 expect_eq "$(count 'dmirror_fault_loop_guard')" 0 "fault_loop_guard"
 
