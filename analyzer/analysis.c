@@ -52,6 +52,7 @@ struct proc {
 struct tid {
 	int32_t tid, tgid;	/* tgid 0: unknown, the tid is its own */
 	bool fsetup_valid;	/* the fault path's migrate_vma_setup */
+	bool fpath_seen;	/* ... was in the trace, since the last fault */
 	bool fsetup_has_owner;
 	uint8_t fsetup_owner_match;
 	int32_t fsetup_ret;
@@ -748,6 +749,7 @@ static void ev_setup(struct dm_analysis *a, const struct dm_event *ev)
 			a->page_size = ps;
 	}
 	if (ev->setup.fault) {
+		t->fpath_seen = true;
 		t->fsetup_valid = true;
 		t->fsetup_ts = ev->ts;
 		t->fsetup_npages = ev->setup.npages;
@@ -966,6 +968,8 @@ static void ev_fault(struct dm_analysis *a, const struct dm_event *ev)
 	if (ev->fault.result & DM_VM_FAULT_SIGBUS)
 		BUMP(a, pi, sigbus, 1);
 	t = tid_get(a, ev->tid, false);
+	if (t)
+		t->fpath_seen = false;
 
 	if (ev->fault.migrated) {
 		ci = cand_get(a, pid, ev->fault.addr, false);
@@ -1222,6 +1226,83 @@ static void ev_hmm(struct dm_analysis *a, const struct dm_event *ev)
 		a->res.hmm_ebusy++;
 }
 
+static void process(struct dm_analysis *a, const struct dm_event *ev);
+
+/* An event the trace stands for: counted by kind, as if it were there. */
+static void feed_unfolded(struct dm_analysis *a, const struct dm_event *ev)
+{
+	a->res.by_kind[ev->kind]++;
+	process(a, ev);
+}
+
+/*
+ * A dmirror_devmem_fault that says what its migration found stands for
+ * the fault path's own setup, copy and finalize events when the trace has
+ * none of them for it (analyzer record filters them out unless
+ * --all-events): they are fed here as the driver emits them, setup when
+ * the migration began (the fault's time less its duration), the copy and
+ * finalize at the fault.  A fault that moved n pages, a power of two, is
+ * one copy of that folio (the device folio faulted on, naturally
+ * aligned): what the copies of a huge folio moved whole or page by page
+ * count to.
+ */
+static void fault_unfold(struct dm_analysis *a, const struct dm_event *ev)
+{
+	const struct tid *t = tid_get(a, ev->tid, false);
+	uint64_t n = ev->fault.migrated, span, start;
+	struct dm_event e = { .cpu = ev->cpu, .tid = ev->tid };
+	unsigned int order = 0;
+
+	if (!ev->fault.has_setup || !ev->fault.setup_npages || (t && t->fpath_seen))
+		return;
+	/* the window: the page, or the PMD of a huge device folio */
+	span = ev->fault.setup_npages * a->page_size;
+	start = span & (span - 1) ? ev->fault.addr : ev->fault.addr & ~(span - 1);
+	e.kind = DM_EV_SETUP;
+	e.ts = ev->fault.has_duration && ev->fault.duration_ns <= ev->ts ?
+	       ev->ts - ev->fault.duration_ns : ev->ts;
+	e.setup.dev = ev->fault.dev;
+	e.setup.dir = DM_DIR_TO_RAM;
+	e.setup.fault = 1;
+	e.setup.start = start;
+	e.setup.end = start + span;
+	e.setup.npages = ev->fault.setup_npages;
+	e.setup.cpages = ev->fault.setup_cpages;
+	e.setup.owner_match = ev->fault.owner_match;
+	e.setup.has_owner_match = true;
+	e.setup.ret = ev->fault.setup_ret;
+	feed_unfolded(a, &e);
+	if (ev->fault.setup_ret)
+		return;
+
+	e.ts = ev->ts;
+	if (n && !(n & (n - 1))) {
+		while ((1ull << order) < n)
+			order++;
+		memset(&e.copy, 0, sizeof(e.copy));
+		e.kind = DM_EV_COPY;
+		e.copy.dev = ev->fault.dev;
+		e.copy.dir = DM_DIR_TO_RAM;
+		e.copy.order = (uint8_t)order;
+		e.copy.src_pfn = ev->fault.dev_pfn & ~(n - 1);
+		e.copy.addr = ev->fault.addr & ~(n * a->page_size - 1);
+		feed_unfolded(a, &e);
+	}
+	memset(&e.fin, 0, sizeof(e.fin));
+	e.kind = DM_EV_FINALIZE;
+	e.fin.dev = ev->fault.dev;
+	e.fin.dir = DM_DIR_TO_RAM;
+	e.fin.fault = 1;
+	e.fin.start = start;
+	e.fin.end = start + span;
+	e.fin.npages = ev->fault.setup_npages;
+	e.fin.cpages = ev->fault.setup_cpages;
+	e.fin.migrated = n;
+	e.fin.has_duration = ev->fault.has_duration;
+	e.fin.duration_ns = ev->fault.duration_ns;
+	feed_unfolded(a, &e);
+}
+
 static void process(struct dm_analysis *a, const struct dm_event *ev)
 {
 	struct dm_result *r = &a->res;
@@ -1232,7 +1313,10 @@ static void process(struct dm_analysis *a, const struct dm_event *ev)
 	case DM_EV_SETUP: ev_setup(a, ev); break;
 	case DM_EV_COPY: ev_copy(a, ev); break;
 	case DM_EV_FINALIZE: ev_finalize(a, ev); break;
-	case DM_EV_FAULT: ev_fault(a, ev); break;
+	case DM_EV_FAULT:
+		fault_unfold(a, ev);
+		ev_fault(a, ev);
+		break;
 	case DM_EV_GUARD: ev_guard(a, ev); break;
 	case DM_EV_FREE: ev_free(a, ev); break;
 	case DM_EV_CHUNK:

@@ -125,6 +125,13 @@ struct dm_event {
 			uint32_t dev, result, no_progress;
 			int32_t pid;
 			uint64_t addr, dev_pfn, migrated;
+			/* what the fault's migration found (has_setup: the
+			 * driver says; setup_npages 0: setup did not run) */
+			bool has_setup, has_duration;
+			uint8_t owner_match;
+			int32_t setup_ret;
+			uint32_t setup_npages, setup_cpages;
+			uint64_t duration_ns;
 			/* kernel-probe source */
 			bool kernel, has_uip;
 			uint8_t reach;		/* enum dm_reach */

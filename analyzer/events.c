@@ -13,7 +13,7 @@
 #include "events.h"
 #include "probes.h"
 
-#define MAXF 10
+#define MAXF 12
 
 /* field flags */
 #define OPT	(1u << 0)	/* the field may be missing: reads as 0 */
@@ -71,7 +71,11 @@ static const struct espec specs[] = {
 		FLD("dev", OPT, fault.dev), FLD("addr", 0, fault.addr),
 		FLD("dev_pfn", 0, fault.dev_pfn), FLD("pid", 0, fault.pid),
 		FLD("result", 0, fault.result), FLD("migrated", 0, fault.migrated),
-		FLD("no_progress", OPT, fault.no_progress) } },
+		FLD("no_progress", OPT, fault.no_progress),
+		FLD_HAS("npages", fault.setup_npages, fault.has_setup),
+		FLD("cpages", OPT, fault.setup_cpages), FLD("setup_ret", OPT, fault.setup_ret),
+		FLD("owner_match", OPT, fault.owner_match),
+		FLD_HAS("duration_ns", fault.duration_ns, fault.has_duration) } },
 	{ DM_SYSTEM, "dmirror_fault_loop_guard", DM_EV_GUARD, false, {
 		FLD("dev", OPT, guard.dev), FLD("addr", 0, guard.addr),
 		FLD("dev_pfn", 0, guard.dev_pfn), FLD("pid", 0, guard.pid),

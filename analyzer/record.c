@@ -58,6 +58,7 @@ struct rec_opts {
 	const char *out;
 	unsigned int buffer_kb;
 	bool live, stop_on_loop;
+	bool all_events;
 	uint32_t loop_threshold;
 	enum rec_source source;
 	char **cmd;
@@ -106,6 +107,7 @@ struct rec_live {
 struct rec {
 	struct rec_opts o;
 	enum rec_source source;		/* o.source, auto resolved */
+	bool folded;			/* the fault path's events filtered out */
 	struct dm_trace t;
 	struct dm_probes probes;	/* SRC_KERNEL, SRC_BOTH */
 	struct dm_scrub *scrub;
@@ -136,6 +138,9 @@ static void usage(FILE *f)
 		"      --live               also analyse while recording: print each fault loop\n"
 		"                           or leak when it is seen\n"
 		"      --stop-on-loop       with --live: kill CMD when a fault loop is found\n"
+		"      --all-events         every dmirror event, the fault path's setup, copy\n"
+		"                           and finalize too (by default the fault event alone\n"
+		"                           says what they found)\n"
 		"  -t, --loop-threshold N   for --live (default %d)\n"
 		"  -h, --help\n"
 		"\n"
@@ -470,6 +475,10 @@ static int write_meta(struct rec *r)
 	fprintf(m, "cpus: %d\n", r->t.ncpus);
 	fprintf(m, "subbuf_size: %u\n", r->t.subbuf_size);
 	fprintf(m, "reads: %s\n", r->t.whole_pages ? "whole sub-buffers" : "as filled");
+	if (uses_dmirror(r))
+		fprintf(m, "dmirror events: %s\n", r->o.all_events ? "all" :
+			r->folded ? "the report's; the fault path's setup, copy and finalize folded into its fault event" :
+			"the report's");
 	if (WIFEXITED(status))
 		fprintf(m, "exit_status: %d\n", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
@@ -558,6 +567,7 @@ static int rec_parse(struct rec *r, int argc, char **argv)
 		{ "buffer-kb", required_argument, NULL, 'b' },
 		{ "live", no_argument, NULL, 'l' },
 		{ "stop-on-loop", no_argument, NULL, 'S' },
+		{ "all-events", no_argument, NULL, 'A' },
 		{ "loop-threshold", required_argument, NULL, 't' },
 		{ "source", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -582,6 +592,9 @@ static int rec_parse(struct rec *r, int argc, char **argv)
 			break;
 		case 'S':
 			r->o.live = r->o.stop_on_loop = true;
+			break;
+		case 'A':
+			r->o.all_events = true;
 			break;
 		case 't':
 			if (parse_uint(optarg, 1, 1u << 30, &r->o.loop_threshold)) {
@@ -783,14 +796,52 @@ static int rec_setup_probes(struct rec *r)
 	return r->scrub ? 0 : -1;
 }
 
+/*
+ * The dmirror events the report reads, and which of them are the fault
+ * path's own setup, copy and finalize: a driver whose fault event says
+ * what those found (its setup_ret field) needs them only for the ioctls,
+ * and the filter keeps them out of the ring buffer (docs/analyzer.md).
+ */
+static const struct {
+	const char *event;
+	bool fault_path;
+} dmirror_report_events[] = {
+	{ "dmirror_migrate_setup", true },
+	{ "dmirror_alloc_and_copy", true },
+	{ "dmirror_migrate_finalize", true },
+	{ "dmirror_devmem_fault", false },
+	{ "dmirror_fault_loop_guard", false },
+	{ "dmirror_devmem_free", false },
+	{ "dmirror_chunk_add", false },
+};
+
+/* Whether the fault path's own events are filtered out (see above). */
+static bool folds_fault_path(const struct rec *r)
+{
+	return !r->o.all_events &&
+	       dm_trace_has_field("dmirror", "dmirror_devmem_fault", "setup_ret") &&
+	       dm_trace_has_field("dmirror", "dmirror_alloc_and_copy", "fault");
+}
+
 /* What our instance enables for the source. */
-static size_t rec_events(const struct rec *r, struct dm_trace_event *ev)
+static size_t rec_events(struct rec *r, struct dm_trace_event *ev)
 {
 	size_t n = 0;
 
 	/* (absent only under ANALYZER_TEST_NO_DRIVER) */
-	if (uses_dmirror(r) && dm_trace_has_system("dmirror"))
-		ev[n++] = (struct dm_trace_event){ "dmirror", NULL, true };
+	if (uses_dmirror(r) && dm_trace_has_system("dmirror")) {
+		r->folded = folds_fault_path(r);
+		if (r->o.all_events) {
+			ev[n++] = (struct dm_trace_event){ "dmirror", NULL, true };
+		} else {
+			for (size_t i = 0; i < sizeof(dmirror_report_events) /
+					      sizeof(dmirror_report_events[0]); i++)
+				ev[n++] = (struct dm_trace_event){
+					"dmirror", dmirror_report_events[i].event, true,
+					r->folded && dmirror_report_events[i].fault_path ?
+					"fault == 0" : NULL };
+		}
+	}
 	for (int i = 0; sched_keep[i]; i++)
 		ev[n++] = (struct dm_trace_event){ "sched", sched_keep[i], false };
 	if (uses_kernel(r)) {
@@ -804,7 +855,7 @@ static size_t rec_events(const struct rec *r, struct dm_trace_event *ev)
 /* Our instance, the output file, and what the loop needs. */
 static int rec_setup(struct rec *r)
 {
-	struct dm_trace_event ev[8];
+	struct dm_trace_event ev[16];
 	unsigned int bufsz;
 	size_t nev;
 

@@ -109,6 +109,19 @@ bool dm_trace_has_system(const char *system)
 	return found;
 }
 
+bool dm_trace_has_field(const char *system, const char *event, const char *field)
+{
+	char *fmt = tracefs_event_file_read(NULL, system, event, "format", NULL);
+	char pat[128];
+	bool found;
+
+	/* a format line: "\tfield:unsigned int npages;\toffset:..." */
+	snprintf(pat, sizeof(pat), " %s;", field);
+	found = fmt && strstr(fmt, pat);
+	free(fmt);
+	return found;
+}
+
 /* ----------------------------------------------------------- stale ones */
 
 struct stale {
@@ -217,8 +230,15 @@ int dm_trace_setup(struct dm_trace *t, unsigned int buffer_kb, pid_t pid,
 	for (size_t i = 0; i < n; i++) {
 		const struct dm_trace_event *e = &events[i];
 
-		if (!tracefs_event_enable(t->inst, e->system, e->event))
+		if (!tracefs_event_enable(t->inst, e->system, e->event)) {
+			/* without its filter the event costs more, and is
+			 * still right: the analysis takes both */
+			if (e->filter && tracefs_event_file_write(t->inst, e->system, e->event,
+								  "filter", e->filter) < 0)
+				fprintf(stderr, "analyzer: record: warning: cannot filter %s:%s (%s)\n",
+					e->system, e->event, e->filter);
 			continue;
+		}
 		if (e->required) {
 			snprintf(err, errlen, "cannot enable the %s%s%s events: %s", e->system,
 				 e->event ? ":" : "", e->event ? e->event : "", strerror(errno));

@@ -46,12 +46,15 @@ int dm_trace_prepare(struct dm_trace *t, char *err, size_t errlen);
 
 /* Whether tracefs has this event system (e.g. "dmirror": the module is loaded). */
 bool dm_trace_has_system(const char *system);
+/* Whether the event's format has this field. */
+bool dm_trace_has_field(const char *system, const char *event, const char *field);
 
 /* An event to enable in our instance: one event, or a whole system. */
 struct dm_trace_event {
 	const char *system;
 	const char *event;	/* NULL: every event of the system */
 	bool required;		/* failing to enable it fails the set-up */
+	const char *filter;	/* the event's filter, or NULL */
 };
 
 /* Removes instances named DM_INSTANCE_PREFIX<pid> whose pid is dead. */

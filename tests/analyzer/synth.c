@@ -98,6 +98,24 @@ void sc_fault(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t a
 	e->fault.no_progress = no_progress;
 }
 
+void sc_fault_info(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
+		   uint64_t dev_pfn, unsigned int result, uint64_t migrated, unsigned int no_progress,
+		   uint32_t npages, uint32_t cpages, int owner_match, int setup_ret,
+		   uint64_t duration_ns)
+{
+	struct dm_event *e;
+
+	sc_fault(s, ts, cpu, tid, pid, addr, dev_pfn, result, migrated, no_progress);
+	e = &s->ev[s->n - 1];
+	e->fault.has_setup = true;
+	e->fault.setup_npages = npages;
+	e->fault.setup_cpages = cpages;
+	e->fault.owner_match = (uint8_t)owner_match;
+	e->fault.setup_ret = setup_ret;
+	e->fault.has_duration = true;
+	e->fault.duration_ns = duration_ns;
+}
+
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit)
 {

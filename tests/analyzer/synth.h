@@ -34,6 +34,13 @@ void sc_finalize(struct scen *s, uint64_t ts, int cpu, int tid, int dir, int fau
 		 uint64_t npages, uint64_t cpages, uint64_t migrated, uint64_t duration_ns);
 void sc_fault(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int result, uint64_t migrated, unsigned int no_progress);
+/* a fault that says what its migration found, as dmirror's does since its
+ * fault event has setup_ret (analyzer record then filters the fault path's
+ * setup, copy and finalize out) */
+void sc_fault_info(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
+		   uint64_t dev_pfn, unsigned int result, uint64_t migrated, unsigned int no_progress,
+		   uint32_t npages, uint32_t cpages, int owner_match, int setup_ret,
+		   uint64_t duration_ns);
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit);
 void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,

@@ -176,6 +176,125 @@ static void t_no_loop_when_fault_migrates(void)
 	sc_free(&s);
 }
 
+/*
+ * One process's faults, recorded with every event (folded false) or with
+ * the fault path's setup, copy and finalize filtered out and its fault
+ * event saying what they found: good faults (a 4 KiB page, a huge folio
+ * moved whole), an owner-mismatch loop, a setup that failed, a fault with
+ * no memory for its pfns.  Events in the driver's order: the device page
+ * is freed after the fault handler returns.
+ */
+static void faults_scen(struct scen *s, bool folded)
+{
+	uint64_t ts = 1000, dur = 700;
+
+	sc_fork(s, ts++, 0, 1, 100, "sh");
+	sc_exec(s, ts++, 0, 100, "workload");
+	sc_migrate_to_dev(s, &ts, 0, 100, A0, 4, DEVPFN, SHPFN);
+	for (int i = 0; i < 3; i++, dur += 100) {
+		uint64_t addr = A0 + (uint64_t)i * PAGE, pfn = DEVPFN + (uint64_t)i;
+
+		if (!folded) {
+			sc_setup(s, ts++, 0, 100, DM_DIR_TO_RAM, 1, addr, 1, 1, 1, 0);
+			sc_copy(s, ts++, 0, 100, DM_DIR_TO_RAM, addr, pfn, 0x9000, SHPFN + (uint64_t)i);
+			sc_finalize(s, ts++, 0, 100, DM_DIR_TO_RAM, 1, addr, 1, 1, 1, dur);
+			sc_fault(s, ts++, 0, 100, 100, addr, pfn, 0, 1, 0);
+		} else {
+			ts += 3;
+			sc_fault_info(s, ts++, 0, 100, 100, addr, pfn, 0, 1, 0, 1, 1, 1, 0, dur);
+		}
+		sc_free_ev(s, ts++, 0, 100, pfn, SHPFN + (uint64_t)i, 1);
+	}
+	/* page 3 loops: the owner does not match */
+	for (unsigned int n = 1; n <= 12; n++) {
+		uint64_t addr = A0 + 3 * PAGE;
+
+		if (!folded) {
+			sc_setup(s, ts++, 1, 100, DM_DIR_TO_RAM, 1, addr, 1, 0, 0, 0);
+			sc_finalize(s, ts++, 1, 100, DM_DIR_TO_RAM, 1, addr, 1, 0, 0, 300);
+			sc_fault(s, ts++, 1, 100, 100, addr, DEVPFN + 3, 0, 0, n);
+		} else {
+			ts += 2;
+			sc_fault_info(s, ts++, 1, 100, 100, addr, DEVPFN + 3, 0, 0, n, 1, 0, 0, 0, 300);
+		}
+	}
+	/* a huge folio moved whole by one fault */
+	sc_copy_order(s, ts++, 0, 100, DM_DIR_TO_DEV, A0 + 0x200000, 0x4000, DEVPFN + 512,
+		      SHPFN + 512, 9);
+	sc_finalize(s, ts++, 0, 100, DM_DIR_TO_DEV, 0, A0 + 0x200000, 512, 1, 512, 5000);
+	if (!folded) {
+		sc_setup(s, ts++, 0, 100, DM_DIR_TO_RAM, 1, A0 + 0x200000, 512, 1, 1, 0);
+		sc_copy_order(s, ts++, 0, 100, DM_DIR_TO_RAM, A0 + 0x200000, DEVPFN + 512, 0xa000,
+			      SHPFN + 512, 9);
+		sc_finalize(s, ts++, 0, 100, DM_DIR_TO_RAM, 1, A0 + 0x200000, 512, 1, 512, 9000);
+		sc_fault(s, ts++, 0, 100, 100, A0 + 0x200000 + 5 * PAGE, DEVPFN + 517, 0, 512, 0);
+	} else {
+		ts += 3;
+		sc_fault_info(s, ts++, 0, 100, 100, A0 + 0x200000 + 5 * PAGE, DEVPFN + 517, 0, 512, 0,
+			      512, 1, 1, 0, 9000);
+	}
+	sc_free_order(s, ts++, 0, 100, DEVPFN + 512, SHPFN + 512, 1, 9);
+	/* setup fails; then a fault with no memory for its pfns (no setup) */
+	if (!folded) {
+		sc_setup(s, ts++, 1, 100, DM_DIR_TO_RAM, 1, A0 + 3 * PAGE, 1, 0, 1, -22);
+		sc_fault(s, ts++, 1, 100, 100, A0 + 3 * PAGE, DEVPFN + 3, 2, 0, 13);
+	} else {
+		ts++;
+		sc_fault_info(s, ts++, 1, 100, 100, A0 + 3 * PAGE, DEVPFN + 3, 2, 0, 13, 1, 0, 1, -22, 0);
+	}
+	if (!folded)
+		sc_fault(s, ts++, 1, 100, 100, A0 + 3 * PAGE, DEVPFN + 3, 1, 0, 14);
+	else
+		sc_fault_info(s, ts++, 1, 100, 100, A0 + 3 * PAGE, DEVPFN + 3, 1, 0, 14, 0, 0, 0, 0, 0);
+	sc_free_ev(s, ts++, 0, 100, DEVPFN + 3, SHPFN + 3, 1);
+	sc_exit(s, ts++, 0, 100, "workload");
+}
+
+/* The folded recording gives the report the full one gives. */
+static void t_fault_folded(void)
+{
+	struct scen full, folded;
+	struct cyc_log lf, lo;
+	struct dm_analysis *af, *ao;
+	const struct dm_result *rf, *ro;
+
+	sc_init(&full);
+	sc_init(&folded);
+	faults_scen(&full, false);
+	faults_scen(&folded, true);
+	af = run(&full, &lf, 8);
+	ao = run(&folded, &lo, 8);
+	rf = dm_analysis_result(af);
+	ro = dm_analysis_result(ao);
+	CHECK(!memcmp(&rf->total.c, &ro->total.c, sizeof(rf->total.c)), "totals differ");
+	CHECK_EQ(ro->total.c.to_ram_fault, 515);
+	CHECK_EQ(ro->total.c.copies_to_ram, 515);
+	CHECK_EQ(ro->total.c.setup_failed, 1);
+	for (int k = DM_EV_SETUP; k <= DM_EV_FREE; k++)
+		CHECK(rf->by_kind[k] == ro->by_kind[k], "by_kind[%d]: %" PRIu64 " against %" PRIu64,
+		      k, ro->by_kind[k], rf->by_kind[k]);
+	CHECK_EQ(ro->cycles, rf->cycles);
+	CHECK_EQ(lo.n, lf.n);
+	CHECK_EQ(ro->live_at_end, rf->live_at_end);
+	CHECK_EQ(dm_lat_quantile(&ro->total.lat, 0.5), dm_lat_quantile(&rf->total.lat, 0.5));
+	CHECK_EQ(dm_lat_quantile(&ro->total.lat, 1.0), 9000);
+	CHECK_EQ(ro->nloops, 1);
+	CHECK_EQ(rf->nloops, 1);
+	if (ro->nloops == 1 && rf->nloops == 1) {
+		const struct dm_loop *a = &rf->loops[0], *b = &ro->loops[0];
+
+		CHECK_EQ(b->count, a->count);
+		CHECK_EQ(b->end, a->end);
+		CHECK_EQ(b->first_ts, a->first_ts);
+		CHECK_EQ(b->evidence[DM_CAUSE_OWNER_MISMATCH], 12);
+		CHECK(!memcmp(a->evidence, b->evidence, sizeof(a->evidence)), "evidence differs");
+	}
+	dm_analysis_free(af);
+	dm_analysis_free(ao);
+	sc_free(&full);
+	sc_free(&folded);
+}
+
 static void t_threshold_boundary(void)
 {
 	struct scen s;
@@ -863,6 +982,7 @@ const struct t_case engine_tests[] = {
 	{ "engine: healthy cycles, no problem", t_clean_no_problem },
 	{ "engine: owner-mismatch loop at the right address and count", t_loop_owner_mismatch },
 	{ "engine: no loop for faults that migrate", t_no_loop_when_fault_migrates },
+	{ "engine: a fault event with what its migration found stands for setup, copy, finalize", t_fault_folded },
 	{ "engine: loop threshold boundary", t_threshold_boundary },
 	{ "engine: loop ended by the driver's guard", t_loop_guard },
 	{ "engine: loop causes from setup events", t_loop_causes },

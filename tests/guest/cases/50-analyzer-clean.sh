@@ -36,3 +36,23 @@ trace-cmd report -i clean.dat > tc.txt 2> tc.err || { cat tc.err; fail "trace-cm
 t=$(grep -c ' dmirror_[a-z_]*: ' tc.txt)
 expect_eq "$t" "$n" "dmirror events: trace-cmd report against analyzer report"
 echo "clean run: $n dmirror events, trace-cmd agrees"
+
+# By default the fault path's setup, copy and finalize are filtered out
+# (its fault event says what they found): none in the file, one fault
+# event per page faulted back, and the report that of a recording with
+# every event.
+expect_eq "$(grep -c 'dmirror_migrate_setup: .* fault=1 ' tc.txt)" 0 "fault-path setups in a default recording"
+expect_eq "$(grep -c 'dmirror_alloc_and_copy: .* fault=1 ' tc.txt)" 0 "fault-path copies in a default recording"
+expect_eq "$(grep -c 'dmirror_devmem_fault: ' tc.txt)" 16 "fault events in a default recording"
+grep -q '"dmirror events": "the report.s; the fault path.s setup, copy and finalize folded' report.json ||
+	fail "the meta does not say the fault path was folded"
+analyzer record --all-events -o all.dat -- workload -s 16 > /dev/null 2>&1 || fail "analyzer record --all-events"
+trace-cmd report -i all.dat > tca.txt 2> /dev/null || fail "trace-cmd report of the --all-events file"
+expect_eq "$(grep -c 'dmirror_migrate_setup: .* fault=1 ' tca.txt)" 16 "fault-path setups with --all-events"
+# the same report but for what differs between two runs (times, pids, ...)
+norm() {
+	analyzer report "$1" | sed -e 's/[0-9][0-9.]*/N/g' | grep -v '^ *recorded:\|^ *events:'
+}
+norm clean.dat > r1.txt; norm all.dat > r2.txt
+diff r2.txt r1.txt || fail "the default recording's report differs from the --all-events one"
+echo "default recording: fault path folded, same report as --all-events"
