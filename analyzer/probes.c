@@ -117,6 +117,8 @@ struct probe_def {
 				 * BTF: placed only with all its arguments */
 };
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define MV_ARGS "start=+{mv.start}($arg1):x64 end=+{mv.end}($arg1):x64 " \
 	"npages=+{mv.npages}($arg1):u64 cpages=+{mv.cpages}($arg1):u64"
 
@@ -135,7 +137,7 @@ static const struct probe_def probe_defs[DM_KP_MAX] = {
 		NULL, false, false },
 	[DM_KP_PAGES] = { "mv_pages", "migrate_vma_pages", false, MV_ARGS, NULL, false, false },
 	[DM_KP_FINAL] = { "mv_final", "migrate_vma_finalize", false,
-		MV_ARGS " src=+0(+{mv.src}($arg1)):x64[64]", NULL, false, false },
+		MV_ARGS " src=+0(+{mv.src}($arg1)):x64[" STR(DM_KP_FINAL_ENTRIES) "]", NULL, false, false },
 	[DM_KP_FINAL_RET] = { "mv_final_ret", "migrate_vma_finalize", true, "", NULL, false, false },
 	[DM_KP_PAGE_INIT] = { "dev_page_init", "zone_device_page_init", false,
 		"page=$arg1:x64 pgmap={init.pgmap}:x64 order={init.order}:u32 "

@@ -6,6 +6,7 @@
 #include <event-parse.h>
 
 #include "datfile.h"
+#include "probes.h"
 #include "synth.h"
 
 /* ------------------------------------------------------------- building */
@@ -292,7 +293,7 @@ void sc_kp_final(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, 
 	e->kp_mv.end = start + npages * PAGE;
 	e->kp_mv.npages = npages;
 	e->kp_mv.cpages = cpages;
-	e->kp_mv.migrate = npages <= 64 ? migrate : 0;	/* what src[] shows */
+	e->kp_mv.migrate = npages <= DM_KP_FINAL_ENTRIES ? migrate : 0;	/* what src[] shows */
 }
 
 void sc_kp_final_ret(struct scen *s, uint64_t ts, int cpu, int tid)
@@ -503,7 +504,7 @@ static struct fevent fevents[] = {
 	  { PROBE_IP, U64("start"), U64("end"), U64("npages"), U64("cpages") }, 5, 0, true },
 	{ KP_GROUP, "mv_final", 2005, DM_EV_KP_FINAL,
 	  { PROBE_IP, U64("start"), U64("end"), U64("npages"), U64("cpages"),
-	    { "u64", "src", 8, 0, 64 } }, 6, 0, true },
+	    { "u64", "src", 8, 0, DM_KP_FINAL_ENTRIES } }, 6, 0, true },
 	{ KP_GROUP, "mv_final_ret", 2006, DM_EV_KP_FINAL_RET, { PROBE_RET }, 2, 0, true },
 	{ KP_GROUP, "dev_page_init", 2007, DM_EV_KP_PAGE_INIT,
 	  { PROBE_IP, U64("page"), U64("pgmap"), U32("order"), U64("owner"), U64("ops") }, 6, 0, true },

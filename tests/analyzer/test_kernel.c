@@ -13,6 +13,7 @@
 
 #include "analysis.h"
 #include "datfile.h"
+#include "probes.h"
 #include "reader.h"
 #include "scrub.h"
 #include "synth.h"
@@ -655,13 +656,13 @@ static void t_scrub(void)
 	put64(rec[1] + tep_find_field(fpage, "fpgmap")->offset, 0xffffea0000400001ull);
 	put64(rec[1] + tep_find_field(fpage, "fowner")->offset, 0xffff888012345678ull);
 	len[1] = 8 + 4 * 8;
-	/* mv_final of 2 pages: src[2..63] hold what was past the array */
+	/* mv_final of 2 pages: src[2..] hold what was past the array */
 	memcpy(rec[2], &(uint16_t){ (uint16_t)fin->id }, 2);
 	put64(rec[2] + tep_find_field(fin, "npages")->offset, 2);
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < DM_KP_FINAL_ENTRIES; i++)
 		put64(rec[2] + tep_find_field(fin, "src")->offset + 8 * i,
 		      i < 2 ? (0x1000ull + (uint64_t)i) << 6 | 3 : 0xffff888000000000ull + (uint64_t)i);
-	len[2] = tep_find_field(fin, "src")->offset + 512;
+	len[2] = tep_find_field(fin, "src")->offset + 8 * DM_KP_FINAL_ENTRIES;
 	CHECK_EQ(sc_build_page(page, sizeof(page), 100, data, len, 3), 0);
 
 	sc = dm_scrub_new(tep, "dmirror_analyzer_4242", ks, err, sizeof(err));
@@ -689,7 +690,7 @@ static void t_scrub(void)
 		      "what was read through it is unknown");
 		CHECK_EQ(get64(r2 + tep_find_field(fin, "src")->offset), (0x1000ull << 6) | 3);
 		CHECK_EQ(get64(r2 + tep_find_field(fin, "src")->offset + 8), (0x1001ull << 6) | 3);
-		for (int i = 2; i < 64; i++)
+		for (int i = 2; i < DM_KP_FINAL_ENTRIES; i++)
 			CHECK(!get64(r2 + tep_find_field(fin, "src")->offset + 8 * i),
 			      "src[%d] past npages not zeroed", i);
 	}
@@ -721,7 +722,7 @@ const struct t_case kernel_tests[] = {
 	{ "kernel: two probes on one function, either order", t_probe_order },
 	{ "kernel: device pages leak only when no process can map them", t_devpage_ledger },
 	{ "kernel: a thread's faults are its process's", t_threads },
-	{ "kernel: calls over 64 pages: moved pages from the device pages' inits and frees", t_inferred_counts },
+	{ "kernel: calls over src[]'s pages: moved pages from the device pages' inits and frees", t_inferred_counts },
 	{ "kernel: file roundtrip, with and without return-probe arguments", t_file_roundtrip },
 	{ "kernel: cli: text, JSON, --source", t_cli_report },
 	{ "kernel: scrub: tokens, symbols, tail pages, src[] past npages", t_scrub },

@@ -3,7 +3,7 @@
 # sources, analysed twice: under owner_mismatch the kernel's view finds
 # the loop dmirror's tracepoints find, at the same address of the same
 # process; on a clean run both count the same pages each way (calls over
-# 64 pages included, which the kernel view counts from the device pages).  Then a
+# 16 pages included, which the kernel view counts from the device pages).  Then a
 # recording with the kernel probes alone (dmirror's events off) finds the
 # loop too.
 . /opt/dmirror/lib.sh
