@@ -59,15 +59,39 @@ static long layout_get(const struct layout *l, const char *name, size_t len)
 
 /* ------------------------------------------------------------- kernels */
 
-static const struct dm_kernel_row *kernel_row(bool *exact)
+/* The running kernel's major.minor; false when uname does not say. */
+static bool kernel_version(unsigned int *ma, unsigned int *mi)
 {
 	struct utsname u;
-	unsigned int ma = 0, mi = 0;
+
+	return !uname(&u) && sscanf(u.release, "%u.%u", ma, mi) == 2;
+}
+
+static const struct dm_kernel_row *kernel_row(bool *exact)
+{
+	unsigned int ma, mi;
 
 	*exact = false;
-	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+	if (!kernel_version(&ma, &mi))
 		return &dm_kernel_rows[0];
 	return dm_kernel_row_for(ma, mi, exact);
+}
+
+/*
+ * Since 6.14 an fprobe's exit handler runs from function graph's
+ * return_to_handler, and an interrupt that lands in that trampoline's
+ * last instructions sees a stack the ORC unwinder cannot walk: a stack
+ * trace taken there (KASAN, kmemleak and lockdep take them from
+ * interrupts) prints "WARNING: stack going in the wrong direction? at
+ * return_to_handler".  A kretprobe returns through rethook's trampoline,
+ * which the unwinder knows, and costs no more (docs/performance.md), so
+ * return probes are kretprobes on those kernels.
+ */
+static bool fexit_on_graph(void)
+{
+	unsigned int ma, mi;
+
+	return kernel_version(&ma, &mi) && (ma > 6 || (ma == 6 && mi >= 14));
 }
 
 /* Whether the running kernel's configuration has opt off ("is not set"
@@ -333,12 +357,30 @@ static const char *probe_func(const struct probe_def *d, enum dm_kp k, const str
 	return NULL;
 }
 
-/* One event: fprobe first where the kernel has them, else kprobe. */
+/* The event line of one kind of probe: 'f' fprobe, 'k' kprobe or kretprobe. */
+static void probe_line(const struct dm_probes *p, enum dm_kp k, char kind, const char *func,
+		       const char *args, char *line, size_t n)
+{
+	const struct probe_def *d = &probe_defs[k];
+
+	if (kind == 'f')
+		snprintf(line, n, "f:%s/%s %s%s %s\n", p->group, dm_kp_event_name(k), func,
+			 d->ret ? "%return" : "", args);
+	else if (d->ret)
+		/* many faults sleep at once: room for their returns */
+		snprintf(line, n, "r64:%s/%s %s %s\n", p->group, dm_kp_event_name(k), func, args);
+	else
+		snprintf(line, n, "p:%s/%s %s %s\n", p->group, dm_kp_event_name(k), func, args);
+}
+
+/* One event: fprobe first where the kernel has them (but see
+ * fexit_on_graph() for return probes), else kprobe. */
 static void place(struct dm_probes *p, enum dm_kp k, const struct build *b)
 {
 	const struct probe_def *d = &probe_defs[k];
 	struct dm_probe_state *st = &p->st[k];
 	const char *func = probe_func(d, k, b->row);
+	const char *kinds = !p->fprobe ? "k" : d->ret && p->fexit_graph ? "kf" : "fk";
 	char args[2048], line[2400];
 	bool retried = false;
 
@@ -351,20 +393,11 @@ static void place(struct dm_probes *p, enum dm_kp k, const struct build *b)
 		return;
 	}
 	for (;;) {
-		for (int f = p->fprobe ? 0 : 1; f < 2; f++) {
-			if (f == 0)
-				snprintf(line, sizeof(line), "f:%s/%s %s%s %s\n", p->group,
-					 dm_kp_event_name(k), func, d->ret ? "%return" : "", args);
-			else if (d->ret)
-				/* many faults sleep at once: room for their returns */
-				snprintf(line, sizeof(line), "r64:%s/%s %s %s\n", p->group,
-					 dm_kp_event_name(k), func, args);
-			else
-				snprintf(line, sizeof(line), "p:%s/%s %s %s\n", p->group,
-					 dm_kp_event_name(k), func, args);
+		for (const char *kind = kinds; *kind; kind++) {
+			probe_line(p, k, *kind, func, args, line, sizeof(line));
 			if (!write_dynamic_events(line, st->why, sizeof(st->why))) {
 				st->placed = true;
-				st->how = f == 0 ? 'f' : d->ret ? 'r' : 'p';
+				st->how = *kind == 'f' ? 'f' : d->ret ? 'r' : 'p';
 				st->why[0] = 0;
 				p->placed++;
 				return;
@@ -422,6 +455,7 @@ int dm_probes_create(struct dm_probes *p, char *err, size_t errlen)
 	p->verified = exact;
 	p->btf = l.btf;
 	p->fprobe = readme_has("f[:[<group>/][<event>]] <func-name>");
+	p->fexit_graph = p->fprobe && fexit_on_graph();
 	for (int i = 0; i < 2; i++) {
 		unsigned int shift = row->marker_opt && config_off(row->marker_opt) ? 1 : 0;
 

@@ -73,6 +73,7 @@ struct dm_probes {
 	bool verified;		/* the running kernel is that row's series */
 	bool btf;		/* offsets from BTF */
 	bool fprobe;		/* the kernel has fprobe events */
+	bool fexit_graph;	/* ... whose exits return through function graph */
 	unsigned int swp_private[2], swp_exclusive[2];	/* swap types; 0: none */
 	unsigned int page_shift;
 };
