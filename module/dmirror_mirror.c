@@ -59,16 +59,54 @@ static int dmirror_pt_store(struct dmirror_file *df, unsigned long pfn,
 	return 0;
 }
 
+/*
+ * Removes the exclusive entries of [@first, @last] and lets go of their
+ * page references: one walk of the tree under its lock, which reads the
+ * other entries and leaves them.  The lock is let go every XA_CHECK_SCHED
+ * entries: the caller may not sleep, but others may want the tree.
+ */
+static void dmirror_pt_unpin(struct dmirror_file *df, unsigned long first,
+			     unsigned long last)
+{
+	XA_STATE(xas, &df->pt, first);
+	unsigned int n = 0;
+	void *entry;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, entry, last) {
+		if (xa_pointer_tag(entry) == DMIRROR_PT_ATOMIC) {
+			xas_store(&xas, NULL);
+			dmirror_pt_drop(entry);
+		}
+		if (++n % XA_CHECK_SCHED)
+			continue;
+		xas_pause(&xas);
+		xas_unlock(&xas);
+		xas_lock(&xas);
+	}
+	xas_unlock(&xas);
+}
+
+/*
+ * Empties [@first, @last] (@last below ULONG_MAX).  The range is stored
+ * NULL in aligned blocks, where the kernel has multi-index entries: an
+ * xa_erase() per entry walks from the root and takes the lock each time,
+ * and for the 512 entries of a 2 MiB range that cost more instructions
+ * than copying the 2 MiB; a block store drops whole leaf nodes at once.
+ */
 static void dmirror_pt_clear(struct dmirror_file *df, unsigned long first,
 			     unsigned long last)
 {
 	unsigned long pfn;
 	void *entry;
 
-	xa_for_each_range(&df->pt, pfn, entry, first, last) {
-		xa_erase(&df->pt, pfn);
-		dmirror_pt_drop(entry);
+	dmirror_pt_unpin(df, first, last);
+	if (IS_ENABLED(CONFIG_XARRAY_MULTI)) {
+		xa_store_range(&df->pt, first, last, NULL, GFP_ATOMIC);
+		return;
 	}
+	xa_for_each_range(&df->pt, pfn, entry, first, last)
+		xa_erase(&df->pt, pfn);
 }
 
 /*
@@ -183,7 +221,7 @@ void dmirror_file_destroy(struct dmirror_file *df)
 {
 	mmu_interval_notifier_remove(&df->notifier);
 	mutex_lock(&df->lock);
-	dmirror_pt_clear(df, 0, ULONG_MAX);
+	dmirror_pt_unpin(df, 0, ULONG_MAX);
 	mutex_unlock(&df->lock);
 	xa_destroy(&df->pt);
 	mutex_destroy(&df->lock);
