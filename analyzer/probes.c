@@ -84,8 +84,9 @@ static const struct dm_kernel_row *kernel_row(bool *exact)
  * trace taken there (KASAN, kmemleak and lockdep take them from
  * interrupts) prints "WARNING: stack going in the wrong direction? at
  * return_to_handler".  A kretprobe returns through rethook's trampoline,
- * which the unwinder knows, and costs no more (docs/performance.md), so
- * return probes are kretprobes on those kernels.
+ * which the unwinder knows, and costs no more (measured under
+ * tests/guest/run --icount on a 4 KiB CPU fault: 2.5 us, against 2.8 to
+ * 3.3 us for an fprobe exit), so return probes are kretprobes there.
  */
 static bool fexit_on_graph(void)
 {
