@@ -157,9 +157,10 @@ struct edesc {
 	 * native; then the nnum reads of num, once the record holds need
 	 * bytes, are the whole decoding */
 	bool fast;
-	uint8_t nnum;
+	uint8_t nnum, nhas;
 	uint16_t need;
 	struct fnum num[MAXF];
+	uint16_t has[MAXF];	/* the HAS bools to set: their fields are there */
 };
 
 struct dm_decoder {
@@ -221,16 +222,19 @@ static void plan_fast(const struct dm_decoder *d, const struct espec *sp, struct
 
 	e->fast = d->native;
 	e->nnum = 0;
+	e->nhas = 0;
 	for (int j = 0; e->fast && j < MAXF && sp->f[j].name; j++) {
 		const struct fspec *fs = &sp->f[j];
 		const struct tep_format_field *f = e->f[j];
 
-		if (fs->flags & (STR | MIGR | HAS)) {
+		if (fs->flags & (STR | MIGR)) {
 			e->fast = false;
 			break;
 		}
 		if (!f)
-			continue;	/* reads as 0: the event is zeroed first */
+			continue;	/* reads as 0, and a HAS bool false: the event is zeroed first */
+		if (fs->flags & HAS)
+			e->has[e->nhas++] = fs->has;
 		if (f->offset < 0 || f->offset + f->size > 0xffff) {
 			e->fast = false;
 			break;
@@ -513,7 +517,11 @@ static void decode_fast(const struct edesc *e, const void *data, struct dm_event
 		}
 		store(ev, n->dst, n->dst_size, x);
 	}
+	for (unsigned int k = 0; k < e->nhas; k++)
+		*(bool *)((char *)ev + e->has[k]) = true;
 }
+
+static const struct dm_event dm_event_zero;
 
 int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 {
@@ -539,7 +547,9 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 	e = &d->e[i];
 	sp = &specs[i];
 
-	memset(ev, 0, sizeof(*ev));
+	/* a copy, not memset(): at -O2 gcc makes that a rep stos, which
+	 * took a third of the decoding time */
+	*ev = dm_event_zero;
 	ev->ts = rec->ts;
 	ev->cpu = rec->cpu;
 	if (d->common_pid) {
