@@ -1318,6 +1318,72 @@ static void t_decode_every_field(void)
 	sc_free(&s);
 }
 
+/*
+ * A field narrower than its member, as another kernel's format may lay it
+ * out: a signed one is sign-extended, an unsigned one is not, on the
+ * decoder's fast path (which reads 8 bytes and shifts) as on its other.
+ */
+static void t_decode_narrow_fields(void)
+{
+	static const char fmt[] =
+		"name: dmirror_migrate_setup\nID: 100\nformat:\n"
+		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+		"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+		"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+		"\tfield:u8 dir;\toffset:8;\tsize:1;\tsigned:0;\n"
+		"\tfield:u8 fault;\toffset:9;\tsize:1;\tsigned:0;\n"
+		"\tfield:short ret;\toffset:10;\tsize:2;\tsigned:1;\n"
+		"\tfield:u16 npages;\toffset:12;\tsize:2;\tsigned:0;\n"
+		"\tfield:u16 cpages;\toffset:14;\tsize:2;\tsigned:0;\n"
+		"\tfield:unsigned long start;\toffset:16;\tsize:8;\tsigned:0;\n"
+		"\tfield:unsigned long end;\toffset:24;\tsize:8;\tsigned:0;\n"
+		"\nprint fmt: \"ret=%d\", REC->ret\n";
+	unsigned char data[32] = { 0 };
+	struct tep_handle *tep = tep_alloc();
+	struct tep_record rec = { .data = data, .size = (int)sizeof(data), .ts = 5 };
+	struct dm_decoder *dec = NULL;
+	struct dm_event ev;
+	char err[256] = "";
+	uint16_t type = 100, npages = 0xfff0, cpages = 0x8001;
+	int16_t ret = -16;
+	int32_t pid = 42;
+	uint64_t start = 0x7000, end = 0x9000;
+
+	CHECK(tep != NULL, "tep_alloc");
+	if (!tep)
+		return;
+	CHECK_EQ(tep_parse_event(tep, fmt, sizeof(fmt) - 1, "dmirror"), 0);
+	memcpy(data, &type, 2);
+	memcpy(data + 4, &pid, 4);
+	data[8] = DM_DIR_TO_RAM;
+	data[9] = 1;
+	memcpy(data + 10, &ret, 2);
+	memcpy(data + 12, &npages, 2);
+	memcpy(data + 14, &cpages, 2);
+	memcpy(data + 16, &start, 8);
+	memcpy(data + 24, &end, 8);
+	dec = dm_decoder_new(tep, DM_SOURCE_DMIRROR, err, sizeof(err));
+	CHECK(dec != NULL, "decoder: %s", err);
+	if (dec) {
+		CHECK_EQ(dm_decode(dec, &rec, &ev), 1);
+		CHECK_EQ(ev.kind, DM_EV_SETUP);
+		CHECK_EQ(ev.tid, 42);
+		CHECK_EQ(ev.setup.ret, -16);
+		CHECK_EQ(ev.setup.npages, 0xfff0);
+		CHECK_EQ(ev.setup.cpages, 0x8001);
+		CHECK_EQ(ev.setup.start, 0x7000);
+		CHECK_EQ(ev.setup.end, 0x9000);
+		CHECK_EQ(ev.setup.fault, 1);
+		CHECK_EQ(ev.setup.dev, 0);	/* not in the format */
+		/* a record too short for its fields is refused, not read past */
+		rec.size = 24;
+		CHECK_EQ(dm_decode(dec, &rec, &ev), -1);
+		dm_decoder_free(dec);
+	}
+	tep_free(tep);
+}
+
 /* A parent that ignores SIGCHLD (the kernel then reaps children by
  * itself) must not hang the report's probe of the file. */
 static void t_sigchld_ignored(void)
@@ -1524,6 +1590,7 @@ const struct t_case file_tests[] = {
 	{ "file: old format without 'order' reads as order 0", t_old_format_without_order },
 	{ "cli: huge folio leak: pages in the table, JSON and the cross-check", t_cli_huge_leak },
 	{ "file: every field of every event decodes into its own member", t_decode_every_field },
+	{ "file: narrow fields: signed ones sign-extended, unsigned ones not", t_decode_narrow_fields },
 	{ "cli: report with SIGCHLD ignored by its parent", t_sigchld_ignored },
 	{ "file: the page reader gives libtracecmd's records and reports", t_page_reader },
 	{ NULL, NULL },
