@@ -408,7 +408,7 @@ const char *dm_analysis_comm(struct dm_analysis *a, int pid)
 
 static uint32_t proc_get(struct dm_analysis *a, int32_t pid, bool create)
 {
-	uint32_t i = hmap_get(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
+	uint32_t i = hmap_get_recent(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
 	struct proc *p;
 
 	if (i != HMAP_NONE || !create)
@@ -443,7 +443,7 @@ static void proc_maybe_free(struct dm_analysis *a, uint32_t i)
 
 static struct tid *tid_get(struct dm_analysis *a, int32_t tid, bool create)
 {
-	uint32_t i = hmap_get(&a->tid_map, (uint64_t)(uint32_t)tid, 0);
+	uint32_t i = hmap_get_recent(&a->tid_map, (uint64_t)(uint32_t)tid, 0);
 	struct tid *t;
 
 	if (i != HMAP_NONE)

@@ -23,6 +23,7 @@ static int alloc_slots(struct hmap *h, uint32_t cap)
 		h->slots[i].val = HMAP_NONE;
 	h->mask = cap - 1;
 	h->used = 0;
+	h->mval = HMAP_NONE;
 	return 0;
 }
 
@@ -41,6 +42,13 @@ void hmap_free(struct hmap *h)
 	h->slots = NULL;
 	h->mask = 0;
 	h->used = 0;
+	h->mval = HMAP_NONE;
+}
+
+static void forget_recent(struct hmap *h, uint64_t k1, uint64_t k2)
+{
+	if (h->m1 == k1 && h->m2 == k2)
+		h->mval = HMAP_NONE;
 }
 
 uint32_t hmap_get(const struct hmap *h, uint64_t k1, uint64_t k2)
@@ -82,6 +90,7 @@ static void put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 
 int hmap_put(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 {
+	forget_recent(h, k1, k2);
 	/* keep the load factor under 1/2 */
 	if ((h->used + 1) * 2 > h->mask + 1) {
 		struct hmap old = *h;
@@ -104,6 +113,7 @@ uint32_t hmap_del(struct hmap *h, uint64_t k1, uint64_t k2)
 	uint32_t i = (uint32_t)mix(k1, k2) & h->mask;
 	uint32_t val;
 
+	forget_recent(h, k1, k2);
 	for (;;) {
 		struct hmap_slot *s = &h->slots[i];
 

@@ -25,12 +25,34 @@ struct hmap {
 	struct hmap_slot *slots;
 	uint32_t mask;		/* capacity - 1; capacity is a power of two */
 	uint32_t used;
+	/* hmap_get_recent's last hit (mval HMAP_NONE: none); a put or a
+	 * delete of its key forgets it */
+	uint64_t m1, m2;
+	uint32_t mval;
 };
 
 int hmap_init(struct hmap *h, uint32_t capacity);
 void hmap_free(struct hmap *h);
 /* HMAP_NONE when absent */
 uint32_t hmap_get(const struct hmap *h, uint64_t k1, uint64_t k2);
+/*
+ * hmap_get for keys looked up in runs (the task of consecutive events):
+ * the last key found is answered without hashing.
+ */
+static inline uint32_t hmap_get_recent(struct hmap *h, uint64_t k1, uint64_t k2)
+{
+	uint32_t v;
+
+	if (h->mval != HMAP_NONE && h->m1 == k1 && h->m2 == k2)
+		return h->mval;
+	v = hmap_get(h, k1, k2);
+	if (v != HMAP_NONE) {
+		h->m1 = k1;
+		h->m2 = k2;
+		h->mval = v;
+	}
+	return v;
+}
 /* Insert or replace; -1 on allocation failure. */
 int hmap_put(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val);
 /* Returns the removed value, or HMAP_NONE. */

@@ -195,7 +195,8 @@ static bool step(struct dm_ring *r, struct ring_cpu *c)
 			continue;
 		}
 		c->ts += delta;
-		memset(&c->rec, 0, sizeof(c->rec));
+		/* no memset: every member set here is set for every record,
+		 * and the rest stay as calloc left them (a tenth of the walk) */
 		c->rec.ts = c->ts;
 		c->rec.data = (void *)(e + at);
 		c->rec.size = (int)len;
