@@ -101,12 +101,14 @@ struct dmirror_chunk {
 	bool			huge;
 	/*
 	 * Under mdev->lock: a bit per page, set from allocation until the
-	 * free callback; the free pages; and the blocks all of whose pages
-	 * are free (0 unless huge).
+	 * free callback; the free pages; the blocks all of whose pages are
+	 * free (0 unless huge); and a page below which every page is used,
+	 * where the searches for a free page start.
 	 */
 	unsigned long		*used;
 	unsigned long		nr_free;
 	unsigned long		nr_free_blocks;
+	unsigned long		used_below;
 	/* Per page: faults in a row on it that migrated nothing. */
 	atomic_t		*no_progress;
 };
