@@ -142,16 +142,14 @@ static const struct espec specs[] = {
 
 /*
  * A plain numeric field of a native-order trace, as the fast path reads
- * it: from where in the record, into which member.
+ * it: the 8 bytes of the record that end where the field ends, shifted
+ * right arithmetically by shift and kept to mask (the member's bytes,
+ * and for an unsigned field only its own), into the member at dst.
  */
 struct fnum {
-	uint16_t src, dst;	/* offsets in the record and in struct dm_event */
-	uint8_t src_size, dst_size;
-	bool sign;		/* sign-extend a field narrower than 8 bytes */
-	/* the branch-free read: the 8 bytes ending where the field ends,
-	 * shifted right arithmetically by shift, kept to mask (the member's
-	 * bytes, and for an unsigned field only its own) */
-	uint16_t last8;		/* src + src_size - 8 */
+	uint16_t last8;		/* the field's offset + its size - 8 */
+	uint16_t dst;		/* the member's offset in struct dm_event */
+	uint8_t dst_size;
 	uint8_t shift;
 	bool wide;		/* all 8 bytes at dst may be written (see decode_fast) */
 	uint64_t mask;
@@ -255,9 +253,7 @@ static void plan_fast(const struct dm_decoder *d, const struct espec *sp, struct
 			break;
 		}
 		e->num[e->nnum++] = (struct fnum){
-			.src = (uint16_t)f->offset, .dst = fs->off,
-			.src_size = (uint8_t)f->size, .dst_size = (uint8_t)fs->size,
-			.sign = (f->flags & TEP_FIELD_IS_SIGNED) && f->size < 8,
+			.dst = fs->off, .dst_size = (uint8_t)fs->size,
 			.last8 = (uint16_t)(f->offset + f->size - 8),
 			.shift = (uint8_t)(64 - 8 * f->size),
 			.wide = fs->off + 8u <= sizeof(struct dm_event),
