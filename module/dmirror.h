@@ -54,6 +54,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/hmm.h>
+#include <linux/jump_label.h>
 #include <linux/memremap.h>
 #include <linux/migrate.h>
 #include <linux/mmu_notifier.h>
@@ -158,6 +159,14 @@ extern unsigned int dmirror_ndevices;
 extern struct dmirror_device **dmirror_devices;
 
 /*
+ * On while the fold_events debugfs file is held open (by analyzer record):
+ * the CPU fault path then emits one event, dmirror_devmem_fault, carrying
+ * what its setup, copy, finalize and the free of the device folio it
+ * migrated would have traced (dmirror_migrate.c).
+ */
+DECLARE_STATIC_KEY_FALSE(dmirror_fold_events);
+
+/*
  * System pages the driver allocates for itself and frees itself, on every
  * device: shadow pages and bounce buffers.  Shadow pages come from the
  * page allocator, which kmemleak does not watch: these counts are what
@@ -247,6 +256,9 @@ int dmirror_migrate_to_dev(struct dmirror_file *df, unsigned long start,
 int dmirror_migrate_to_ram(struct dmirror_file *df, unsigned long start,
 			   unsigned long end, u64 *migrated);
 vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf);
+struct dmirror_free_info;
+bool dmirror_fold_free(struct dmirror_device *mdev,
+		       const struct dmirror_free_info *free);
 
 /* dmirror_mirror.c: the device page table */
 void *dmirror_bounce_alloc(unsigned long npages);

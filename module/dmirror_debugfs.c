@@ -328,6 +328,45 @@ static const struct file_operations dmirror_knob_fops = {
 	.write	= dmirror_knob_write,
 };
 
+DEFINE_STATIC_KEY_FALSE(dmirror_fold_events);
+
+/*
+ * fold_events: the CPU fault path folds its events into one while the
+ * file is open for writing, so that the folding ends with its holder
+ * however that ends (docs/driver.md).  Reads say how many hold it.
+ */
+static int dmirror_fold_open(struct inode *inode, struct file *file)
+{
+	if (file->f_mode & FMODE_WRITE)
+		static_branch_inc(&dmirror_fold_events);
+	return 0;
+}
+
+static int dmirror_fold_release(struct inode *inode, struct file *file)
+{
+	if (file->f_mode & FMODE_WRITE)
+		static_branch_dec(&dmirror_fold_events);
+	return 0;
+}
+
+static ssize_t dmirror_fold_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int len;
+
+	len = scnprintf(buf, sizeof(buf), "%d\n",
+			static_key_count(&dmirror_fold_events.key));
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static const struct file_operations dmirror_fold_fops = {
+	.owner		= THIS_MODULE,
+	.open		= dmirror_fold_open,
+	.release	= dmirror_fold_release,
+	.read		= dmirror_fold_read,
+};
+
 void dmirror_debugfs_init(void)
 {
 	struct dentry *root;
@@ -338,6 +377,8 @@ void dmirror_debugfs_init(void)
 	debugfs_create_file("stats", 0400, root, NULL, &dmirror_stats_fops);
 	debugfs_create_file("free_list", 0400, root, NULL,
 			    &dmirror_free_list_fops);
+	debugfs_create_file("fold_events", 0600, root, NULL,
+			    &dmirror_fold_fops);
 	for (i = 0; i < ARRAY_SIZE(dmirror_knobs); i++)
 		debugfs_create_file(dmirror_knobs[i].name, 0600, root,
 				    &dmirror_knobs[i], &dmirror_knob_fops);

@@ -501,6 +501,7 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 	struct page *shadow = page->zone_device_data;
 	unsigned long shadow_pfn = shadow ? page_to_pfn(shadow) : 0;
 	unsigned long nr = 1UL << order;
+	struct dmirror_free_info free;
 	unsigned long nr_free;
 	bool released = false;
 
@@ -515,8 +516,15 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 
 	page->zone_device_data = NULL;
 	nr_free = dmirror_free_pages_put(mdev, page, order);
-	trace_dmirror_devmem_free(mdev->id, page_to_pfn(page), order,
-				  shadow_pfn, released, nr_free);
+	free.pfn = page_to_pfn(page);
+	free.shadow_pfn = shadow_pfn;
+	free.free_pages = nr_free;
+	free.order = order;
+	free.released = released;
+	/* the event of the fault that migrated the folio, if one waits */
+	if (!dmirror_fold_free(mdev, &free))
+		trace_dmirror_devmem_free(mdev->id, free.pfn, order, shadow_pfn,
+					  released, nr_free);
 
 	/*
 	 * The reference taken in dmirror_devmem_alloc(), or in the split

@@ -10,6 +10,13 @@
  * PMD for a PMD-mapped huge device folio, and is where the fault-loop
  * guard lives.
  *
+ * While analyzer record holds the fold_events debugfs file open, the fault
+ * path emits one event where it would emit five: dmirror_devmem_fault
+ * carries what its setup, copy and finalize found, and, for a fault that
+ * migrated its page, the free of that device folio, which comes after the
+ * fault returns (the core holds a reference around migrate_to_ram()): the
+ * event waits for it in a small table (dmirror_fold_hold()).
+ *
  * Where the kernel migrates huge folios (DMIRROR_HAVE_HUGE), setup is asked
  * to collect a PMD-mapped THP, a PMD-mapped huge device folio, or an empty
  * PMD range, as one compound entry.  Such an entry gets a huge destination
@@ -50,6 +57,15 @@ struct dmirror_migration {
 	int			error;
 };
 
+/*
+ * Whether the steps of @m are traced: not those of a CPU fault while its
+ * events are folded into the fault's.
+ */
+static bool dmirror_traces_steps(const struct dmirror_migration *m)
+{
+	return !m->fault || !static_branch_unlikely(&dmirror_fold_events);
+}
+
 static int dmirror_migration_setup(struct dmirror_migration *m)
 {
 	int ret;
@@ -60,10 +76,11 @@ static int dmirror_migration_setup(struct dmirror_migration *m)
 	ret = migrate_vma_setup(&m->args);
 	m->setup_done = true;
 	m->setup_ret = ret;
-	trace_dmirror_migrate_setup(m->mdev->id, m->dir, m->fault,
-				    m->args.start, m->args.end,
-				    ret ? 0 : m->args.cpages,
-				    m->args.pgmap_owner == m->mdev, ret);
+	if (dmirror_traces_steps(m))
+		trace_dmirror_migrate_setup(m->mdev->id, m->dir, m->fault,
+					    m->args.start, m->args.end,
+					    ret ? 0 : m->args.cpages,
+					    m->args.pgmap_owner == m->mdev, ret);
 	return ret;
 }
 
@@ -98,9 +115,11 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 
 	if (m->start_ns)
 		m->duration_ns = ktime_get_ns() - m->start_ns;
-	trace_dmirror_migrate_finalize(m->mdev->id, m->dir, m->fault,
-				       args->start, args->end, args->cpages,
-				       m->migrated, m->duration_ns);
+	if (dmirror_traces_steps(m))
+		trace_dmirror_migrate_finalize(m->mdev->id, m->dir, m->fault,
+					       args->start, args->end,
+					       args->cpages, m->migrated,
+					       m->duration_ns);
 }
 
 /*
@@ -260,11 +279,12 @@ static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
 		       (src & MIGRATE_PFN_WRITE);
 	if (order)
 		args->dst[i] |= DMIRROR_PFN_COMPOUND;
-	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM, m->fault,
-				     addr,
-				     page_to_pfn(dpage), page_to_pfn(page),
-				     page_to_pfn(shadow), order,
-				     !!(src & MIGRATE_PFN_WRITE));
+	if (dmirror_traces_steps(m))
+		trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM,
+					     m->fault, addr, page_to_pfn(dpage),
+					     page_to_pfn(page),
+					     page_to_pfn(shadow), order,
+					     !!(src & MIGRATE_PFN_WRITE));
 	return 0;
 }
 
@@ -475,11 +495,132 @@ static unsigned long dmirror_fault_range(struct vm_fault *vmf,
 	return DMIRROR_HUGE_NR;
 }
 
+/*
+ * Fault events waiting for the free of the device folio they migrated
+ * (see the top of this file).  That free nearly always follows in the same
+ * task a moment later; DMIRROR_FOLD_SLOTS bounds the faults between the
+ * two, and a fault that finds every slot taken is traced at once (its
+ * folio's free is then traced by itself).  An event is held for a folio
+ * that migrated, which the core has unmapped: nothing can keep it from
+ * its free for long.
+ */
+#define DMIRROR_FOLD_SLOTS	16
+
+struct dmirror_fold {
+	struct dmirror_device		*mdev;	/* NULL: a free slot */
+	unsigned long			pfn;	/* the device folio's first */
+	struct dmirror_fault_info	info;
+};
+
+static DEFINE_SPINLOCK(dmirror_fold_lock);
+static struct dmirror_fold dmirror_folds[DMIRROR_FOLD_SLOTS];
+/* slots taken: written under the lock, read without it by every free */
+static unsigned int dmirror_folds_held;
+
+/* Holds @info for the free of the device folio at @pfn; false if full. */
+static bool dmirror_fold_hold(struct dmirror_device *mdev, unsigned long pfn,
+			      const struct dmirror_fault_info *info)
+{
+	struct dmirror_fold *fold;
+	bool held = false;
+
+	spin_lock(&dmirror_fold_lock);
+	for (fold = dmirror_folds; fold < dmirror_folds + DMIRROR_FOLD_SLOTS;
+	     fold++) {
+		if (fold->mdev)
+			continue;
+		fold->mdev = mdev;
+		fold->pfn = pfn;
+		fold->info = *info;
+		WRITE_ONCE(dmirror_folds_held, dmirror_folds_held + 1);
+		held = true;
+		break;
+	}
+	spin_unlock(&dmirror_fold_lock);
+	return held;
+}
+
+/*
+ * The free callback of @mdev's device folio at @free->pfn: emits the
+ * event held for its fault, with @free, and returns true; false when no
+ * fault waits for it.  A fault's hold happens before the core drops its
+ * reference, and the free after the last reference is dropped (a fully
+ * ordered atomic): a free that has a fault held sees the count.
+ */
+bool dmirror_fold_free(struct dmirror_device *mdev,
+		       const struct dmirror_free_info *free)
+{
+	struct dmirror_fault_info info = {};
+	struct dmirror_fold *fold;
+	bool found = false;
+
+	if (!READ_ONCE(dmirror_folds_held))
+		return false;
+	spin_lock(&dmirror_fold_lock);
+	for (fold = dmirror_folds; fold < dmirror_folds + DMIRROR_FOLD_SLOTS;
+	     fold++) {
+		if (fold->mdev != mdev || fold->pfn != free->pfn)
+			continue;
+		info = fold->info;
+		fold->mdev = NULL;
+		WRITE_ONCE(dmirror_folds_held, dmirror_folds_held - 1);
+		found = true;
+		break;
+	}
+	spin_unlock(&dmirror_fold_lock);
+	if (found)
+		trace_dmirror_devmem_fault(mdev->id, &info, free);
+	return found;
+}
+
+/* Whether the page faulted on, at @addr, moved to system memory. */
+static bool dmirror_fault_page_moved(const struct migrate_vma *args,
+				     unsigned long addr)
+{
+	unsigned long i = (addr - args->start) >> PAGE_SHIFT;
+
+	/* a compound entry, still whole, stands for the window */
+	if (args->src[0] & DMIRROR_PFN_COMPOUND)
+		i = 0;
+	return args->src[i] & MIGRATE_PFN_MIGRATE;
+}
+
+/*
+ * Traces the fault of @vmf.  While the events are folded, the event of a
+ * fault that moved its page waits for the free of that device folio.
+ */
+static void dmirror_trace_fault(const struct dmirror_migration *m,
+				struct vm_fault *vmf, vm_fault_t ret,
+				unsigned int no_progress, bool moved)
+{
+	struct dmirror_fault_info info = {
+		.addr = vmf->address & PAGE_MASK,
+		.dev_pfn = page_to_pfn(vmf->page),
+		.migrated = m->migrated,
+		.pid = task_tgid_nr(current),
+		.result = (__force unsigned int)ret,
+		.no_progress = no_progress,
+		/* 0: setup did not run (no memory for the pfns) */
+		.npages = m->setup_done ?
+			  (m->args.end - m->args.start) >> PAGE_SHIFT : 0,
+		.cpages = m->setup_ret ? 0 : m->args.cpages,
+		.setup_ret = m->setup_ret,
+		.owner_match = m->args.pgmap_owner == m->mdev,
+		.duration_ns = m->duration_ns,
+	};
+
+	/* the page's folio now: the core may have split a huge one */
+	if (moved && static_branch_unlikely(&dmirror_fold_events) &&
+	    dmirror_fold_hold(m->mdev, folio_pfn(page_folio(vmf->page)),
+			      &info))
+		return;
+	trace_dmirror_devmem_fault(m->mdev->id, &info, NULL);
+}
+
 /* dev_pagemap_ops.migrate_to_ram: the CPU touched a device page. */
 vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
 	struct dmirror_device *mdev = dmirror_page_chunk(vmf->page)->mdev;
-	unsigned long addr = vmf->address & PAGE_MASK;
 	unsigned long src = 0, dst = 0, *pfns = NULL, npages;
 	unsigned int no_progress = 0;
 	struct dmirror_migration m = {
@@ -495,6 +636,7 @@ vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 		.fault = 1,
 	};
 	vm_fault_t ret = 0;
+	bool moved = false;
 
 	dmirror_count(mdev, DMIRROR_DEVMEM_FAULTS, 1);
 	npages = dmirror_fault_range(vmf, &m.args);
@@ -514,6 +656,7 @@ vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 	} else {
 		dmirror_copy_to_ram(&m);
 		dmirror_migration_finish(&m);
+		moved = dmirror_fault_page_moved(&m.args, vmf->address);
 		if (m.error)
 			ret = VM_FAULT_OOM;
 	}
@@ -522,23 +665,7 @@ vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 out:
 	if (!m.migrated)
 		no_progress = dmirror_fault_no_progress(mdev, vmf, &ret);
-
-	if (trace_dmirror_devmem_fault_enabled()) {
-		struct dmirror_fault_info info = {
-			/* 0: setup did not run (no memory for the pfns) */
-			.npages = m.setup_done ?
-				  (m.args.end - m.args.start) >> PAGE_SHIFT : 0,
-			.cpages = m.setup_ret ? 0 : m.args.cpages,
-			.setup_ret = m.setup_ret,
-			.owner_match = m.args.pgmap_owner == mdev,
-			.duration_ns = m.duration_ns,
-		};
-
-		trace_dmirror_devmem_fault(mdev->id, addr,
-					   page_to_pfn(vmf->page),
-					   task_tgid_nr(current),
-					   (__force unsigned int)ret,
-					   m.migrated, no_progress, &info);
-	}
+	if (trace_dmirror_devmem_fault_enabled())
+		dmirror_trace_fault(&m, vmf, ret, no_progress, moved);
 	return ret;
 }

@@ -15,16 +15,36 @@
 #ifndef DMIRROR_FAULT_INFO
 #define DMIRROR_FAULT_INFO
 /*
- * What a CPU fault's migration found, for dmirror_devmem_fault: setup's
- * window and collected entries, its return value, whether its pgmap_owner
- * was the device's; the time from setup to finalize (0 when not timed).
+ * One CPU fault, for dmirror_devmem_fault: the page faulted on, what came
+ * of it, and what its migration found: setup's window and collected
+ * entries, its return value, whether its pgmap_owner was the device's;
+ * the time from setup to finalize (0 when not timed).
  */
 struct dmirror_fault_info {
+	unsigned long	addr;
+	unsigned long	dev_pfn;
+	unsigned long	migrated;
+	int		pid;
+	unsigned int	result;
+	unsigned int	no_progress;
 	unsigned int	npages;
 	unsigned int	cpages;
 	int		setup_ret;
 	u8		owner_match;
 	u64		duration_ns;
+};
+
+/*
+ * The free of the device folio a fault migrated, when the event of the
+ * fault carries it (the fold_events debugfs file is held open): what
+ * dmirror_devmem_free would have said.
+ */
+struct dmirror_free_info {
+	unsigned long	pfn;
+	unsigned long	shadow_pfn;
+	unsigned long	free_pages;
+	u8		order;
+	u8		released;
 };
 #endif
 
@@ -135,15 +155,15 @@ TRACE_EVENT(dmirror_migrate_finalize,
 /*
  * What the fault's migration found rides along (struct dmirror_fault_info):
  * with it the analyzer can do without the fault path's own setup, copy
- * and finalize events, which analyzer record filters out by default.
+ * and finalize events.  While the fold_events debugfs file is held open
+ * the fault path does not reach those, and the event of a fault that
+ * migrated its page is emitted by the free of that device folio, which
+ * follows the fault's return, carrying the free (@free; NULL otherwise).
  */
 TRACE_EVENT(dmirror_devmem_fault,
-	    TP_PROTO(unsigned int dev, unsigned long addr,
-		     unsigned long dev_pfn, int pid, unsigned int result,
-		     unsigned long migrated, unsigned int no_progress,
-		     const struct dmirror_fault_info *info),
-	    TP_ARGS(dev, addr, dev_pfn, pid, result, migrated, no_progress,
-		    info),
+	    TP_PROTO(unsigned int dev, const struct dmirror_fault_info *f,
+		     const struct dmirror_free_info *free),
+	    TP_ARGS(dev, f, free),
 	    TP_STRUCT__entry(__field(unsigned int, dev)
 			     __field(unsigned long, addr)
 			     __field(unsigned long, dev_pfn)
@@ -156,26 +176,41 @@ TRACE_EVENT(dmirror_devmem_fault,
 			     __field(int, setup_ret)
 			     __field(u8, owner_match)
 			     __field(u64, duration_ns)
+			     __field(u8, freed)
+			     __field(u8, free_order)
+			     __field(u8, free_released)
+			     __field(unsigned long, free_pfn)
+			     __field(unsigned long, free_shadow_pfn)
+			     __field(unsigned long, free_pages)
 	    ),
 	    TP_fast_assign(__entry->dev = dev;
-			   __entry->addr = addr;
-			   __entry->dev_pfn = dev_pfn;
-			   __entry->pid = pid;
-			   __entry->result = result;
-			   __entry->migrated = migrated;
-			   __entry->no_progress = no_progress;
-			   __entry->npages = info->npages;
-			   __entry->cpages = info->cpages;
-			   __entry->setup_ret = info->setup_ret;
-			   __entry->owner_match = info->owner_match;
-			   __entry->duration_ns = info->duration_ns;
+			   __entry->addr = f->addr;
+			   __entry->dev_pfn = f->dev_pfn;
+			   __entry->pid = f->pid;
+			   __entry->result = f->result;
+			   __entry->migrated = f->migrated;
+			   __entry->no_progress = f->no_progress;
+			   __entry->npages = f->npages;
+			   __entry->cpages = f->cpages;
+			   __entry->setup_ret = f->setup_ret;
+			   __entry->owner_match = f->owner_match;
+			   __entry->duration_ns = f->duration_ns;
+			   __entry->freed = !!free;
+			   __entry->free_order = free ? free->order : 0;
+			   __entry->free_released = free ? free->released : 0;
+			   __entry->free_pfn = free ? free->pfn : 0;
+			   __entry->free_shadow_pfn = free ? free->shadow_pfn : 0;
+			   __entry->free_pages = free ? free->free_pages : 0;
 	    ),
-	    TP_printk("dev=%u addr=0x%lx dev_pfn=0x%lx pid=%d result=0x%x migrated=%lu no_progress=%u npages=%u cpages=%u setup_ret=%d owner_match=%u duration_ns=%llu",
+	    TP_printk("dev=%u addr=0x%lx dev_pfn=0x%lx pid=%d result=0x%x migrated=%lu no_progress=%u npages=%u cpages=%u setup_ret=%d owner_match=%u duration_ns=%llu freed=%u free_pfn=0x%lx free_order=%u free_shadow_pfn=0x%lx free_released=%u free_pages=%lu",
 		      __entry->dev, __entry->addr, __entry->dev_pfn,
 		      __entry->pid, __entry->result, __entry->migrated,
 		      __entry->no_progress, __entry->npages, __entry->cpages,
 		      __entry->setup_ret, __entry->owner_match,
-		      (unsigned long long)__entry->duration_ns)
+		      (unsigned long long)__entry->duration_ns,
+		      __entry->freed, __entry->free_pfn, __entry->free_order,
+		      __entry->free_shadow_pfn, __entry->free_released,
+		      __entry->free_pages)
 );
 
 TRACE_EVENT(dmirror_fault_loop_guard,

@@ -3,6 +3,8 @@
 # the documented types, and a known sequence (4 pages to the device, read
 # back by the CPU) leaves exactly the expected events with consistent
 # values: the same device pfns and shadow pfns from allocation to free.
+# With fold_events held open the fault path leaves one event per fault,
+# carrying what the others said.
 . /opt/dmirror/lib.sh
 
 load_dmirror chunk_pages=512 max_chunks=2
@@ -32,7 +34,9 @@ field $e "unsigned long dev_pfn"; field $e "int pid"
 field $e "unsigned int result"; field $e "unsigned long migrated"
 field $e "unsigned int no_progress"; field $e "unsigned int npages"
 field $e "unsigned int cpages"; field $e "int setup_ret"; field $e "u8 owner_match"
-field $e "u64 duration_ns"
+field $e "u64 duration_ns"; field $e "u8 freed"; field $e "u8 free_order"
+field $e "u8 free_released"; field $e "unsigned long free_pfn"
+field $e "unsigned long free_shadow_pfn"; field $e "unsigned long free_pages"
 e=dmirror_fault_loop_guard
 field $e "unsigned int dev"; field $e "unsigned long addr"
 field $e "unsigned long dev_pfn"; field $e "int pid"
@@ -70,7 +74,7 @@ expect_eq "$(count 'dmirror_migrate_finalize: dev=0 dir=to_dev fault=0 .* npages
 expect_eq "$(count 'dmirror_migrate_setup: dev=0 dir=to_ram fault=1 .* npages=1 cpages=1 owner_match=1 ret=0$')" 4 "fault migrate_setup"
 expect_eq "$(count 'dmirror_alloc_and_copy: dev=0 dir=to_ram fault=1 ')" 4 "to_ram alloc_and_copy"
 expect_eq "$(count 'dmirror_migrate_finalize: dev=0 dir=to_ram fault=1 .* migrated=1 ')" 4 "fault migrate_finalize"
-expect_eq "$(count 'dmirror_devmem_fault: dev=0 .* result=0x0 migrated=1 no_progress=0 npages=1 cpages=1 setup_ret=0 owner_match=1 duration_ns=[1-9][0-9]*$')" 4 "devmem_fault"
+expect_eq "$(count 'dmirror_devmem_fault: dev=0 .* result=0x0 migrated=1 no_progress=0 npages=1 cpages=1 setup_ret=0 owner_match=1 duration_ns=[1-9][0-9]* freed=0 free_pfn=0x0 free_order=0 free_shadow_pfn=0x0 free_released=0 free_pages=0$')" 4 "devmem_fault"
 # what each fault's setup and finalize said, its fault event says too
 expect_eq "$(val 'devmem_fault:' duration_ns | sorted)" "$(val 'migrate_finalize: .*fault=1' duration_ns | sorted)" "fault durations"
 expect_eq "$(count 'dmirror_devmem_free: dev=0 .* released=1 ')" 4 "devmem_free"
@@ -97,6 +101,28 @@ expect_eq "$(val 'devmem_fault:' addr | sorted)" "$(val 'alloc_and_copy: .*dir=t
 tgid=$(grep devmem_fault: t.txt | head -1 | sed 's/.*-\([0-9]*\) *\[.*/\1/')
 expect_eq "$(val 'devmem_fault:' pid | sort -u)" "$tgid" "devmem_fault pid"
 expect_eq "$(val 'devmem_free:' free_pages | sort -n | tail -1)" 512 "free_pages after the last free"
+
+# Folded: the same sequence, fold_events held open by this shell.  No
+# setup, copy or finalize of a fault, no devmem_free of a faulted page:
+# each fault's event says what they said.
+trace_reset
+trace_enable 'dmirror:*'
+exec 3> $DM_DEBUGFS/fold_events || fail "cannot hold fold_events"
+expect_eq "$(cat $DM_DEBUGFS/fold_events)" 1 "holders of fold_events"
+workload -s 4 -q > out.txt || fail "workload failed folded: $(cat out.txt)"
+exec 3>&-
+expect_eq "$(cat $DM_DEBUGFS/fold_events)" 0 "holders of fold_events once closed"
+echo 0 > $DM_TRACEFS/tracing_on
+grep dmirror_ $DM_TRACEFS/trace > t.txt
+cat t.txt
+expect_eq "$(count 'dmirror_(migrate_setup|alloc_and_copy|migrate_finalize): dev=0 dir=to_ram fault=1 ')" 0 "fault-path steps, folded"
+expect_eq "$(count 'dmirror_devmem_free:')" 0 "devmem_free, folded"
+expect_eq "$(count 'dmirror_devmem_fault: dev=0 .* result=0x0 migrated=1 no_progress=0 npages=1 cpages=1 setup_ret=0 owner_match=1 duration_ns=[1-9][0-9]* freed=1 free_pfn=0x[0-9a-f]+ free_order=0 free_shadow_pfn=0x[0-9a-f]+ free_released=1 free_pages=[0-9]+$')" 4 "devmem_fault carrying its free"
+dev_pfns=$(val 'alloc_and_copy: .*dir=to_dev' dst_pfn | sorted)
+expect_eq "$(val 'devmem_fault:' dev_pfn | sorted)" "$dev_pfns" "pfns faulted on, folded"
+expect_eq "$(val 'devmem_fault:' free_pfn | sorted)" "$dev_pfns" "pfns freed, folded"
+expect_eq "$(val 'devmem_fault:' free_shadow_pfn | sorted)" "$(val 'alloc_and_copy: .*dir=to_dev' shadow_pfn | sorted)" "shadows released, folded"
+expect_eq "$(val 'devmem_fault:' free_pages | sort -n | tail -1)" 512 "free_pages after the last free, folded"
 
 # Disabled events cost nothing and record nothing.
 trace_reset
