@@ -1303,6 +1303,25 @@ static void fault_unfold(struct dm_analysis *a, const struct dm_event *ev)
 	feed_unfolded(a, &e);
 }
 
+/*
+ * A dmirror_devmem_fault that carries the free of the device folio it
+ * migrated (the driver folds them while analyzer record holds its
+ * fold_events file): the free, fed as the driver would have traced it,
+ * just after the fault.
+ */
+static void free_unfold(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct dm_event e = { .ts = ev->ts, .cpu = ev->cpu, .tid = ev->tid, .kind = DM_EV_FREE };
+
+	e.free.dev = ev->fault.dev;
+	e.free.dev_pfn = ev->fault.free_pfn;
+	e.free.order = ev->fault.free_order;
+	e.free.shadow_pfn = ev->fault.free_shadow_pfn;
+	e.free.released = ev->fault.free_released;
+	e.free.free_pages = ev->fault.free_pages;
+	feed_unfolded(a, &e);
+}
+
 static void process(struct dm_analysis *a, const struct dm_event *ev)
 {
 	struct dm_result *r = &a->res;
@@ -1316,6 +1335,8 @@ static void process(struct dm_analysis *a, const struct dm_event *ev)
 	case DM_EV_FAULT:
 		fault_unfold(a, ev);
 		ev_fault(a, ev);
+		if (ev->fault.freed)
+			free_unfold(a, ev);
 		break;
 	case DM_EV_GUARD: ev_guard(a, ev); break;
 	case DM_EV_FREE: ev_free(a, ev); break;

@@ -135,9 +135,20 @@ struct dm_event {
 			/* kernel-probe source */
 			bool kernel, has_uip;
 			uint8_t reach;		/* enum dm_reach */
-			uint64_t uip;		/* the user pc of the access */
-			uint64_t callback;	/* symbol token: the driver code that handled it */
-			uint64_t migrator;	/* symbol token: the caller of the migration to the device */
+			/* the driver's event carries the free of the device
+			 * folio the fault migrated (its fold_events) */
+			bool freed;
+			uint8_t free_order, free_released;
+			union {
+				struct {
+					uint64_t uip;		/* the user pc of the access */
+					uint64_t callback;	/* symbol token: the driver code that handled it */
+					uint64_t migrator;	/* symbol token: the caller of the migration to the device */
+				};
+				struct {	/* freed */
+					uint64_t free_pfn, free_shadow_pfn, free_pages;
+				};
+			};
 		} fault;
 		struct {
 			uint64_t page, pgmap, owner;	/* tokens */

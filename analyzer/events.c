@@ -13,7 +13,7 @@
 #include "events.h"
 #include "probes.h"
 
-#define MAXF 12
+#define MAXF 18
 
 /* field flags */
 #define OPT	(1u << 0)	/* the field may be missing: reads as 0 */
@@ -75,7 +75,12 @@ static const struct espec specs[] = {
 		FLD_HAS("npages", fault.setup_npages, fault.has_setup),
 		FLD("cpages", OPT, fault.setup_cpages), FLD("setup_ret", OPT, fault.setup_ret),
 		FLD("owner_match", OPT, fault.owner_match),
-		FLD_HAS("duration_ns", fault.duration_ns, fault.has_duration) } },
+		FLD_HAS("duration_ns", fault.duration_ns, fault.has_duration),
+		FLD("freed", OPT, fault.freed), FLD("free_order", OPT, fault.free_order),
+		FLD("free_released", OPT, fault.free_released),
+		FLD("free_pfn", OPT, fault.free_pfn),
+		FLD("free_shadow_pfn", OPT, fault.free_shadow_pfn),
+		FLD("free_pages", OPT, fault.free_pages) } },
 	{ DM_SYSTEM, "dmirror_fault_loop_guard", DM_EV_GUARD, false, {
 		FLD("dev", OPT, guard.dev), FLD("addr", 0, guard.addr),
 		FLD("dev_pfn", 0, guard.dev_pfn), FLD("pid", 0, guard.pid),

@@ -107,7 +107,8 @@ struct rec_live {
 struct rec {
 	struct rec_opts o;
 	enum rec_source source;		/* o.source, auto resolved */
-	bool folded;			/* the fault path's events filtered out */
+	bool folded;			/* the fault path's events left out */
+	bool driver_folds;		/* by the driver (its fold_events), not a filter */
 	struct dm_trace t;
 	struct dm_probes probes;	/* SRC_KERNEL, SRC_BOTH */
 	struct dm_scrub *scrub;
@@ -477,6 +478,7 @@ static int write_meta(struct rec *r)
 	fprintf(m, "reads: %s\n", r->t.whole_pages ? "whole sub-buffers" : "as filled");
 	if (uses_dmirror(r))
 		fprintf(m, "dmirror events: %s\n", r->o.all_events ? "all" :
+			r->driver_folds ? "the report's; the fault path's setup, copy, finalize and free folded into its fault event by the driver" :
 			r->folded ? "the report's; the fault path's setup, copy and finalize folded into its fault event" :
 			"the report's");
 	if (WIFEXITED(status))
@@ -799,8 +801,10 @@ static int rec_setup_probes(struct rec *r)
 /*
  * The dmirror events the report reads, and which of them are the fault
  * path's own setup, copy and finalize: a driver whose fault event says
- * what those found (its setup_ret field) needs them only for the ioctls,
- * and the filter keeps them out of the ring buffer (docs/analyzer.md).
+ * what those found (its setup_ret field) needs them only for the ioctls.
+ * Its fold_events file, held open, keeps the fault path from reaching
+ * them (and has the fault's event carry its page's free); without it the
+ * filter keeps them out of the ring buffer (docs/analyzer.md).
  */
 static const struct {
 	const char *event;
@@ -815,7 +819,7 @@ static const struct {
 	{ "dmirror_chunk_add", false },
 };
 
-/* Whether the fault path's own events are filtered out (see above). */
+/* Whether the fault path's own events are left out (see above). */
 static bool folds_fault_path(const struct rec *r)
 {
 	return !r->o.all_events &&
@@ -832,14 +836,19 @@ static size_t rec_events(struct rec *r, struct dm_trace_event *ev)
 	if (uses_dmirror(r) && dm_trace_has_system("dmirror")) {
 		r->folded = folds_fault_path(r);
 		if (r->o.all_events) {
+			if (dm_trace_driver_folders(&r->t))
+				fprintf(stderr, "analyzer: record: warning: another recorder has the driver fold its fault path's events: this trace gets them folded too\n");
 			ev[n++] = (struct dm_trace_event){ "dmirror", NULL, true };
 		} else {
+			/* the driver folds them itself: cheaper than a filter,
+			 * which still writes each event before dropping it */
+			r->driver_folds = r->folded && dm_trace_fold_driver_events(&r->t);
 			for (size_t i = 0; i < sizeof(dmirror_report_events) /
 					      sizeof(dmirror_report_events[0]); i++)
 				ev[n++] = (struct dm_trace_event){
 					"dmirror", dmirror_report_events[i].event, true,
-					r->folded && dmirror_report_events[i].fault_path ?
-					"fault == 0" : NULL };
+					r->folded && !r->driver_folds &&
+					dmirror_report_events[i].fault_path ? "fault == 0" : NULL };
 		}
 	}
 	for (int i = 0; sched_keep[i]; i++)

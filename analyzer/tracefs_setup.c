@@ -5,10 +5,12 @@
  *   - a mount of tracefs (or debugfs) if none was there: unmounted;
  *   - our instance DM_INSTANCE_PREFIX<pid> with its buffer size, events,
  *     set_event_pid and event-fork option: the instance is removed, which
- *     drops all of them; nothing outside it is written.
+ *     drops all of them; nothing outside it is written;
+ *   - the driver's fold_events file, held open: closed.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,8 +375,50 @@ char *dm_trace_driver_stats(const struct dm_trace *t)
 	return buf;
 }
 
+bool dm_trace_fold_driver_events(struct dm_trace *t)
+{
+	char path[600];
+	int fd;
+
+	if (t->folding)
+		return true;
+	if (!t->debugfs[0])
+		return false;
+	snprintf(path, sizeof(path), "%s/" DM_FOLD_FILE, t->debugfs);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	t->fold_fd = fd;
+	t->folding = true;
+	return true;
+}
+
+int dm_trace_driver_folders(const struct dm_trace *t)
+{
+	char path[600], buf[32];
+	ssize_t n;
+	int fd;
+
+	if (!t->debugfs[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/" DM_FOLD_FILE, t->debugfs);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return (int)strtol(buf, NULL, 10);
+}
+
 void dm_trace_cleanup(struct dm_trace *t)
 {
+	if (t->folding) {
+		close(t->fold_fd);
+		t->folding = false;
+	}
 	if (t->tcpu) {
 		for (int c = 0; c < t->ncpus; c++)
 			if (t->tcpu[c])

@@ -16,6 +16,8 @@
 #define DM_INSTANCE_PREFIX "dmirror-analyzer-"
 /* the driver's stats, under wherever debugfs is mounted */
 #define DM_STATS_FILE "dmirror/stats"
+/* held open for writing, the driver folds its CPU fault path's events into one */
+#define DM_FOLD_FILE "dmirror/fold_events"
 
 struct tracefs_instance;
 struct tracefs_cpu;
@@ -35,6 +37,9 @@ struct dm_trace {
 	 * pipe), and dm_trace_flush the partial ones at the end; otherwise
 	 * every read takes what a sub-buffer holds, for a live reader */
 	bool whole_pages;
+	/* the driver's DM_FOLD_FILE, held open until the clean-up */
+	bool folding;
+	int fold_fd;
 };
 
 /*
@@ -86,6 +91,16 @@ char **dm_trace_system_events(const char *system);
 void dm_trace_free_list(char **list);
 /* A tep with the local formats of these systems (NULL-terminated). */
 struct tep_handle *dm_trace_local_tep(const char *const *systems);
+
+/*
+ * Holds the driver's DM_FOLD_FILE open for writing, until
+ * dm_trace_cleanup(): true
+ * if the driver has one (the kernel closes it if we die, and the folding
+ * ends with it).
+ */
+bool dm_trace_fold_driver_events(struct dm_trace *t);
+/* How many hold the driver's DM_FOLD_FILE (0 also when it has none). */
+int dm_trace_driver_folders(const struct dm_trace *t);
 
 /* The driver's debugfs stats text, NULL when there is none. */
 char *dm_trace_driver_stats(const struct dm_trace *t);

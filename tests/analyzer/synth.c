@@ -117,6 +117,19 @@ void sc_fault_info(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint6
 	e->fault.duration_ns = duration_ns;
 }
 
+void sc_fault_freed(struct scen *s, uint64_t free_pfn, uint64_t shadow_pfn, int released,
+		    unsigned int order, uint64_t free_pages)
+{
+	struct dm_event *e = &s->ev[s->n - 1];
+
+	e->fault.freed = true;
+	e->fault.free_pfn = free_pfn;
+	e->fault.free_shadow_pfn = shadow_pfn;
+	e->fault.free_released = (uint8_t)released;
+	e->fault.free_order = (uint8_t)order;
+	e->fault.free_pages = free_pages;
+}
+
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit)
 {

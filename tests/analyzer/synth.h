@@ -41,6 +41,10 @@ void sc_fault_info(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint6
 		   uint64_t dev_pfn, unsigned int result, uint64_t migrated, unsigned int no_progress,
 		   uint32_t npages, uint32_t cpages, int owner_match, int setup_ret,
 		   uint64_t duration_ns);
+/* the last event, a fault, carries the free of the device folio it migrated
+ * (the driver's fold_events held open) */
+void sc_fault_freed(struct scen *s, uint64_t free_pfn, uint64_t shadow_pfn, int released,
+		    unsigned int order, uint64_t free_pages);
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit);
 void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,

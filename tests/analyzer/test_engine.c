@@ -295,6 +295,83 @@ static void t_fault_folded(void)
 	sc_free(&folded);
 }
 
+/*
+ * Faults back of 8 pages, 3 of which keep their shadow, then a huge folio
+ * that leaks whole: the frees as events of their own, or carried by the
+ * faults that migrated the folios (the driver's fold_events).
+ */
+static void free_fold_scen(struct scen *s, bool folded)
+{
+	uint64_t ts = 1000, hpfn = DEVPFN + 0x200, haddr = A0 + 0x200000;
+
+	sc_fork(s, ts++, 0, 1, 100, "sh");
+	sc_exec(s, ts++, 0, 100, "leaky");
+	sc_migrate_to_dev(s, &ts, 0, 100, A0, 8, DEVPFN, SHPFN);
+	for (int i = 0; i < 8; i++) {
+		uint64_t addr = A0 + (uint64_t)i * PAGE, pfn = DEVPFN + (uint64_t)i;
+		int released = !(i == 1 || i == 4 || i == 6);
+
+		sc_fault_info(s, ts++, 0, 100, 100, addr, pfn, 0, 1, 0, 1, 1, 1, 0, 500);
+		/* the same times either way */
+		if (folded)
+			sc_fault_freed(s, pfn, SHPFN + (uint64_t)i, released, 0, 100 + (uint64_t)ts++);
+		else
+			sc_free_ev(s, ts++, 0, 100, pfn, SHPFN + (uint64_t)i, released);
+	}
+	sc_setup(s, ts++, 0, 100, DM_DIR_TO_DEV, 0, haddr, 512, 1, 1, 0);
+	sc_copy_order(s, ts++, 0, 100, DM_DIR_TO_DEV, haddr, 0x3000, hpfn, SHPFN + 0x200, 9);
+	sc_finalize(s, ts++, 0, 100, DM_DIR_TO_DEV, 0, haddr, 512, 1, 512, 900);
+	sc_fault_info(s, ts++, 0, 100, 100, haddr + 5 * PAGE, hpfn + 5, 0, 512, 0, 512, 1, 1, 0, 800);
+	if (folded)
+		sc_fault_freed(s, hpfn, SHPFN + 0x200, 0, 9, 700 + ts++);
+	else
+		sc_free_order(s, ts++, 0, 100, hpfn, SHPFN + 0x200, 0, 9);
+	sc_exit(s, ts++, 0, 100, "leaky");
+}
+
+static void t_fault_free_folded(void)
+{
+	struct scen apart, folded;
+	struct cyc_log la, lf;
+	struct dm_analysis *aa, *af;
+	const struct dm_result *ra, *rf;
+
+	sc_init(&apart);
+	sc_init(&folded);
+	free_fold_scen(&apart, false);
+	free_fold_scen(&folded, true);
+	aa = run(&apart, &la, 8);
+	af = run(&folded, &lf, 8);
+	ra = dm_analysis_result(aa);
+	rf = dm_analysis_result(af);
+	CHECK_EQ(rf->nleaks, 4);
+	CHECK_EQ(rf->nleaks, ra->nleaks);
+	CHECK_EQ(rf->total.c.leaks, 3 + 512);
+	CHECK_EQ(rf->total.c.frees, 8 + 512);
+	CHECK(!memcmp(&ra->total.c, &rf->total.c, sizeof(ra->total.c)), "totals differ");
+	CHECK_EQ(rf->by_kind[DM_EV_FREE], 9);
+	CHECK_EQ(rf->by_kind[DM_EV_FREE], ra->by_kind[DM_EV_FREE]);
+	CHECK_EQ(rf->live_at_end, ra->live_at_end);
+	CHECK_EQ(lf.leaks_live, la.leaks_live);
+	for (size_t i = 0; i < rf->nleaks && i < ra->nleaks; i++) {
+		const struct dm_leak *a = &ra->leaks[i], *b = &rf->leaks[i];
+
+		CHECK_EQ(b->kind, DM_LEAK_FREED_UNRELEASED);
+		CHECK(b->dev_pfn == a->dev_pfn && b->shadow_pfn == a->shadow_pfn &&
+		      b->addr == a->addr && b->npages == a->npages && b->alloc_ts == a->alloc_ts &&
+		      b->pid == a->pid, "leak %zu: dev_pfn 0x%" PRIx64 " against 0x%" PRIx64, i,
+		      b->dev_pfn, a->dev_pfn);
+	}
+	if (rf->nleaks == 4) {
+		CHECK(rf->leaks[1].dev_pfn == DEVPFN + 4, "second leak 0x%" PRIx64, rf->leaks[1].dev_pfn);
+		CHECK_EQ(rf->leaks[3].npages, 512);
+	}
+	dm_analysis_free(aa);
+	dm_analysis_free(af);
+	sc_free(&apart);
+	sc_free(&folded);
+}
+
 static void t_threshold_boundary(void)
 {
 	struct scen s;
@@ -983,6 +1060,7 @@ const struct t_case engine_tests[] = {
 	{ "engine: owner-mismatch loop at the right address and count", t_loop_owner_mismatch },
 	{ "engine: no loop for faults that migrate", t_no_loop_when_fault_migrates },
 	{ "engine: a fault event with what its migration found stands for setup, copy, finalize", t_fault_folded },
+	{ "engine: a fault event carrying its folio's free stands for the free", t_fault_free_folded },
 	{ "engine: loop threshold boundary", t_threshold_boundary },
 	{ "engine: loop ended by the driver's guard", t_loop_guard },
 	{ "engine: loop causes from setup events", t_loop_causes },

@@ -37,18 +37,24 @@ t=$(grep -c ' dmirror_[a-z_]*: ' tc.txt)
 expect_eq "$t" "$n" "dmirror events: trace-cmd report against analyzer report"
 echo "clean run: $n dmirror events, trace-cmd agrees"
 
-# By default the fault path's setup, copy and finalize are filtered out
-# (its fault event says what they found): none in the file, one fault
-# event per page faulted back, and the report that of a recording with
-# every event.
+# By default the driver folds the fault path's events (record holds its
+# fold_events file): no setup, copy or finalize of a fault in the file,
+# one fault event per page faulted back, carrying that device page's
+# free, and the report that of a recording with every event.  The
+# folding ends with the recording.
 expect_eq "$(grep -c 'dmirror_migrate_setup: .* fault=1 ' tc.txt)" 0 "fault-path setups in a default recording"
 expect_eq "$(grep -c 'dmirror_alloc_and_copy: .* fault=1 ' tc.txt)" 0 "fault-path copies in a default recording"
 expect_eq "$(grep -c 'dmirror_devmem_fault: ' tc.txt)" 16 "fault events in a default recording"
-grep -q '"dmirror events": "the report.s; the fault path.s setup, copy and finalize folded' report.json ||
-	fail "the meta does not say the fault path was folded"
+expect_eq "$(grep -c 'dmirror_devmem_fault: .* freed=1 .* free_released=1 ' tc.txt)" 16 "fault events carrying their page's free"
+expect_eq "$(grep -c 'dmirror_devmem_free: ' tc.txt)" 0 "devmem_free events of their own in a default recording"
+grep -q '"dmirror events": "the report.s; the fault path.s setup, copy, finalize and free folded into its fault event by the driver' report.json ||
+	fail "the meta does not say the driver folded the fault path"
+expect_eq "$(cat $DM_DEBUGFS/fold_events)" 0 "holders of fold_events after the recording"
 analyzer record --all-events -o all.dat -- workload -s 16 > /dev/null 2>&1 || fail "analyzer record --all-events"
 trace-cmd report -i all.dat > tca.txt 2> /dev/null || fail "trace-cmd report of the --all-events file"
 expect_eq "$(grep -c 'dmirror_migrate_setup: .* fault=1 ' tca.txt)" 16 "fault-path setups with --all-events"
+expect_eq "$(grep -c 'dmirror_devmem_fault: .* freed=1 ' tca.txt)" 0 "fault events carrying a free with --all-events"
+expect_ge "$(grep -c 'dmirror_devmem_free: ' tca.txt)" 16 "devmem_free events with --all-events"
 # The same report: its totals and migrate_vma_setup counts (what does not
 # change from one run of the workload to the next; times do).
 counts() {

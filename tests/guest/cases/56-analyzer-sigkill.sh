@@ -18,11 +18,14 @@ top_state > before.txt
 analyzer record -o k.dat -- workload -q -s 64 -i 100000 &
 pid=$!
 wait_instance $pid
+expect_eq "$(cat $DM_DEBUGFS/fold_events)" 1 "holders of fold_events while recording"
 sleep 1
 sigkill_record $pid
 ls $DM_TRACEFS/instances | grep -qx "dmirror-analyzer-$pid" ||
 	fail "the SIGKILLed analyzer's instance is not there: the case proves nothing"
 note "left behind by the SIGKILLed record: dmirror-analyzer-$pid"
+# the driver's folding of its events ended with the process
+expect_eq "$(cat $DM_DEBUGFS/fold_events)" 0 "holders of fold_events after the SIGKILL"
 
 analyzer record -o k2.dat -- workload -q -s 4 || fail "the next record failed"
 left=$(ls $DM_TRACEFS/instances | grep '^dmirror-analyzer-')
