@@ -15,7 +15,11 @@
  * carries what its setup, copy and finalize found, and, for a fault that
  * migrated its page, the free of that device folio, which comes after the
  * fault returns (the core holds a reference around migrate_to_ram()): the
- * event waits for it in a small table (dmirror_fold_hold()).
+ * event waits for it in a small table (dmirror_fold_hold()).  A
+ * MIGRATE_TO_SYS ioctl's window then traces the pages whose device folio
+ * its finalize freed with the shadow released as runs of device pfns, one
+ * dmirror_returned event for up to DMIRROR_RETURNED_RUNS runs, in place of
+ * a copy and a free event per page (struct dmirror_window).
  *
  * Where the kernel migrates huge folios (DMIRROR_HAVE_HUGE), setup is asked
  * to collect a PMD-mapped THP, a PMD-mapped huge device folio, or an empty
@@ -55,6 +59,30 @@ struct dmirror_migration {
 	unsigned long		migrated_huge;
 	/* -ENOMEM once a destination page could not be had */
 	int			error;
+	/* a MIGRATE_TO_SYS ioctl's window whose events are folded */
+	struct dmirror_window	*win;
+};
+
+/*
+ * A MIGRATE_TO_SYS window of an ioctl while the events are folded.  Its
+ * copies of order 0 are not traced when made: a page whose device folio
+ * the window's finalize frees with its shadow released goes into a run
+ * of a dmirror_returned event instead, the others are traced when it is
+ * known they are not (at that free, or after finalize).  Those frees come
+ * from the window's own migrate_vma_finalize(), in its task, in the order
+ * of src[]: the free callback finds the window by its task, and the entry
+ * from the one after the last it found.  Only that task touches the
+ * window once it is on the list.
+ */
+struct dmirror_window {
+	struct list_head		node;	/* on dmirror_windows */
+	struct task_struct		*task;
+	struct dmirror_migration	*m;
+	unsigned long			cursor;
+	unsigned long			*untraced;	/* copies not traced */
+	unsigned long			*returned;	/* into the runs */
+	unsigned long			*shadow_pfn;	/* of each copy */
+	unsigned long			free_pages;	/* after the last free */
 };
 
 /*
@@ -64,6 +92,123 @@ struct dmirror_migration {
 static bool dmirror_traces_steps(const struct dmirror_migration *m)
 {
 	return !m->fault || !static_branch_unlikely(&dmirror_fold_events);
+}
+
+/* The fault table and the window list (below), both leaves. */
+static DEFINE_SPINLOCK(dmirror_fold_lock);
+static LIST_HEAD(dmirror_windows);
+/* windows on the list: written under the lock, read without it by frees */
+static unsigned int dmirror_windows_open;
+
+/* Traces the copy of entry @i of @m's window, not traced when made. */
+static void dmirror_window_trace_copy(struct dmirror_migration *m,
+				      unsigned long i)
+{
+	struct migrate_vma *args = &m->args;
+
+	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM, 0,
+				     args->start + (i << PAGE_SHIFT),
+				     args->src[i] >> MIGRATE_PFN_SHIFT,
+				     args->dst[i] >> MIGRATE_PFN_SHIFT,
+				     m->win->shadow_pfn[i], 0,
+				     !!(args->src[i] & MIGRATE_PFN_WRITE));
+}
+
+static void dmirror_window_open(struct dmirror_window *win)
+{
+	win->task = current;
+	win->cursor = 0;
+	spin_lock(&dmirror_fold_lock);
+	list_add(&win->node, &dmirror_windows);
+	WRITE_ONCE(dmirror_windows_open, dmirror_windows_open + 1);
+	spin_unlock(&dmirror_fold_lock);
+}
+
+/*
+ * Takes the window off the list, after its finalize, and traces the rest
+ * of it: the copies of pages not freed in it, then its runs.
+ */
+static void dmirror_window_close(struct dmirror_window *win)
+{
+	struct dmirror_migration *m = win->m;
+	struct migrate_vma *args = &m->args;
+	unsigned long pfn[DMIRROR_RETURNED_RUNS] = {}, i;
+	unsigned int npages[DMIRROR_RETURNED_RUNS] = {}, n = 0;
+
+	spin_lock(&dmirror_fold_lock);
+	list_del(&win->node);
+	WRITE_ONCE(dmirror_windows_open, dmirror_windows_open - 1);
+	spin_unlock(&dmirror_fold_lock);
+
+	for_each_set_bit(i, win->untraced, args->npages)
+		dmirror_window_trace_copy(m, i);
+	for_each_set_bit(i, win->returned, args->npages) {
+		unsigned long p = args->src[i] >> MIGRATE_PFN_SHIFT;
+
+		if (n && p == pfn[n - 1] + npages[n - 1]) {
+			npages[n - 1]++;
+			continue;
+		}
+		if (n == DMIRROR_RETURNED_RUNS) {
+			trace_dmirror_returned(m->mdev->id, args->start,
+					       win->free_pages, pfn, npages);
+			memset(pfn, 0, sizeof(pfn));
+			memset(npages, 0, sizeof(npages));
+			n = 0;
+		}
+		pfn[n] = p;
+		npages[n++] = 1;
+	}
+	if (n)
+		trace_dmirror_returned(m->mdev->id, args->start,
+				       win->free_pages, pfn, npages);
+}
+
+/*
+ * The free callback, for @mdev's device folio at @free->pfn: true when it
+ * is a page of this task's window freed with its shadow, now in the
+ * window's runs.  A free of one whose copy is not traced yet, that cannot
+ * go into a run, has its copy traced first.
+ */
+static bool dmirror_window_free(struct dmirror_device *mdev,
+				const struct dmirror_free_info *free)
+{
+	struct dmirror_window *win = NULL, *w;
+	struct migrate_vma *args;
+	unsigned long i = 0, n;
+
+	if (!READ_ONCE(dmirror_windows_open))
+		return false;
+	spin_lock(&dmirror_fold_lock);
+	list_for_each_entry(w, &dmirror_windows, node) {
+		if (w->task == current && w->m->mdev == mdev) {
+			win = w;
+			break;
+		}
+	}
+	spin_unlock(&dmirror_fold_lock);
+	if (!win)
+		return false;
+
+	args = &win->m->args;
+	for (n = 0; n < args->npages; n++) {
+		i = (win->cursor + n) % args->npages;
+		if ((args->src[i] & MIGRATE_PFN_VALID) &&
+		    args->src[i] >> MIGRATE_PFN_SHIFT == free->pfn)
+			break;
+	}
+	if (n == args->npages)
+		return false;
+	win->cursor = i + 1;
+	if (!test_and_clear_bit(i, win->untraced))
+		return false;
+	if (free->order || !free->released) {
+		dmirror_window_trace_copy(win->m, i);
+		return false;
+	}
+	__set_bit(i, win->returned);
+	win->free_pages = free->free_pages;
+	return true;
 }
 
 static int dmirror_migration_setup(struct dmirror_migration *m)
@@ -89,6 +234,8 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 	struct migrate_vma *args = &m->args;
 	unsigned long i;
 
+	if (m->win)
+		dmirror_window_open(m->win);
 	migrate_vma_pages(args);
 	/*
 	 * An entry still compound moved as one huge folio; the core cleared
@@ -102,6 +249,8 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 			m->migrated_huge++;
 	}
 	migrate_vma_finalize(args);
+	if (m->win)
+		dmirror_window_close(m->win);
 
 	if (m->dir == DMIRROR_DIR_TO_DEV) {
 		dmirror_count(m->mdev, DMIRROR_MIGRATIONS_TO_DEV, 1);
@@ -279,12 +428,16 @@ static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
 		       (src & MIGRATE_PFN_WRITE);
 	if (order)
 		args->dst[i] |= DMIRROR_PFN_COMPOUND;
-	if (dmirror_traces_steps(m))
+	if (m->win && !order) {
+		m->win->shadow_pfn[i] = page_to_pfn(shadow);
+		__set_bit(i, m->win->untraced);
+	} else if (dmirror_traces_steps(m)) {
 		trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM,
 					     m->fault, addr, page_to_pfn(dpage),
 					     page_to_pfn(page),
 					     page_to_pfn(shadow), order,
 					     !!(src & MIGRATE_PFN_WRITE));
+	}
 	return 0;
 }
 
@@ -333,7 +486,7 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 				 unsigned long end, u8 dir, u64 *migrated)
 {
 	struct mm_struct *mm = df->notifier.mm;
-	unsigned long window, addr, next, *pfns;
+	unsigned long window, nwords, addr, next, *pfns;
 	int ret;
 
 	/*
@@ -343,7 +496,11 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 	 * end).
 	 */
 	window = min(dmirror_migrate_window(), (end - start) >> PAGE_SHIFT);
-	pfns = kvmalloc_array(2 * window, sizeof(*pfns), GFP_KERNEL);
+	/* MIGRATE_TO_SYS: and a folded window's shadow pfns and bitmaps */
+	nwords = 2 * window;
+	if (dir == DMIRROR_DIR_TO_RAM)
+		nwords += window + 2 * BITS_TO_LONGS(window);
+	pfns = kvmalloc_array(nwords, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return -ENOMEM;
 	if (!mmget_not_zero(mm)) {
@@ -360,6 +517,12 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 			.mdev = df->mdev,
 			.df = df,
 			.dir = dir,
+		};
+		struct dmirror_window win = {
+			.m = &m,
+			.shadow_pfn = pfns + 2 * window,
+			.untraced = pfns + 3 * window,
+			.returned = pfns + 3 * window + BITS_TO_LONGS(window),
 		};
 
 		if (fatal_signal_pending(current)) {
@@ -392,6 +555,13 @@ static int dmirror_migrate_range(struct dmirror_file *df, unsigned long start,
 			       MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 		if (dmirror_huge_enabled())
 			m.args.flags |= DMIRROR_SELECT_COMPOUND;
+		if (dir == DMIRROR_DIR_TO_RAM &&
+		    static_branch_unlikely(&dmirror_fold_events) &&
+		    trace_dmirror_returned_enabled()) {
+			bitmap_zero(win.untraced, window);
+			bitmap_zero(win.returned, window);
+			m.win = &win;
+		}
 
 		ret = dmirror_migration_setup(&m);
 		if (ret)
@@ -512,7 +682,6 @@ struct dmirror_fold {
 	struct dmirror_fault_info	info;
 };
 
-static DEFINE_SPINLOCK(dmirror_fold_lock);
 static struct dmirror_fold dmirror_folds[DMIRROR_FOLD_SLOTS];
 /* slots taken: written under the lock, read without it by every free */
 static unsigned int dmirror_folds_held;
@@ -541,9 +710,10 @@ static bool dmirror_fold_hold(struct dmirror_device *mdev, unsigned long pfn,
 }
 
 /*
- * The free callback of @mdev's device folio at @free->pfn: emits the
- * event held for its fault, with @free, and returns true; false when no
- * fault waits for it.  A fault's hold happens before the core drops its
+ * The free callback of @mdev's device folio at @free->pfn: true when the
+ * free is traced folded, in the event held for its fault (emitted now,
+ * with @free) or in a window's runs; false when it is to be traced by
+ * itself.  A fault's hold happens before the core drops its
  * reference, and the free after the last reference is dropped (a fully
  * ordered atomic): a free that has a fault held sees the count.
  */
@@ -554,6 +724,8 @@ bool dmirror_fold_free(struct dmirror_device *mdev,
 	struct dmirror_fold *fold;
 	bool found = false;
 
+	if (dmirror_window_free(mdev, free))
+		return true;
 	if (!READ_ONCE(dmirror_folds_held))
 		return false;
 	spin_lock(&dmirror_fold_lock);

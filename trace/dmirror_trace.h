@@ -262,6 +262,52 @@ TRACE_EVENT(dmirror_devmem_free,
 		      __entry->free_pages)
 );
 
+#define DMIRROR_RETURNED_RUNS	4
+
+/*
+ * Device pages a MIGRATE_TO_SYS ioctl moved back to system memory whose
+ * folio was freed in its migrate_vma_finalize() with the shadow released,
+ * as runs of consecutive device pfns: what their dmirror_alloc_and_copy
+ * and dmirror_devmem_free events would have said, in their place while
+ * the events are folded (fold_events held open).  Up to
+ * DMIRROR_RETURNED_RUNS runs an event; npagesN 0 ends them.
+ */
+TRACE_EVENT(dmirror_returned,
+	    TP_PROTO(unsigned int dev, unsigned long start,
+		     unsigned long free_pages, const unsigned long *pfn,
+		     const unsigned int *npages),
+	    TP_ARGS(dev, start, free_pages, pfn, npages),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned long, start)
+			     __field(unsigned long, free_pages)
+			     __field(unsigned long, pfn0)
+			     __field(unsigned long, pfn1)
+			     __field(unsigned long, pfn2)
+			     __field(unsigned long, pfn3)
+			     __field(unsigned int, npages0)
+			     __field(unsigned int, npages1)
+			     __field(unsigned int, npages2)
+			     __field(unsigned int, npages3)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->start = start;
+			   __entry->free_pages = free_pages;
+			   __entry->pfn0 = pfn[0];
+			   __entry->pfn1 = pfn[1];
+			   __entry->pfn2 = pfn[2];
+			   __entry->pfn3 = pfn[3];
+			   __entry->npages0 = npages[0];
+			   __entry->npages1 = npages[1];
+			   __entry->npages2 = npages[2];
+			   __entry->npages3 = npages[3];
+	    ),
+	    TP_printk("dev=%u start=0x%lx free_pages=%lu pfn0=0x%lx npages0=%u pfn1=0x%lx npages1=%u pfn2=0x%lx npages2=%u pfn3=0x%lx npages3=%u",
+		      __entry->dev, __entry->start, __entry->free_pages,
+		      __entry->pfn0, __entry->npages0, __entry->pfn1,
+		      __entry->npages1, __entry->pfn2, __entry->npages2,
+		      __entry->pfn3, __entry->npages3)
+);
+
 /* A chunk of device memory added or removed. */
 DECLARE_EVENT_CLASS(dmirror_chunk,
 		    TP_PROTO(unsigned int dev, unsigned long first_pfn,

@@ -124,6 +124,23 @@ expect_eq "$(val 'devmem_fault:' free_pfn | sorted)" "$dev_pfns" "pfns freed, fo
 expect_eq "$(val 'devmem_fault:' free_shadow_pfn | sorted)" "$(val 'alloc_and_copy: .*dir=to_dev' shadow_pfn | sorted)" "shadows released, folded"
 expect_eq "$(val 'devmem_fault:' free_pages | sort -n | tail -1)" 512 "free_pages after the last free, folded"
 
+# Folded MIGRATE_TO_SYS (migrate_bench's to_sys way, 16 pages a call):
+# no copy or free event per page, the pages in dmirror_returned's runs,
+# as many as the finalizes say moved.
+trace_reset
+trace_enable 'dmirror:*'
+exec 3> $DM_DEBUGFS/fold_events || fail "cannot hold fold_events"
+migrate_bench -r 1 -s 64K /dev/dmirror0 > out.txt || fail "migrate_bench failed folded: $(cat out.txt)"
+exec 3>&-
+echo 0 > $DM_TRACEFS/tracing_on
+grep dmirror_ $DM_TRACEFS/trace > t.txt
+expect_eq "$(count 'dmirror_alloc_and_copy: dev=0 dir=to_ram ')" 0 "MIGRATE_TO_SYS copies, folded"
+expect_eq "$(count 'dmirror_devmem_free:')" 0 "devmem_free, folded"
+runs=$(grep -E 'dmirror_returned: ' t.txt | sed 's/.*npages0=\([0-9]*\) .*npages1=\([0-9]*\) .*npages2=\([0-9]*\) .*npages3=\([0-9]*\).*/\1+\2+\3+\4/' | paste -sd+)
+moved=$(grep -E 'dmirror_migrate_finalize: dev=0 dir=to_ram fault=0 ' t.txt | sed -n 's/.* migrated=\([0-9]*\) .*/\1/p' | paste -sd+)
+expect_ge "$((moved))" 16 "pages MIGRATE_TO_SYS moved"
+expect_eq "$((runs))" "$((moved))" "pages in dmirror_returned runs against the pages moved"
+
 # Disabled events cost nothing and record nothing.
 trace_reset
 workload -s 4 -q > /dev/null || fail "workload failed with events off"
