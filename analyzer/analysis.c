@@ -206,6 +206,7 @@ const char *dm_ev_kind_name(enum dm_ev_kind k)
 		[DM_EV_GUARD] = "dmirror_fault_loop_guard",
 		[DM_EV_FREE] = "dmirror_devmem_free",
 		[DM_EV_CHUNK] = "dmirror_chunk_add",
+		[DM_EV_RETURNED] = "dmirror_returned",
 		[DM_EV_FORK] = "sched_process_fork",
 		[DM_EV_EXEC] = "sched_process_exec",
 		[DM_EV_EXIT] = "sched_process_exit",
@@ -1322,6 +1323,39 @@ static void free_unfold(struct dm_analysis *a, const struct dm_event *ev)
 	feed_unfolded(a, &e);
 }
 
+/*
+ * A dmirror_returned event stands for a MIGRATE_TO_SYS window's copies and
+ * frees of the pages in its runs (order 0, shadow released): fed as the
+ * driver would have traced them, the copies, then the frees of its
+ * finalize.
+ */
+static void returned_unfold(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct dm_event e = { .ts = ev->ts, .cpu = ev->cpu, .tid = ev->tid };
+
+	for (int pass = 0; pass < 2; pass++)
+		for (int r = 0; r < DM_RETURNED_RUNS; r++)
+			for (uint32_t k = 0; k < ev->returned.npages[r]; k++) {
+				uint64_t pfn = ev->returned.pfn[r] + k;
+
+				memset(&e.copy, 0, sizeof(e.free) > sizeof(e.copy) ?
+				       sizeof(e.free) : sizeof(e.copy));
+				if (!pass) {
+					e.kind = DM_EV_COPY;
+					e.copy.dev = ev->returned.dev;
+					e.copy.dir = DM_DIR_TO_RAM;
+					e.copy.src_pfn = pfn;
+				} else {
+					e.kind = DM_EV_FREE;
+					e.free.dev = ev->returned.dev;
+					e.free.dev_pfn = pfn;
+					e.free.released = 1;
+					e.free.free_pages = ev->returned.free_pages;
+				}
+				feed_unfolded(a, &e);
+			}
+}
+
 static void process(struct dm_analysis *a, const struct dm_event *ev)
 {
 	struct dm_result *r = &a->res;
@@ -1340,6 +1374,7 @@ static void process(struct dm_analysis *a, const struct dm_event *ev)
 		break;
 	case DM_EV_GUARD: ev_guard(a, ev); break;
 	case DM_EV_FREE: ev_free(a, ev); break;
+	case DM_EV_RETURNED: returned_unfold(a, ev); break;
 	case DM_EV_CHUNK:
 		r->chunks++;
 		r->chunk_pages += ev->chunk.npages;
@@ -1384,7 +1419,7 @@ void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
 		dm_kmode_feed(a->km, ev);
 		return;
 	}
-	if (ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_CHUNK)
+	if (ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_RETURNED)
 		r->dmirror_events++;
 	/* a fault kmode holds back must be counted before its process ends */
 	if (r->kernel_source && ev->kind >= DM_EV_FORK && ev->kind <= DM_EV_EXIT)

@@ -33,6 +33,9 @@ static inline uint64_t dm_order_pages(unsigned int order)
 	return 1ull << (order > DM_MAX_ORDER ? DM_MAX_ORDER : order);
 }
 
+/* runs in a dmirror_returned event */
+#define DM_RETURNED_RUNS 4
+
 enum dm_ev_kind {
 	DM_EV_NONE = 0,
 	DM_EV_SETUP,		/* dmirror_migrate_setup */
@@ -42,6 +45,7 @@ enum dm_ev_kind {
 	DM_EV_GUARD,		/* dmirror_fault_loop_guard */
 	DM_EV_FREE,		/* dmirror_devmem_free */
 	DM_EV_CHUNK,		/* dmirror_chunk_add */
+	DM_EV_RETURNED,		/* dmirror_returned */
 	DM_EV_FORK,		/* sched_process_fork */
 	DM_EV_EXEC,		/* sched_process_exec */
 	DM_EV_EXIT,		/* sched_process_exit */
@@ -215,6 +219,12 @@ struct dm_event {
 			uint8_t order;	/* the folio freed covers 1 << order pages */
 			uint64_t dev_pfn, shadow_pfn, free_pages;
 		} free;
+		struct {	/* runs of device pages copied back and freed */
+			uint32_t dev;
+			uint32_t npages[DM_RETURNED_RUNS];	/* 0: no run */
+			uint64_t start, free_pages;
+			uint64_t pfn[DM_RETURNED_RUNS];
+		} returned;
 		struct {
 			uint32_t dev;
 			uint64_t first_pfn, npages, total_pages;

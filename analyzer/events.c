@@ -89,6 +89,13 @@ static const struct espec specs[] = {
 		FLD("dev", OPT, free.dev), FLD("dev_pfn", 0, free.dev_pfn),
 		FLD("shadow_pfn", 0, free.shadow_pfn), FLD("released", 0, free.released),
 		FLD("free_pages", OPT, free.free_pages), FLD("order", OPT, free.order) } },
+	{ DM_SYSTEM, "dmirror_returned", DM_EV_RETURNED, false, {
+		FLD("dev", OPT, returned.dev), FLD("start", OPT, returned.start),
+		FLD("free_pages", OPT, returned.free_pages),
+		FLD("pfn0", 0, returned.pfn[0]), FLD("npages0", 0, returned.npages[0]),
+		FLD("pfn1", 0, returned.pfn[1]), FLD("npages1", 0, returned.npages[1]),
+		FLD("pfn2", 0, returned.pfn[2]), FLD("npages2", 0, returned.npages[2]),
+		FLD("pfn3", 0, returned.pfn[3]), FLD("npages3", 0, returned.npages[3]) } },
 	{ DM_SYSTEM, "dmirror_chunk_add", DM_EV_CHUNK, false, {
 		FLD("dev", OPT, chunk.dev), FLD("first_pfn", OPT, chunk.first_pfn),
 		FLD("npages", OPT, chunk.npages), FLD("total_pages", OPT, chunk.total_pages) } },

@@ -478,7 +478,7 @@ static int write_meta(struct rec *r)
 	fprintf(m, "reads: %s\n", r->t.whole_pages ? "whole sub-buffers" : "as filled");
 	if (uses_dmirror(r))
 		fprintf(m, "dmirror events: %s\n", r->o.all_events ? "all" :
-			r->driver_folds ? "the report's; the fault path's setup, copy, finalize and free folded into its fault event by the driver" :
+			r->driver_folds ? "the report's; the fault path's setup, copy, finalize and free folded into its fault event by the driver, MIGRATE_TO_SYS's copies and frees into runs" :
 			r->folded ? "the report's; the fault path's setup, copy and finalize folded into its fault event" :
 			"the report's");
 	if (WIFEXITED(status))
@@ -809,14 +809,17 @@ static int rec_setup_probes(struct rec *r)
 static const struct {
 	const char *event;
 	bool fault_path;
+	bool newer;		/* not in every module: enabled where it is */
 } dmirror_report_events[] = {
-	{ "dmirror_migrate_setup", true },
-	{ "dmirror_alloc_and_copy", true },
-	{ "dmirror_migrate_finalize", true },
-	{ "dmirror_devmem_fault", false },
-	{ "dmirror_fault_loop_guard", false },
-	{ "dmirror_devmem_free", false },
-	{ "dmirror_chunk_add", false },
+	{ "dmirror_migrate_setup", true, false },
+	{ "dmirror_alloc_and_copy", true, false },
+	{ "dmirror_migrate_finalize", true, false },
+	{ "dmirror_devmem_fault", false, false },
+	{ "dmirror_fault_loop_guard", false, false },
+	{ "dmirror_devmem_free", false, false },
+	{ "dmirror_chunk_add", false, false },
+	/* MIGRATE_TO_SYS's copies and frees, folded by the driver */
+	{ "dmirror_returned", false, true },
 };
 
 /* Whether the fault path's own events are left out (see above). */
@@ -844,11 +847,15 @@ static size_t rec_events(struct rec *r, struct dm_trace_event *ev)
 			 * which still writes each event before dropping it */
 			r->driver_folds = r->folded && dm_trace_fold_driver_events(&r->t);
 			for (size_t i = 0; i < sizeof(dmirror_report_events) /
-					      sizeof(dmirror_report_events[0]); i++)
+					      sizeof(dmirror_report_events[0]); i++) {
+				if (dmirror_report_events[i].newer &&
+				    !dm_trace_has_field("dmirror", dmirror_report_events[i].event, "dev"))
+					continue;
 				ev[n++] = (struct dm_trace_event){
 					"dmirror", dmirror_report_events[i].event, true,
 					r->folded && !r->driver_folds &&
 					dmirror_report_events[i].fault_path ? "fault == 0" : NULL };
+			}
 		}
 	}
 	for (int i = 0; sched_keep[i]; i++)

@@ -130,6 +130,19 @@ void sc_fault_freed(struct scen *s, uint64_t free_pfn, uint64_t shadow_pfn, int 
 	e->fault.free_pages = free_pages;
 }
 
+void sc_returned(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start,
+		 const uint64_t *pfn, const uint32_t *npages, int n, uint64_t free_pages)
+{
+	struct dm_event *e = add(s, DM_EV_RETURNED, ts, cpu, tid);
+
+	e->returned.start = start;
+	e->returned.free_pages = free_pages;
+	for (int i = 0; i < n && i < DM_RETURNED_RUNS; i++) {
+		e->returned.pfn[i] = pfn[i];
+		e->returned.npages[i] = npages[i];
+	}
+}
+
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit)
 {

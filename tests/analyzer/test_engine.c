@@ -372,6 +372,74 @@ static void t_fault_free_folded(void)
 	sc_free(&folded);
 }
 
+/*
+ * MIGRATE_TO_SYS of 8 pages, page 3 keeping its shadow: a copy and a free
+ * event per page, or (the driver folding) page 3's copy and free and a
+ * dmirror_returned with the other seven as two runs.
+ */
+static void returned_scen(struct scen *s, bool folded)
+{
+	static const uint64_t pfn[] = { DEVPFN, DEVPFN + 4 };
+	static const uint32_t npages[] = { 3, 4 };
+	uint64_t ts = 1000;
+
+	sc_fork(s, ts++, 0, 1, 100, "sh");
+	sc_exec(s, ts++, 0, 100, "leaky");
+	sc_migrate_to_dev(s, &ts, 0, 100, A0, 8, DEVPFN, SHPFN);
+	sc_setup(s, ts++, 0, 100, DM_DIR_TO_RAM, 0, A0, 8, 8, 1, 0);
+	for (int i = 0; i < 8; i++)
+		if (!folded || i == 3)
+			sc_copy(s, ts++, 0, 100, DM_DIR_TO_RAM, A0 + (uint64_t)i * PAGE,
+				DEVPFN + (uint64_t)i, 0x9000 + (uint64_t)i, SHPFN + (uint64_t)i);
+	for (int i = 0; i < 8; i++)
+		if (!folded || i == 3)
+			sc_free_ev(s, ts++, 0, 100, DEVPFN + (uint64_t)i, SHPFN + (uint64_t)i, i != 3);
+	if (folded)
+		sc_returned(s, ts++, 0, 100, A0, pfn, npages, 2, 120);
+	sc_finalize(s, ts++, 0, 100, DM_DIR_TO_RAM, 0, A0, 8, 8, 8, 3000);
+	sc_exit(s, ts++, 0, 100, "leaky");
+}
+
+static void t_returned_folded(void)
+{
+	struct scen apart, folded;
+	struct cyc_log la, lf;
+	struct dm_analysis *aa, *af;
+	const struct dm_result *ra, *rf;
+
+	sc_init(&apart);
+	sc_init(&folded);
+	returned_scen(&apart, false);
+	returned_scen(&folded, true);
+	aa = run(&apart, &la, 8);
+	af = run(&folded, &lf, 8);
+	ra = dm_analysis_result(aa);
+	rf = dm_analysis_result(af);
+	CHECK_EQ(rf->total.c.copies_to_ram, 8);
+	CHECK_EQ(rf->total.c.frees, 8);
+	CHECK_EQ(rf->total.c.leaks, 1);
+	CHECK(!memcmp(&ra->total.c, &rf->total.c, sizeof(ra->total.c)), "totals differ");
+	CHECK_EQ(rf->by_kind[DM_EV_COPY], ra->by_kind[DM_EV_COPY]);
+	CHECK_EQ(rf->by_kind[DM_EV_FREE], ra->by_kind[DM_EV_FREE]);
+	CHECK_EQ(rf->dmirror_events, 10 + 5);
+	CHECK_EQ(rf->cycles, ra->cycles);
+	CHECK_EQ(lf.n, la.n);
+	CHECK_EQ(rf->live_at_end, 0);
+	CHECK_EQ(rf->live_at_end, ra->live_at_end);
+	CHECK_EQ(rf->nleaks, 1);
+	if (rf->nleaks == 1 && ra->nleaks == 1) {
+		const struct dm_leak *a = &ra->leaks[0], *b = &rf->leaks[0];
+
+		CHECK(b->dev_pfn == DEVPFN + 3 && b->dev_pfn == a->dev_pfn, "leak 0x%" PRIx64, b->dev_pfn);
+		CHECK(b->addr == a->addr && b->shadow_pfn == a->shadow_pfn && b->alloc_ts == a->alloc_ts,
+		      "leak addr 0x%" PRIx64 " against 0x%" PRIx64, b->addr, a->addr);
+	}
+	dm_analysis_free(aa);
+	dm_analysis_free(af);
+	sc_free(&apart);
+	sc_free(&folded);
+}
+
 static void t_threshold_boundary(void)
 {
 	struct scen s;
@@ -1061,6 +1129,7 @@ const struct t_case engine_tests[] = {
 	{ "engine: no loop for faults that migrate", t_no_loop_when_fault_migrates },
 	{ "engine: a fault event with what its migration found stands for setup, copy, finalize", t_fault_folded },
 	{ "engine: a fault event carrying its folio's free stands for the free", t_fault_free_folded },
+	{ "engine: a dmirror_returned stands for its runs' copies and frees", t_returned_folded },
 	{ "engine: loop threshold boundary", t_threshold_boundary },
 	{ "engine: loop ended by the driver's guard", t_loop_guard },
 	{ "engine: loop causes from setup events", t_loop_causes },
