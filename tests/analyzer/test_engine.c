@@ -250,32 +250,64 @@ static void faults_scen(struct scen *s, bool folded)
 	sc_exit(s, ts++, 0, 100, "workload");
 }
 
+/*
+ * One scenario built both ways, events apart ([0]) and folded as a driver
+ * folds them ([1]), and analysed: the folded one must give the same.
+ */
+struct fold_pair {
+	struct scen s[2];
+	struct cyc_log log[2];
+	struct dm_analysis *a[2];
+	const struct dm_result *r[2];
+};
+
+static void fold_pair_run(struct fold_pair *p, void (*build)(struct scen *s, bool folded))
+{
+	for (int i = 0; i < 2; i++) {
+		sc_init(&p->s[i]);
+		build(&p->s[i], i);
+		p->a[i] = run(&p->s[i], &p->log[i], 8);
+		p->r[i] = dm_analysis_result(p->a[i]);
+	}
+}
+
+/* What every folding keeps: totals, events by kind, cycles, pages left. */
+static void fold_pair_same(const struct fold_pair *p)
+{
+	const struct dm_result *ra = p->r[0], *rf = p->r[1];
+
+	CHECK(!memcmp(&ra->total.c, &rf->total.c, sizeof(ra->total.c)), "totals differ");
+	for (int k = DM_EV_SETUP; k <= DM_EV_FREE; k++)
+		CHECK(ra->by_kind[k] == rf->by_kind[k], "by_kind[%d]: %" PRIu64 " against %" PRIu64,
+		      k, rf->by_kind[k], ra->by_kind[k]);
+	CHECK_EQ(rf->cycles, ra->cycles);
+	CHECK_EQ(p->log[1].n, p->log[0].n);
+	CHECK_EQ(rf->live_at_end, ra->live_at_end);
+	CHECK_EQ(rf->nleaks, ra->nleaks);
+	CHECK_EQ(p->log[1].leaks_live, p->log[0].leaks_live);
+}
+
+static void fold_pair_free(struct fold_pair *p)
+{
+	for (int i = 0; i < 2; i++) {
+		dm_analysis_free(p->a[i]);
+		sc_free(&p->s[i]);
+	}
+}
+
 /* The folded recording gives the report the full one gives. */
 static void t_fault_folded(void)
 {
-	struct scen full, folded;
-	struct cyc_log lf, lo;
-	struct dm_analysis *af, *ao;
+	struct fold_pair p;
 	const struct dm_result *rf, *ro;
 
-	sc_init(&full);
-	sc_init(&folded);
-	faults_scen(&full, false);
-	faults_scen(&folded, true);
-	af = run(&full, &lf, 8);
-	ao = run(&folded, &lo, 8);
-	rf = dm_analysis_result(af);
-	ro = dm_analysis_result(ao);
-	CHECK(!memcmp(&rf->total.c, &ro->total.c, sizeof(rf->total.c)), "totals differ");
+	fold_pair_run(&p, faults_scen);
+	fold_pair_same(&p);
+	rf = p.r[0];
+	ro = p.r[1];
 	CHECK_EQ(ro->total.c.to_ram_fault, 515);
 	CHECK_EQ(ro->total.c.copies_to_ram, 515);
 	CHECK_EQ(ro->total.c.setup_failed, 1);
-	for (int k = DM_EV_SETUP; k <= DM_EV_FREE; k++)
-		CHECK(rf->by_kind[k] == ro->by_kind[k], "by_kind[%d]: %" PRIu64 " against %" PRIu64,
-		      k, ro->by_kind[k], rf->by_kind[k]);
-	CHECK_EQ(ro->cycles, rf->cycles);
-	CHECK_EQ(lo.n, lf.n);
-	CHECK_EQ(ro->live_at_end, rf->live_at_end);
 	CHECK_EQ(dm_lat_quantile(&ro->total.lat, 0.5), dm_lat_quantile(&rf->total.lat, 0.5));
 	CHECK_EQ(dm_lat_quantile(&ro->total.lat, 1.0), 9000);
 	CHECK_EQ(ro->nloops, 1);
@@ -289,10 +321,7 @@ static void t_fault_folded(void)
 		CHECK_EQ(b->evidence[DM_CAUSE_OWNER_MISMATCH], 12);
 		CHECK(!memcmp(a->evidence, b->evidence, sizeof(a->evidence)), "evidence differs");
 	}
-	dm_analysis_free(af);
-	dm_analysis_free(ao);
-	sc_free(&full);
-	sc_free(&folded);
+	fold_pair_free(&p);
 }
 
 /*
@@ -331,28 +360,17 @@ static void free_fold_scen(struct scen *s, bool folded)
 
 static void t_fault_free_folded(void)
 {
-	struct scen apart, folded;
-	struct cyc_log la, lf;
-	struct dm_analysis *aa, *af;
+	struct fold_pair p;
 	const struct dm_result *ra, *rf;
 
-	sc_init(&apart);
-	sc_init(&folded);
-	free_fold_scen(&apart, false);
-	free_fold_scen(&folded, true);
-	aa = run(&apart, &la, 8);
-	af = run(&folded, &lf, 8);
-	ra = dm_analysis_result(aa);
-	rf = dm_analysis_result(af);
+	fold_pair_run(&p, free_fold_scen);
+	fold_pair_same(&p);
+	ra = p.r[0];
+	rf = p.r[1];
 	CHECK_EQ(rf->nleaks, 4);
-	CHECK_EQ(rf->nleaks, ra->nleaks);
 	CHECK_EQ(rf->total.c.leaks, 3 + 512);
 	CHECK_EQ(rf->total.c.frees, 8 + 512);
-	CHECK(!memcmp(&ra->total.c, &rf->total.c, sizeof(ra->total.c)), "totals differ");
 	CHECK_EQ(rf->by_kind[DM_EV_FREE], 9);
-	CHECK_EQ(rf->by_kind[DM_EV_FREE], ra->by_kind[DM_EV_FREE]);
-	CHECK_EQ(rf->live_at_end, ra->live_at_end);
-	CHECK_EQ(lf.leaks_live, la.leaks_live);
 	for (size_t i = 0; i < rf->nleaks && i < ra->nleaks; i++) {
 		const struct dm_leak *a = &ra->leaks[i], *b = &rf->leaks[i];
 
@@ -366,10 +384,7 @@ static void t_fault_free_folded(void)
 		CHECK(rf->leaks[1].dev_pfn == DEVPFN + 4, "second leak 0x%" PRIx64, rf->leaks[1].dev_pfn);
 		CHECK_EQ(rf->leaks[3].npages, 512);
 	}
-	dm_analysis_free(aa);
-	dm_analysis_free(af);
-	sc_free(&apart);
-	sc_free(&folded);
+	fold_pair_free(&p);
 }
 
 /*
@@ -402,30 +417,18 @@ static void returned_scen(struct scen *s, bool folded)
 
 static void t_returned_folded(void)
 {
-	struct scen apart, folded;
-	struct cyc_log la, lf;
-	struct dm_analysis *aa, *af;
+	struct fold_pair p;
 	const struct dm_result *ra, *rf;
 
-	sc_init(&apart);
-	sc_init(&folded);
-	returned_scen(&apart, false);
-	returned_scen(&folded, true);
-	aa = run(&apart, &la, 8);
-	af = run(&folded, &lf, 8);
-	ra = dm_analysis_result(aa);
-	rf = dm_analysis_result(af);
+	fold_pair_run(&p, returned_scen);
+	fold_pair_same(&p);
+	ra = p.r[0];
+	rf = p.r[1];
 	CHECK_EQ(rf->total.c.copies_to_ram, 8);
 	CHECK_EQ(rf->total.c.frees, 8);
 	CHECK_EQ(rf->total.c.leaks, 1);
-	CHECK(!memcmp(&ra->total.c, &rf->total.c, sizeof(ra->total.c)), "totals differ");
-	CHECK_EQ(rf->by_kind[DM_EV_COPY], ra->by_kind[DM_EV_COPY]);
-	CHECK_EQ(rf->by_kind[DM_EV_FREE], ra->by_kind[DM_EV_FREE]);
 	CHECK_EQ(rf->dmirror_events, 10 + 5);
-	CHECK_EQ(rf->cycles, ra->cycles);
-	CHECK_EQ(lf.n, la.n);
 	CHECK_EQ(rf->live_at_end, 0);
-	CHECK_EQ(rf->live_at_end, ra->live_at_end);
 	CHECK_EQ(rf->nleaks, 1);
 	if (rf->nleaks == 1 && ra->nleaks == 1) {
 		const struct dm_leak *a = &ra->leaks[0], *b = &rf->leaks[0];
@@ -434,10 +437,7 @@ static void t_returned_folded(void)
 		CHECK(b->addr == a->addr && b->shadow_pfn == a->shadow_pfn && b->alloc_ts == a->alloc_ts,
 		      "leak addr 0x%" PRIx64 " against 0x%" PRIx64, b->addr, a->addr);
 	}
-	dm_analysis_free(aa);
-	dm_analysis_free(af);
-	sc_free(&apart);
-	sc_free(&folded);
+	fold_pair_free(&p);
 }
 
 static void t_threshold_boundary(void)
