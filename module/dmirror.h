@@ -44,6 +44,10 @@
  *                          lockdep on the debug kernels would report an
  *                          interrupt-unsafe use.  No hold walks more than
  *                          one chunk's bitmap.
+ *   dmirror_fold_lock      (dmirror_migrate.c) spinlock for the faults
+ *                          whose event waits for their folio's free and
+ *                          the MIGRATE_TO_SYS windows being folded; a
+ *                          leaf, taken by the free callback too.
  *
  * Counters are atomics, exact under concurrency without a lock.
  */
@@ -162,7 +166,8 @@ extern struct dmirror_device **dmirror_devices;
  * On while the fold_events debugfs file is held open (by analyzer record):
  * the CPU fault path then emits one event, dmirror_devmem_fault, carrying
  * what its setup, copy, finalize and the free of the device folio it
- * migrated would have traced (dmirror_migrate.c).
+ * migrated would have traced, and a MIGRATE_TO_SYS window traces the
+ * pages its finalize freed as runs (dmirror_returned; dmirror_migrate.c).
  */
 DECLARE_STATIC_KEY_FALSE(dmirror_fold_events);
 

@@ -521,7 +521,10 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 	free.free_pages = nr_free;
 	free.order = order;
 	free.released = released;
-	/* the event of the fault that migrated the folio, if one waits */
+	/*
+	 * Folded into the event of the fault that migrated the folio, or
+	 * into its MIGRATE_TO_SYS window's runs, when one waits for it.
+	 */
 	if (!dmirror_fold_free(mdev, &free))
 		trace_dmirror_devmem_free(mdev->id, free.pfn, order, shadow_pfn,
 					  released, nr_free);
