@@ -264,6 +264,13 @@ vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf);
 struct dmirror_free_info;
 bool dmirror_fold_free(struct dmirror_device *mdev,
 		       const struct dmirror_free_info *free);
+extern unsigned int dmirror_folds_held, dmirror_windows_open;
+
+/* Whether a fault or a window waits for frees (dmirror_fold_free()). */
+static inline bool dmirror_fold_waiting(void)
+{
+	return READ_ONCE(dmirror_folds_held) || READ_ONCE(dmirror_windows_open);
+}
 
 /* dmirror_mirror.c: the device page table */
 void *dmirror_bounce_alloc(unsigned long npages);

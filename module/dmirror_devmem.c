@@ -493,6 +493,28 @@ err:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Whether the free is traced folded: into the event of the fault that
+ * migrated the folio, or into its MIGRATE_TO_SYS window's runs, when one
+ * waits for it (dmirror_migrate.c).  Nothing waits unless the events are
+ * folded, and then it costs two loads.
+ */
+static bool dmirror_devmem_free_folded(struct dmirror_device *mdev,
+				       struct page *page, unsigned int order,
+				       unsigned long shadow_pfn, bool released,
+				       unsigned long nr_free)
+{
+	struct dmirror_free_info free = {
+		.pfn = page_to_pfn(page),
+		.shadow_pfn = shadow_pfn,
+		.free_pages = nr_free,
+		.order = order,
+		.released = released,
+	};
+
+	return dmirror_fold_waiting() && dmirror_fold_free(mdev, &free);
+}
+
 static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 {
 	struct page *page = dmirror_freed_page(arg);
@@ -501,7 +523,6 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 	struct page *shadow = page->zone_device_data;
 	unsigned long shadow_pfn = shadow ? page_to_pfn(shadow) : 0;
 	unsigned long nr = 1UL << order;
-	struct dmirror_free_info free;
 	unsigned long nr_free;
 	bool released = false;
 
@@ -516,18 +537,10 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 
 	page->zone_device_data = NULL;
 	nr_free = dmirror_free_pages_put(mdev, page, order);
-	free.pfn = page_to_pfn(page);
-	free.shadow_pfn = shadow_pfn;
-	free.free_pages = nr_free;
-	free.order = order;
-	free.released = released;
-	/*
-	 * Folded into the event of the fault that migrated the folio, or
-	 * into its MIGRATE_TO_SYS window's runs, when one waits for it.
-	 */
-	if (!dmirror_fold_free(mdev, &free))
-		trace_dmirror_devmem_free(mdev->id, free.pfn, order, shadow_pfn,
-					  released, nr_free);
+	if (!dmirror_devmem_free_folded(mdev, page, order, shadow_pfn,
+					released, nr_free))
+		trace_dmirror_devmem_free(mdev->id, page_to_pfn(page), order,
+					  shadow_pfn, released, nr_free);
 
 	/*
 	 * The reference taken in dmirror_devmem_alloc(), or in the split

@@ -91,14 +91,14 @@ struct dmirror_window {
  */
 static bool dmirror_traces_steps(const struct dmirror_migration *m)
 {
-	return !m->fault || !static_branch_unlikely(&dmirror_fold_events);
+	return !static_branch_unlikely(&dmirror_fold_events) || !m->fault;
 }
 
 /* The fault table and the window list (below), both leaves. */
 static DEFINE_SPINLOCK(dmirror_fold_lock);
 static LIST_HEAD(dmirror_windows);
 /* windows on the list: written under the lock, read without it by frees */
-static unsigned int dmirror_windows_open;
+unsigned int dmirror_windows_open;
 
 /* Traces the copy of entry @i of @m's window, not traced when made. */
 static void dmirror_window_trace_copy(struct dmirror_migration *m,
@@ -684,7 +684,7 @@ struct dmirror_fold {
 
 static struct dmirror_fold dmirror_folds[DMIRROR_FOLD_SLOTS];
 /* slots taken: written under the lock, read without it by every free */
-static unsigned int dmirror_folds_held;
+unsigned int dmirror_folds_held;
 
 /* Holds @info for the free of the device folio at @pfn; false if full. */
 static bool dmirror_fold_hold(struct dmirror_device *mdev, unsigned long pfn,
@@ -828,7 +828,9 @@ vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 	} else {
 		dmirror_copy_to_ram(&m);
 		dmirror_migration_finish(&m);
-		moved = dmirror_fault_page_moved(&m.args, vmf->address);
+		if (static_branch_unlikely(&dmirror_fold_events))
+			moved = dmirror_fault_page_moved(&m.args,
+							 vmf->address);
 		if (m.error)
 			ret = VM_FAULT_OOM;
 	}
