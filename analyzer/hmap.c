@@ -66,7 +66,8 @@ uint32_t hmap_get(const struct hmap *h, uint64_t k1, uint64_t k2)
 	}
 }
 
-static void put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
+/* The value replaced, HMAP_NONE when the key was new. */
+static uint32_t put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 {
 	uint32_t i = (uint32_t)mix(k1, k2) & h->mask;
 
@@ -78,11 +79,13 @@ static void put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 			s->k2 = k2;
 			s->val = val;
 			h->used++;
-			return;
+			return HMAP_NONE;
 		}
 		if (s->k1 == k1 && s->k2 == k2) {
+			uint32_t old = s->val;
+
 			s->val = val;
-			return;
+			return old;
 		}
 		i = (i + 1) & h->mask;
 	}
@@ -90,21 +93,28 @@ static void put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 
 int hmap_put(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 {
+	uint32_t old;
+
+	return hmap_swap(h, k1, k2, val, &old);
+}
+
+int hmap_swap(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val, uint32_t *old)
+{
 	forget_recent(h, k1, k2);
 	/* keep the load factor under 1/2 */
 	if ((h->used + 1) * 2 > h->mask + 1) {
-		struct hmap old = *h;
+		struct hmap prev = *h;
 
-		if (h->mask + 1 >= (1u << 31) || alloc_slots(h, (old.mask + 1) * 2)) {
-			*h = old;
+		if (h->mask + 1 >= (1u << 31) || alloc_slots(h, (prev.mask + 1) * 2)) {
+			*h = prev;
 			return -1;
 		}
-		for (uint32_t i = 0; i <= old.mask; i++)
-			if (old.slots[i].val != HMAP_NONE)
-				put_nogrow(h, old.slots[i].k1, old.slots[i].k2, old.slots[i].val);
-		free(old.slots);
+		for (uint32_t i = 0; i <= prev.mask; i++)
+			if (prev.slots[i].val != HMAP_NONE)
+				(void)put_nogrow(h, prev.slots[i].k1, prev.slots[i].k2, prev.slots[i].val);
+		free(prev.slots);
 	}
-	put_nogrow(h, k1, k2, val);
+	*old = put_nogrow(h, k1, k2, val);
 	return 0;
 }
 

@@ -55,6 +55,9 @@ static inline uint32_t hmap_get_recent(struct hmap *h, uint64_t k1, uint64_t k2)
 }
 /* Insert or replace; -1 on allocation failure. */
 int hmap_put(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val);
+/* hmap_put that says in *old what it replaced (HMAP_NONE: nothing), in
+ * one probe where a hmap_get and a hmap_put take two. */
+int hmap_swap(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val, uint32_t *old);
 /* Returns the removed value, or HMAP_NONE. */
 uint32_t hmap_del(struct hmap *h, uint64_t k1, uint64_t k2);
 static inline uint32_t hmap_count(const struct hmap *h) { return h->used; }

@@ -16,6 +16,7 @@ struct cyc_log {
 	struct dm_cycle c[64];
 	int n;
 	int loops_live, leaks_live;
+	uint64_t events_seen;	/* by cfg.on_event */
 };
 
 static void on_cycle(void *ctx, const struct dm_cycle *c)
@@ -41,11 +42,21 @@ static void on_leak(void *ctx, const struct dm_leak *lk)
 	((struct cyc_log *)ctx)->leaks_live++;
 }
 
-static struct dm_analysis *run(const struct scen *s, struct cyc_log *log, uint32_t threshold)
+static void on_event(void *ctx, const struct dm_event *ev)
+{
+	(void)ev;
+	((struct cyc_log *)ctx)->events_seen++;
+}
+
+static struct dm_analysis *run_watched(const struct scen *s, struct cyc_log *log,
+				       uint32_t threshold, bool watched)
 {
 	struct dm_config cfg = { .loop_threshold = threshold, .ctx = log, .on_cycle = on_cycle,
 				 .on_loop = on_loop, .on_leak = on_leak };
 	struct dm_analysis *a;
+
+	if (watched)
+		cfg.on_event = on_event;
 
 	if (log)
 		memset(log, 0, sizeof(*log));
@@ -57,6 +68,11 @@ static struct dm_analysis *run(const struct scen *s, struct cyc_log *log, uint32
 	sc_feed(s, a);
 	dm_analysis_finish(a);
 	return a;
+}
+
+static struct dm_analysis *run(const struct scen *s, struct cyc_log *log, uint32_t threshold)
+{
+	return run_watched(s, log, threshold, false);
 }
 
 /* A process that starts, migrates npages to the device and back by faults, and exits. */
@@ -252,44 +268,65 @@ static void faults_scen(struct scen *s, bool folded)
 
 /*
  * One scenario built both ways, events apart ([0]) and folded as a driver
- * folds them ([1]), and analysed: the folded one must give the same.
+ * folds them ([1]), and analysed: the folded one must give the same.  [2]
+ * is the folded one again, watched event by event (cfg.on_event, as the
+ * timeline and the HTML page watch): the engine then rebuilds every
+ * folded event instead of applying a healthy fault in one pass, and must
+ * give the same too.
  */
+#define FOLD_RUNS 3
+
 struct fold_pair {
-	struct scen s[2];
-	struct cyc_log log[2];
-	struct dm_analysis *a[2];
-	const struct dm_result *r[2];
+	struct scen s[FOLD_RUNS];
+	struct cyc_log log[FOLD_RUNS];
+	struct dm_analysis *a[FOLD_RUNS];
+	const struct dm_result *r[FOLD_RUNS];
 };
 
 static void fold_pair_run(struct fold_pair *p, void (*build)(struct scen *s, bool folded))
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < FOLD_RUNS; i++) {
 		sc_init(&p->s[i]);
-		build(&p->s[i], i);
-		p->a[i] = run(&p->s[i], &p->log[i], 8);
+		build(&p->s[i], i > 0);
+		p->a[i] = run_watched(&p->s[i], &p->log[i], 8, i == 2);
 		p->r[i] = dm_analysis_result(p->a[i]);
 	}
 }
 
-/* What every folding keeps: totals, events by kind, cycles, pages left. */
+/* What every folding keeps: totals, events by kind, cycles, latencies,
+ * loops and leaks, pages left. */
 static void fold_pair_same(const struct fold_pair *p)
 {
-	const struct dm_result *ra = p->r[0], *rf = p->r[1];
+	const struct dm_result *ra = p->r[0];
 
-	CHECK(!memcmp(&ra->total.c, &rf->total.c, sizeof(ra->total.c)), "totals differ");
-	for (int k = DM_EV_SETUP; k <= DM_EV_FREE; k++)
-		CHECK(ra->by_kind[k] == rf->by_kind[k], "by_kind[%d]: %" PRIu64 " against %" PRIu64,
-		      k, rf->by_kind[k], ra->by_kind[k]);
-	CHECK_EQ(rf->cycles, ra->cycles);
-	CHECK_EQ(p->log[1].n, p->log[0].n);
-	CHECK_EQ(rf->live_at_end, ra->live_at_end);
-	CHECK_EQ(rf->nleaks, ra->nleaks);
-	CHECK_EQ(p->log[1].leaks_live, p->log[0].leaks_live);
+	CHECK(p->log[2].events_seen > 0, "the watched run saw no event");
+	for (int i = 1; i < FOLD_RUNS; i++) {
+		const struct dm_result *rf = p->r[i];
+		const struct dm_latency *la = &ra->total.lat, *lf = &rf->total.lat;
+
+		CHECK(!memcmp(&ra->total.c, &rf->total.c, sizeof(ra->total.c)), "run %d: totals differ", i);
+		for (int k = DM_EV_SETUP; k <= DM_EV_FREE; k++)
+			CHECK(ra->by_kind[k] == rf->by_kind[k], "run %d: by_kind[%d]: %" PRIu64 " against %" PRIu64,
+			      i, k, rf->by_kind[k], ra->by_kind[k]);
+		CHECK_EQ(rf->cycles, ra->cycles);
+		CHECK_EQ(p->log[i].n, p->log[0].n);
+		for (int c = 0; c < p->log[0].n && c < p->log[i].n; c++)
+			CHECK(!memcmp(&p->log[i].c[c].s.c, &p->log[0].c[c].s.c, sizeof(p->log[0].c[c].s.c)) &&
+			      p->log[i].c[c].s.lat.count == p->log[0].c[c].s.lat.count,
+			      "run %d: cycle %d differs", i, c);
+		CHECK(lf->count == la->count && lf->sum == la->sum && lf->min == la->min &&
+		      lf->max == la->max, "run %d: latencies differ (%" PRIu64 " against %" PRIu64 ")",
+		      i, lf->count, la->count);
+		CHECK_EQ(rf->live_at_end, ra->live_at_end);
+		CHECK_EQ(rf->nleaks, ra->nleaks);
+		CHECK_EQ(rf->nloops, ra->nloops);
+		CHECK_EQ(p->log[i].leaks_live, p->log[0].leaks_live);
+	}
 }
 
 static void fold_pair_free(struct fold_pair *p)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < FOLD_RUNS; i++) {
 		dm_analysis_free(p->a[i]);
 		sc_free(&p->s[i]);
 	}
