@@ -426,7 +426,7 @@ int dm_decoder_sched_formats(const struct dm_decoder *d)
 }
 
 /* Bounded read of a numeric field; missing fields read 0. */
-static inline int rd(struct dm_decoder *d, struct tep_record *rec,
+static inline int rd(struct dm_decoder *d, const struct tep_record *rec,
 		     struct tep_format_field *f, uint64_t *v)
 {
 	unsigned long long x;
@@ -464,7 +464,7 @@ static inline int rd(struct dm_decoder *d, struct tep_record *rec,
 }
 
 /* A char[] or __data_loc char[] field, bounded, into dst. */
-static int rd_str(struct dm_decoder *d, struct tep_record *rec,
+static int rd_str(struct dm_decoder *d, const struct tep_record *rec,
 		  struct tep_format_field *f, char *dst, size_t len, bool basename)
 {
 	const char *s;
@@ -512,7 +512,7 @@ static int rd_str(struct dm_decoder *d, struct tep_record *rec,
 #define MPFN_MIGRATE (1ull << 1)
 
 /* Counts the entries of a migrate_pfn array marked MIGRATE. */
-static int rd_migr(struct dm_decoder *d, struct tep_record *rec, struct tep_format_field *f,
+static int rd_migr(struct dm_decoder *d, const struct tep_record *rec, struct tep_format_field *f,
 		   uint64_t *migrate)
 {
 	*migrate = 0;
@@ -580,7 +580,7 @@ static void decode_fast(const struct edesc *e, const void *data, struct dm_event
 
 static const struct dm_event dm_event_zero;
 
-int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
+int dm_decode(struct dm_decoder *d, const struct tep_record *rec, struct dm_event *ev)
 {
 	const struct espec *sp;
 	struct edesc *e;
@@ -599,7 +599,8 @@ int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev)
 			return 0;
 		type = (int)v;
 	} else {
-		type = tep_data_type(d->tep, rec);
+		/* it only reads the record (its prototype predates const) */
+		type = tep_data_type(d->tep, (struct tep_record *)rec);
 	}
 	if (type < d->min_id || type > d->max_id)
 		return 0;

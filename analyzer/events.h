@@ -38,7 +38,7 @@ void dm_decoder_free(struct dm_decoder *d);
 
 /* 1: ev filled; 0: not an event the analysis uses; -1: a record too
  * short for its format (corrupt). */
-int dm_decode(struct dm_decoder *d, struct tep_record *rec, struct dm_event *ev);
+int dm_decode(struct dm_decoder *d, const struct tep_record *rec, struct dm_event *ev);
 
 /* How many of the dmirror events the file has formats for. */
 int dm_decoder_dmirror_formats(const struct dm_decoder *d);

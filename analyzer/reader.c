@@ -391,7 +391,7 @@ static uint64_t *page_lost_slot(struct dm_reader *r, int cpu)
 }
 
 /* One record of either reading: counted, its losses noted, decoded, fed. */
-static void feed_record(struct dm_reader *r, struct tep_record *rec, int cpu)
+static void feed_record(struct dm_reader *r, const struct tep_record *rec, int cpu)
 {
 	struct dm_event ev;
 	int k;
@@ -441,12 +441,11 @@ static int record_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 
 static void run_ring(struct dm_reader *r)
 {
-	struct tep_record rec;
-	unsigned long bad = 0;
+	const struct tep_record *rec;
 
-	while (dm_ring_next(r->ring, &rec, &bad))
-		feed_record(r, &rec, rec.cpu);
-	r->st.bad_records += bad;
+	while ((rec = dm_ring_next(r->ring)))
+		feed_record(r, rec, rec->cpu);
+	r->st.bad_records += dm_ring_bad(r->ring);
 }
 
 int dm_reader_run(struct dm_reader *r, struct dm_analysis *a, char *err, size_t errlen)

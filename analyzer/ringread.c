@@ -55,6 +55,7 @@ struct dm_ring {
 	unsigned int page_size, data_off, commit_size, long_size;
 	struct ring_cpu *cpu;
 	unsigned int ncpu;
+	struct ring_cpu *taken;		/* whose record dm_ring_next handed out */
 	unsigned long bad;
 	struct tep_handle *tep;
 };
@@ -203,7 +204,6 @@ static bool step(struct dm_ring *r, struct ring_cpu *c)
 		c->rec.size = (int)len;
 		c->rec.record_size = (int)(len + at);
 		c->rec.offset = (unsigned long long)(e - r->map);
-		c->rec.cpu = (int)(c - r->cpu);
 		c->rec.missed_events = c->first ? c->page_missed : 0;
 		c->first = false;
 		c->next += (uint32_t)(at + len);
@@ -211,10 +211,17 @@ static bool step(struct dm_ring *r, struct ring_cpu *c)
 	}
 }
 
-int dm_ring_next(struct dm_ring *r, struct tep_record *rec, unsigned long *bad)
+const struct tep_record *dm_ring_next(struct dm_ring *r)
 {
-	struct ring_cpu *best = NULL;
+	struct ring_cpu *best = r->taken;
 
+	/* the record handed out last time is replaced only now, so that it
+	 * is handed out in place, not copied */
+	if (best) {
+		best->ready = step(r, best);
+		r->taken = NULL;
+	}
+	best = NULL;
 	/* a handful of CPUs: a linear look beats a heap's upkeep */
 	for (unsigned int i = 0; i < r->ncpu; i++) {
 		struct ring_cpu *c = &r->cpu[i];
@@ -224,13 +231,13 @@ int dm_ring_next(struct dm_ring *r, struct tep_record *rec, unsigned long *bad)
 		if (!best || c->rec.ts < best->rec.ts)
 			best = c;
 	}
-	*bad = r->bad;
-	if (!best)
-		return 0;
-	*rec = best->rec;
-	best->ready = step(r, best);
-	*bad = r->bad;
-	return 1;
+	r->taken = best;
+	return best ? &best->rec : NULL;
+}
+
+unsigned long dm_ring_bad(const struct dm_ring *r)
+{
+	return r->bad;
 }
 
 /* A copy of a span as a NUL-terminated string (libtraceevent's parsers
@@ -334,6 +341,7 @@ struct dm_ring *dm_ring_open(const char *path, const struct dat_info *info, char
 		/* dat_scan checked each CPU's span lies inside the file */
 		c->pages = r->map + s.off;
 		c->pages_end = c->pages + s.len;
+		c->rec.cpu = (int)i;
 		c->ready = s.len && step(r, c);
 	}
 	return r;

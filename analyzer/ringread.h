@@ -37,13 +37,14 @@ struct tep_handle *dm_ring_tep(struct dm_ring *r);
 
 /*
  * The next record of all CPUs in timestamp order (ties: the lower CPU
- * first, as libtracecmd), into rec (data, size, ts, cpu, missed_events:
- * on a page's first record, the count the page stored or -1).  rec->data
- * points into the mapping and lives until dm_ring_close.  1, or 0 at the
- * end.  *bad counts records that ran past their page (a corrupt page:
- * its rest is skipped).
+ * first, as libtracecmd): data, size, ts, cpu, missed_events (on a
+ * page's first record, the count the page stored or -1).  The record is
+ * good until the next call; its data points into the mapping and lives
+ * until dm_ring_close.  NULL at the end.
  */
-int dm_ring_next(struct dm_ring *r, struct tep_record *rec, unsigned long *bad);
+const struct tep_record *dm_ring_next(struct dm_ring *r);
+/* Records that ran past their page (a corrupt page: its rest is skipped). */
+unsigned long dm_ring_bad(const struct dm_ring *r);
 
 void dm_ring_close(struct dm_ring *r);
 

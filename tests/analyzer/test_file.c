@@ -1465,8 +1465,7 @@ static void readers_agree(const char *what, const char *path)
 	struct tracecmd_input *h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	struct dat_info info;
 	struct dm_ring *ring = NULL;
-	struct tep_record rec;
-	unsigned long bad = 0;
+	const struct tep_record *rec;
 	char err[256] = "";
 
 	CHECK(h != NULL, "%s: libtracecmd cannot open it", what);
@@ -1477,9 +1476,9 @@ static void readers_agree(const char *what, const char *path)
 	CHECK(ring != NULL, "%s: %s", what, err);
 	if (h && ring) {
 		tracecmd_iterate_events(h, NULL, 0, tc_collect, &a);
-		while (dm_ring_next(ring, &rec, &bad))
-			recs_add(&b, &rec);
-		CHECK_EQ(bad, 0);
+		while ((rec = dm_ring_next(ring)))
+			recs_add(&b, rec);
+		CHECK_EQ(dm_ring_bad(ring), 0);
 		CHECK(a.n == b.n && a.n > 0, "%s: libtracecmd read %zu records, the page reader %zu",
 		      what, a.n, b.n);
 		for (size_t i = 0; i < a.n && i < b.n; i++) {
