@@ -4,10 +4,11 @@
  *
  * State kept between events:
  *   pages: device folio -> its shadow pfn, user address, owner, order,
- *          allocation time and pages still live; keyed by (first pfn,
- *          order).  An entry lives from the to_dev copy until all its
- *          pages are freed: a huge folio the kernel split is freed piece
- *          by piece, each piece found by the aligned block holding it.
+ *          allocation time and pages still live; indexed by first pfn
+ *          (struct pblock), with its order.  An entry lives from the
+ *          to_dev copy until all its pages are freed: a huge folio the
+ *          kernel split is freed piece by piece, each piece found by the
+ *          aligned block holding it.
  *   procs: pid (tgid) -> name, open migration cycle, live page count.
  *          An exited process whose pages are still live stays allocated
  *          (out of the map) until they are freed or the trace ends.
@@ -33,10 +34,20 @@ struct page {
 	uint32_t proc;		/* index in a->procs */
 	uint32_t dev;
 	uint32_t live;		/* of its 1 << order pages, those not freed yet */
+	uint32_t next;		/* another entry starting at dev_pfn (see pblock) */
 	uint8_t order;
 	bool returning;		/* copied back to system memory: its free ends a migration */
 	bool devpage;		/* a device page of the kernel-probe source (no shadow) */
 	uint64_t pgmap, driver;	/* ... its tokens */
+};
+
+/* a block of the page index (see block_of()) */
+#define PBLOCK_SHIFT 9
+#define PBLOCK_PFNS (1u << PBLOCK_SHIFT)
+
+struct pblock {
+	uint32_t slot[PBLOCK_PFNS];	/* HMAP_NONE: no entry starts there */
+	uint32_t used;			/* entries in the block */
 };
 
 struct proc {
@@ -78,8 +89,10 @@ struct dm_analysis {
 	struct dm_config cfg;
 	struct dm_result res;
 	struct dm_kmode *km;
-	struct hmap page_map, proc_map, tid_map, cand_map, fork_map;
-	struct pool pages, procs, tids, cands;
+	struct hmap block_map, proc_map, tid_map, cand_map, fork_map;
+	struct pool pages, blocks, procs, tids, cands;
+	uint64_t bcache_key;	/* the page index's last block: its key */
+	uint32_t bcache;	/* ... and index, HMAP_NONE: none */
 	size_t loops_cap, leaks_cap;
 	uint64_t page_size;	/* bytes, learned from setup events; 4096 until then */
 	bool started, finished, failed;
@@ -129,7 +142,25 @@ static uint64_t lat_bucket_value(unsigned int b)
 	return lo + width / 2;
 }
 
-void dm_lat_add(struct dm_latency *l, uint64_t v)
+/* A sample while the set is small, or the one that makes it a histogram. */
+static __attribute__((noinline)) void lat_add_small(struct dm_latency *l, uint64_t v)
+{
+	if (l->nsmall < DM_LAT_EXACT) {
+		l->small[l->nsmall++] = v;
+		return;
+	}
+	l->hist = calloc(LAT_BUCKETS, sizeof(*l->hist));
+	if (!l->hist) {
+		/* keep min/max/count exact, drop the sample */
+		return;
+	}
+	for (uint32_t i = 0; i < l->nsmall; i++)
+		l->hist[lat_bucket(l->small[i])]++;
+	l->hist[lat_bucket(v)]++;
+}
+
+/* inline in the engine: two samples a fault (the total and the cycle) */
+static inline void lat_add(struct dm_latency *l, uint64_t v)
 {
 	if (!l->count || v < l->min)
 		l->min = v;
@@ -137,20 +168,15 @@ void dm_lat_add(struct dm_latency *l, uint64_t v)
 		l->max = v;
 	l->count++;
 	l->sum += v;
-	if (!l->hist && l->nsmall < DM_LAT_EXACT) {
-		l->small[l->nsmall++] = v;
-		return;
-	}
-	if (!l->hist) {
-		l->hist = calloc(LAT_BUCKETS, sizeof(*l->hist));
-		if (!l->hist) {
-			/* keep min/max/count exact, drop the sample */
-			return;
-		}
-		for (uint32_t i = 0; i < l->nsmall; i++)
-			l->hist[lat_bucket(l->small[i])]++;
-	}
-	l->hist[lat_bucket(v)]++;
+	if (l->hist)
+		l->hist[lat_bucket(v)]++;
+	else
+		lat_add_small(l, v);
+}
+
+void dm_lat_add(struct dm_latency *l, uint64_t v)
+{
+	lat_add(l, v);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -323,10 +349,12 @@ struct dm_analysis *dm_analysis_new(const struct dm_config *cfg)
 		a->cfg.loop_threshold = DM_DEFAULT_LOOP_THRESHOLD;
 	a->page_size = 4096;
 	pool_init(&a->pages, sizeof(struct page));
+	pool_init(&a->blocks, sizeof(struct pblock));
+	a->bcache = HMAP_NONE;
 	pool_init(&a->procs, sizeof(struct proc));
 	pool_init(&a->tids, sizeof(struct tid));
 	pool_init(&a->cands, sizeof(struct cand));
-	if (hmap_init(&a->page_map, 1024) || hmap_init(&a->proc_map, 64) ||
+	if (hmap_init(&a->block_map, 64) || hmap_init(&a->proc_map, 64) ||
 	    hmap_init(&a->tid_map, 64) || hmap_init(&a->cand_map, 64) ||
 	    hmap_init(&a->fork_map, 64)) {
 		dm_analysis_free(a);
@@ -784,26 +812,95 @@ static unsigned int order_of(uint8_t order)
 }
 
 /*
+ * The page index: the live entries by first pfn, in blocks of
+ * PBLOCK_PFNS pfns (a->block_map: pfn >> PBLOCK_SHIFT -> the block's
+ * index in a->blocks), where a slot holds the entry whose folio starts at
+ * that pfn, and any other of another order chained from it (a huge
+ * folio and a page at its first pfn, when a free was lost).  Device pfns
+ * come in runs, so consecutive events land in one block, which the last
+ * lookup's block answers without the map: a copy, a fault and a free
+ * were three probes of a hash map on (pfn, order) before, most of the
+ * engine's time on a healthy trace.  A block is freed with its last
+ * entry: memory stays proportional to the live pages.
+ */
+static inline struct pblock *block_of(struct dm_analysis *a, uint64_t pfn, uint32_t *bi)
+{
+	uint64_t key = pfn >> PBLOCK_SHIFT;
+	uint32_t i;
+
+	/* the block of the last lookup, without the map */
+	if (a->bcache != HMAP_NONE && a->bcache_key == key) {
+		i = a->bcache;
+	} else {
+		i = hmap_get(&a->block_map, key, 0);
+		if (i != HMAP_NONE) {
+			a->bcache = i;
+			a->bcache_key = key;
+		}
+	}
+	if (bi)
+		*bi = i;
+	return i == HMAP_NONE ? NULL : pool_at(&a->blocks, i);
+}
+
+/* The block of pfn, made if need be; NULL when out of memory. */
+static struct pblock *block_make(struct dm_analysis *a, uint64_t pfn)
+{
+	struct pblock *b = block_of(a, pfn, NULL);
+	uint32_t bi;
+
+	if (b)
+		return b;
+	bi = pool_alloc(&a->blocks);
+	if (bi == HMAP_NONE)
+		return NULL;
+	if (hmap_put(&a->block_map, pfn >> PBLOCK_SHIFT, 0, bi)) {
+		pool_put(&a->blocks, bi);
+		return NULL;
+	}
+	b = pool_at(&a->blocks, bi);
+	for (unsigned int k = 0; k < PBLOCK_PFNS; k++)
+		b->slot[k] = HMAP_NONE;
+	return b;
+}
+
+/* The live entry of the folio of 1 << order pages starting at pfn. */
+static uint32_t page_get(struct dm_analysis *a, uint64_t pfn, unsigned int order)
+{
+	const struct pblock *b = block_of(a, pfn, NULL);
+	uint32_t gi = b ? b->slot[pfn & (PBLOCK_PFNS - 1)] : HMAP_NONE;
+
+	while (gi != HMAP_NONE) {
+		const struct page *pg = pool_at(&a->pages, gi);
+
+		if (pg->order == order)
+			return gi;
+		gi = pg->next;
+	}
+	return HMAP_NONE;
+}
+
+/*
  * The live entry holding device pfn `pfn` (freed or copied as a folio of
  * `order`): that folio's own entry, else the entry of the larger (huge)
  * folio whose naturally aligned block holds it: a piece of a folio the
  * kernel split.  HMAP_NONE when there is none.
  */
-static uint32_t page_find(const struct dm_analysis *a, uint64_t pfn, unsigned int order)
+static uint32_t page_find(struct dm_analysis *a, uint64_t pfn, unsigned int order)
 {
-	uint32_t gi = hmap_get(&a->page_map, pfn, order);
+	uint32_t gi = page_get(a, pfn, order);
 
 	if (gi != HMAP_NONE)
 		return gi;
 	for (unsigned int o = order + 1; o <= DM_MAX_ORDER; o++) {
-		gi = hmap_get(&a->page_map, pfn & ~((1ull << o) - 1), o);
+		gi = page_get(a, pfn & ~((1ull << o) - 1), o);
 		if (gi != HMAP_NONE)
 			return gi;
 	}
 	return HMAP_NONE;
 }
 
-/* Entry gi, out of the map already, is gone. */
+/* Entry gi, out of the index already, is gone. */
 static void page_forget(struct dm_analysis *a, uint32_t gi)
 {
 	uint32_t pi = ((struct page *)pool_at(&a->pages, gi))->proc;
@@ -813,11 +910,33 @@ static void page_forget(struct dm_analysis *a, uint32_t gi)
 	proc_maybe_free(a, pi);
 }
 
+/* Takes entry gi out of its slot's chain (and its block, if the last). */
+static void page_unlink(struct dm_analysis *a, uint32_t gi)
+{
+	const struct page *pg = pool_at(&a->pages, gi);
+	uint32_t bi, *at;
+	struct pblock *b = block_of(a, pg->dev_pfn, &bi);
+
+	/* every live entry is in its slot's chain */
+	if (!b)
+		return;
+	at = &b->slot[pg->dev_pfn & (PBLOCK_PFNS - 1)];
+	while (*at != HMAP_NONE && *at != gi)
+		at = &((struct page *)pool_at(&a->pages, *at))->next;
+	if (*at != gi)
+		return;
+	*at = pg->next;
+	if (!--b->used) {
+		hmap_del(&a->block_map, pg->dev_pfn >> PBLOCK_SHIFT, 0);
+		pool_put(&a->blocks, bi);
+		if (a->bcache == bi)
+			a->bcache = HMAP_NONE;
+	}
+}
+
 static void page_drop(struct dm_analysis *a, uint32_t gi)
 {
-	struct page *pg = pool_at(&a->pages, gi);
-
-	hmap_del(&a->page_map, pg->dev_pfn, pg->order);
+	page_unlink(a, gi);
 	page_forget(a, gi);
 }
 
@@ -829,29 +948,63 @@ static void page_drop(struct dm_analysis *a, uint32_t gi)
 static struct page *page_add(struct dm_analysis *a, uint32_t pi, uint64_t pfn, unsigned int order,
 			     uint64_t ts)
 {
-	uint32_t gi, old;
+	uint32_t gi, old = page_get(a, pfn, order);
+	struct pblock *b;
 	struct page *pg;
 
-	gi = pool_alloc(&a->pages);
-	if (gi == HMAP_NONE) {
-		fail_oom(a);
-		return NULL;
-	}
-	if (hmap_swap(&a->page_map, pfn, order, gi, &old)) {
-		pool_put(&a->pages, gi);
-		fail_oom(a);
-		return NULL;
-	}
 	if (old != HMAP_NONE)
-		page_forget(a, old);
+		page_drop(a, old);
+	gi = pool_alloc_raw(&a->pages);
+	b = gi == HMAP_NONE ? NULL : block_make(a, pfn);
+	if (!b) {
+		if (gi != HMAP_NONE)
+			pool_put(&a->pages, gi);
+		fail_oom(a);
+		return NULL;
+	}
 	pg = pool_at(&a->pages, gi);
-	pg->dev_pfn = pfn;
-	pg->alloc_ts = ts;
-	pg->proc = pi;
-	pg->order = (uint8_t)order;
-	pg->live = 1u << order;
+	*pg = (struct page){
+		.dev_pfn = pfn, .alloc_ts = ts, .proc = pi, .order = (uint8_t)order,
+		.live = 1u << order, .next = b->slot[pfn & (PBLOCK_PFNS - 1)],
+	};
+	b->slot[pfn & (PBLOCK_PFNS - 1)] = gi;
+	b->used++;
 	P(a, pi)->live_pages++;
 	return pg;
+}
+
+/* A walk over every live entry, in no particular order. */
+struct page_walk {
+	uint32_t map_slot, pfn_slot;
+	uint32_t last;		/* the entry returned last: its chain goes on */
+};
+
+#define PAGE_WALK_START { 0, 0, HMAP_NONE }
+
+/* The next entry of the walk, HMAP_NONE at its end. */
+static uint32_t page_next(const struct dm_analysis *a, struct page_walk *w)
+{
+	if (w->last != HMAP_NONE) {
+		uint32_t gi = ((const struct page *)pool_at(&a->pages, w->last))->next;
+
+		if (gi != HMAP_NONE)
+			return w->last = gi;
+	}
+	for (; a->block_map.slots && w->map_slot <= a->block_map.mask; w->map_slot++, w->pfn_slot = 0) {
+		uint32_t bi = a->block_map.slots[w->map_slot].val;
+		const struct pblock *b;
+
+		if (bi == HMAP_NONE)
+			continue;
+		b = pool_at(&a->blocks, bi);
+		while (w->pfn_slot < PBLOCK_PFNS) {
+			uint32_t gi = b->slot[w->pfn_slot++];
+
+			if (gi != HMAP_NONE)
+				return w->last = gi;
+		}
+	}
+	return w->last = HMAP_NONE;
 }
 
 static void ev_copy(struct dm_analysis *a, const struct dm_event *ev)
@@ -956,8 +1109,8 @@ static void ev_finalize(struct dm_analysis *a, const struct dm_event *ev)
 			}
 		}
 		if (have) {
-			dm_lat_add(&a->res.total.lat, v);
-			dm_lat_add(&target(a, pi)->lat, v);
+			lat_add(&a->res.total.lat, v);
+			lat_add(&target(a, pi)->lat, v);
 		}
 	}
 }
@@ -1439,8 +1592,8 @@ static bool fault_fast(struct dm_analysis *a, const struct dm_event *ev)
 	BUMP(a, pi, to_ram_fault, n);
 	cycle_returned(a, pi);
 	v = ev->fault.has_duration ? ev->fault.duration_ns : 0;
-	dm_lat_add(&r->total.lat, v);
-	dm_lat_add(&target(a, pi)->lat, v);
+	lat_add(&r->total.lat, v);
+	lat_add(&target(a, pi)->lat, v);
 
 	/* the fault (ev_fault of one that migrated) */
 	BUMP(a, pi, faults, 1);
@@ -1644,14 +1797,10 @@ void dm_analysis_finish(struct dm_analysis *a)
 			cycle_close(a, a->proc_map.slots[s].val, end);
 
 	/* pages still on the device */
-	for (uint32_t s = 0; s <= a->page_map.mask; s++) {
-		struct page *pg;
-		struct proc *p;
+	for (struct page_walk w = PAGE_WALK_START; page_next(a, &w) != HMAP_NONE;) {
+		struct page *pg = pool_at(&a->pages, w.last);
+		struct proc *p = P(a, pg->proc);
 
-		if (a->page_map.slots[s].val == HMAP_NONE)
-			continue;
-		pg = pool_at(&a->pages, a->page_map.slots[s].val);
-		p = P(a, pg->proc);
 		if (pg->devpage && p->exited && !inherited_by_live(a, p->pid)) {
 			struct dm_leak l = {
 				.kind = DM_LEAK_DEVPAGE,
@@ -1718,26 +1867,23 @@ void dm_analysis_free(struct dm_analysis *a)
 			P(a, pi)->cycle = NULL;
 		}
 	}
-	for (uint32_t s = 0; s <= a->page_map.mask && a->page_map.slots; s++) {
-		uint32_t gi = a->page_map.slots[s].val;
-		struct proc *p;
+	for (struct page_walk w = PAGE_WALK_START; page_next(a, &w) != HMAP_NONE;) {
+		struct proc *p = P(a, ((struct page *)pool_at(&a->pages, w.last))->proc);
 
-		if (gi == HMAP_NONE)
-			continue;
-		p = P(a, ((struct page *)pool_at(&a->pages, gi))->proc);
 		if (p->cycle) {
 			dm_lat_free(&p->cycle->s.lat);
 			free(p->cycle);
 			p->cycle = NULL;
 		}
 	}
-	hmap_free(&a->page_map);
+	hmap_free(&a->block_map);
 	hmap_free(&a->proc_map);
 	hmap_free(&a->tid_map);
 	hmap_free(&a->cand_map);
 	hmap_free(&a->fork_map);
 	dm_kmode_free(a->km);
 	pool_free(&a->pages);
+	pool_free(&a->blocks);
 	pool_free(&a->procs);
 	pool_free(&a->tids);
 	pool_free(&a->cands);

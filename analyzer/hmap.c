@@ -66,8 +66,7 @@ uint32_t hmap_get(const struct hmap *h, uint64_t k1, uint64_t k2)
 	}
 }
 
-/* The value replaced, HMAP_NONE when the key was new. */
-static uint32_t put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
+static void put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 {
 	uint32_t i = (uint32_t)mix(k1, k2) & h->mask;
 
@@ -79,13 +78,11 @@ static uint32_t put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t va
 			s->k2 = k2;
 			s->val = val;
 			h->used++;
-			return HMAP_NONE;
+			return;
 		}
 		if (s->k1 == k1 && s->k2 == k2) {
-			uint32_t old = s->val;
-
 			s->val = val;
-			return old;
+			return;
 		}
 		i = (i + 1) & h->mask;
 	}
@@ -93,28 +90,21 @@ static uint32_t put_nogrow(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t va
 
 int hmap_put(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val)
 {
-	uint32_t old;
-
-	return hmap_swap(h, k1, k2, val, &old);
-}
-
-int hmap_swap(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val, uint32_t *old)
-{
 	forget_recent(h, k1, k2);
 	/* keep the load factor under 1/2 */
 	if ((h->used + 1) * 2 > h->mask + 1) {
-		struct hmap prev = *h;
+		struct hmap old = *h;
 
-		if (h->mask + 1 >= (1u << 31) || alloc_slots(h, (prev.mask + 1) * 2)) {
-			*h = prev;
+		if (h->mask + 1 >= (1u << 31) || alloc_slots(h, (old.mask + 1) * 2)) {
+			*h = old;
 			return -1;
 		}
-		for (uint32_t i = 0; i <= prev.mask; i++)
-			if (prev.slots[i].val != HMAP_NONE)
-				(void)put_nogrow(h, prev.slots[i].k1, prev.slots[i].k2, prev.slots[i].val);
-		free(prev.slots);
+		for (uint32_t i = 0; i <= old.mask; i++)
+			if (old.slots[i].val != HMAP_NONE)
+				put_nogrow(h, old.slots[i].k1, old.slots[i].k2, old.slots[i].val);
+		free(old.slots);
 	}
-	*old = put_nogrow(h, k1, k2, val);
+	put_nogrow(h, k1, k2, val);
 	return 0;
 }
 
@@ -171,6 +161,15 @@ void pool_free(struct pool *p)
 
 uint32_t pool_alloc(struct pool *p)
 {
+	uint32_t idx = pool_alloc_raw(p);
+
+	if (idx != HMAP_NONE)
+		memset(pool_at(p, idx), 0, p->isz);
+	return idx;
+}
+
+uint32_t pool_alloc_raw(struct pool *p)
+{
 	uint32_t idx;
 
 	if (p->free_head != HMAP_NONE) {
@@ -191,7 +190,6 @@ uint32_t pool_alloc(struct pool *p)
 		}
 		idx = p->n++;
 	}
-	memset(pool_at(p, idx), 0, p->isz);
 	p->live++;
 	return idx;
 }

@@ -55,9 +55,6 @@ static inline uint32_t hmap_get_recent(struct hmap *h, uint64_t k1, uint64_t k2)
 }
 /* Insert or replace; -1 on allocation failure. */
 int hmap_put(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val);
-/* hmap_put that says in *old what it replaced (HMAP_NONE: nothing), in
- * one probe where a hmap_get and a hmap_put take two. */
-int hmap_swap(struct hmap *h, uint64_t k1, uint64_t k2, uint32_t val, uint32_t *old);
 /* Returns the removed value, or HMAP_NONE. */
 uint32_t hmap_del(struct hmap *h, uint64_t k1, uint64_t k2);
 static inline uint32_t hmap_count(const struct hmap *h) { return h->used; }
@@ -81,6 +78,8 @@ void pool_init(struct pool *p, size_t item_size);
 void pool_free(struct pool *p);
 /* Zeroed item, HMAP_NONE on allocation failure. */
 uint32_t pool_alloc(struct pool *p);
+/* pool_alloc without the zeroing, for callers that set the whole item. */
+uint32_t pool_alloc_raw(struct pool *p);
 void pool_put(struct pool *p, uint32_t idx);
 static inline void *pool_at(const struct pool *p, uint32_t idx)
 {

@@ -1044,6 +1044,55 @@ static void huge_split(struct scen *s, uint64_t *ts, int npieces, uint64_t *loop
 	sc_exit(s, (*ts)++, 0, 61, "split");
 }
 
+/*
+ * The page index: pages in three blocks of 512 pfns, a huge folio and a
+ * page at the same first pfn (the huge folio's free lost), blocks emptied
+ * and filled again, and what is live at the end counted once each.
+ */
+static void t_page_index(void)
+{
+	struct scen s;
+	uint64_t ts = 1, base = 0x300000, haddr = A0 + 0x400000;
+	struct dm_analysis *a;
+	const struct dm_result *r;
+
+	sc_init(&s);
+	sc_fork(&s, ts++, 0, 1, 100, "sh");
+	for (int round = 0; round < 2; round++) {
+		/* 1536 pages over three blocks, freed: every block emptied */
+		for (uint64_t i = 0; i < 1536; i++)
+			sc_copy(&s, ts++, 0, 100, DM_DIR_TO_DEV, A0 + i * PAGE, 0x1000 + i, base + i,
+				SHPFN + i);
+		for (uint64_t i = 0; i < 1536; i++)
+			sc_free_ev(&s, ts++, 0, 100, base + 1535 - i, SHPFN + 1535 - i, 1);
+	}
+	/* a huge folio at base + 512, then a page there while it lives */
+	sc_copy_order(&s, ts++, 0, 100, DM_DIR_TO_DEV, haddr, 0x4000, base + 512, SHPFN + 512, 9);
+	sc_copy(&s, ts++, 0, 100, DM_DIR_TO_DEV, A0, 0x5000, base + 512, SHPFN + 2048);
+	/* the page's free finds the page, not the folio: its shadow is its own */
+	sc_free_ev(&s, ts++, 0, 100, base + 512, SHPFN + 2048, 0);
+	/* a piece of the folio, then pages left live in two blocks */
+	sc_free_ev(&s, ts++, 0, 100, base + 513, SHPFN + 513, 1);
+	sc_copy(&s, ts++, 0, 100, DM_DIR_TO_DEV, A0 + PAGE, 0x5001, base + 3, SHPFN + 3);
+	sc_copy(&s, ts++, 0, 100, DM_DIR_TO_DEV, A0 + 2 * PAGE, 0x5002, base + 1100, SHPFN + 1100);
+	/* and a page at the folio's first pfn again, live with it at the end */
+	sc_copy(&s, ts++, 0, 100, DM_DIR_TO_DEV, A0 + 3 * PAGE, 0x5003, base + 512, SHPFN + 2049);
+	a = run(&s, NULL, 8);
+	r = dm_analysis_result(a);
+	CHECK_EQ(r->total.c.frees, 2 * 1536 + 2);
+	CHECK_EQ(r->untracked_frees, 0);
+	CHECK_EQ(r->nleaks, 1);
+	if (r->nleaks == 1) {
+		CHECK(r->leaks[0].shadow_pfn == SHPFN + 2048 && r->leaks[0].npages == 1 &&
+		      r->leaks[0].addr == A0, "leak shadow 0x%" PRIx64 " npages %" PRIu64,
+		      r->leaks[0].shadow_pfn, r->leaks[0].npages);
+	}
+	/* 511 of the folio's pages, and the three pages */
+	CHECK_EQ(r->live_at_end, 511 + 3);
+	dm_analysis_free(a);
+	sc_free(&s);
+}
+
 static void t_huge_split_then_freed(void)
 {
 	struct scen s;
@@ -1181,6 +1230,7 @@ const struct t_case engine_tests[] = {
 	{ "engine: state stays bounded over 1M+ events", t_bounded_state },
 	{ "engine: hash map against a reference", t_hmap },
 	{ "engine: huge folio to the device, faulted back and freed whole", t_huge_round_trip },
+	{ "engine: the page index: blocks, two orders at one pfn, the live ones at the end", t_page_index },
 	{ "engine: huge folio split, freed in 512 pieces: no leak", t_huge_split_then_freed },
 	{ "engine: huge folio freed with released=0: one leak of 512 pages", t_huge_leak_unreleased },
 	{ NULL, NULL },
