@@ -522,11 +522,14 @@ static struct dm_stats *target(struct dm_analysis *a, uint32_t pi)
 	return &a->res.outside;
 }
 
-#define BUMP(a, pi, field, n)                          \
+#define BUMP(a, pi, field, n) COUNT(&(a)->res, target((a), (pi)), field, n)
+
+/* BUMP() with the statistics of the event's process already found */
+#define COUNT(r, tg, field, n)                         \
 	do {                                           \
 		uint64_t n__ = (n);                    \
-		(a)->res.total.c.field += n__;         \
-		target((a), (pi))->c.field += n__;     \
+		(r)->total.c.field += n__;             \
+		(tg)->c.field += n__;                  \
 	} while (0)
 
 /* ----------------------------------------------------------------- cycles */
@@ -1548,6 +1551,7 @@ static bool fault_fast(struct dm_analysis *a, const struct dm_event *ev)
 	int32_t pid = ev->fault.pid;
 	unsigned int order = 0;
 	uint32_t pi, gi, owner;
+	struct dm_stats *tg;
 	struct tid *t;
 
 	if (a->cfg.on_event || ev->fault.kernel || !ev->fault.has_setup ||
@@ -1571,7 +1575,12 @@ static bool fault_fast(struct dm_analysis *a, const struct dm_event *ev)
 	 * its window was built from) */
 	r->by_kind[DM_EV_SETUP]++;
 	todev_call_count(a, t, pi);
-	call_count(a, pi, DM_DIR_TO_RAM, ev->fault.setup_npages, ev->fault.setup_cpages);
+	/* what BUMP() finds for pi, found once: nothing below opens or
+	 * closes a cycle */
+	tg = target(a, pi);
+	COUNT(r, tg, calls[DM_DIR_TO_RAM], 1);
+	COUNT(r, tg, requested[DM_DIR_TO_RAM], ev->fault.setup_npages);
+	COUNT(r, tg, collected[DM_DIR_TO_RAM], ev->fault.setup_cpages);
 
 	/* the copy of the folio (ev_copy to system memory) */
 	r->by_kind[DM_EV_COPY]++;
@@ -1583,22 +1592,25 @@ static bool fault_fast(struct dm_analysis *a, const struct dm_event *ev)
 		owner = p->proc;
 		p->returning = true;
 	}
-	BUMP(a, owner, copies_to_ram, n);
+	if (owner == pi)
+		COUNT(r, tg, copies_to_ram, n);
+	else
+		BUMP(a, owner, copies_to_ram, n);
 	cycle_returned(a, owner);
 
 	/* the finalize (ev_finalize of a fault: its latency is the duration
 	 * the driver measured, else 0, the setup rebuilt at the fault's time) */
 	r->by_kind[DM_EV_FINALIZE]++;
-	BUMP(a, pi, to_ram_fault, n);
+	COUNT(r, tg, to_ram_fault, n);
 	cycle_returned(a, pi);
 	v = ev->fault.has_duration ? ev->fault.duration_ns : 0;
 	lat_add(&r->total.lat, v);
-	lat_add(&target(a, pi)->lat, v);
+	lat_add(&tg->lat, v);
 
 	/* the fault (ev_fault of one that migrated) */
-	BUMP(a, pi, faults, 1);
+	COUNT(r, tg, faults, 1);
 	if (ev->fault.result & DM_VM_FAULT_SIGBUS)
-		BUMP(a, pi, sigbus, 1);
+		COUNT(r, tg, sigbus, 1);
 	if (hmap_count(&a->cand_map)) {
 		uint32_t ci = cand_get(a, pid, ev->fault.addr, false);
 
@@ -1624,7 +1636,10 @@ static bool fault_fast(struct dm_analysis *a, const struct dm_event *ev)
 		 * free_at() comes to then */
 		if (p && ev->fault.free_released && p->dev_pfn == ev->fault.free_pfn &&
 		    (1u << fo) >= p->live && !P(a, p->proc)->ncand) {
-			BUMP(a, p->proc, frees, 1ull << fo);
+			if (p->proc == pi)
+				COUNT(r, tg, frees, 1ull << fo);
+			else
+				BUMP(a, p->proc, frees, 1ull << fo);
 			page_drop(a, gi);
 			return true;
 		}
