@@ -56,6 +56,7 @@ struct dm_ring {
 	struct ring_cpu *cpu;
 	unsigned int ncpu;
 	struct ring_cpu *taken;		/* whose record dm_ring_next handed out */
+	uint64_t limit;			/* the lowest next time of the other CPUs */
 	unsigned long bad;
 	struct tep_handle *tep;
 };
@@ -214,12 +215,16 @@ static bool step(struct dm_ring *r, struct ring_cpu *c)
 const struct tep_record *dm_ring_next(struct dm_ring *r)
 {
 	struct ring_cpu *best = r->taken;
+	uint64_t limit = UINT64_MAX;
 
 	/* the record handed out last time is replaced only now, so that it
-	 * is handed out in place, not copied */
+	 * is handed out in place, not copied; while that CPU's records come
+	 * before every other CPU's next one (which stay where they are), it
+	 * goes on without a look at the others */
 	if (best) {
 		best->ready = step(r, best);
-		r->taken = NULL;
+		if (best->ready && best->rec.ts < r->limit)
+			return &best->rec;
 	}
 	best = NULL;
 	/* a handful of CPUs: a linear look beats a heap's upkeep */
@@ -228,10 +233,16 @@ const struct tep_record *dm_ring_next(struct dm_ring *r)
 
 		if (!c->ready)
 			continue;
-		if (!best || c->rec.ts < best->rec.ts)
+		if (!best || c->rec.ts < best->rec.ts) {
+			if (best)
+				limit = best->rec.ts;
 			best = c;
+		} else if (c->rec.ts < limit) {
+			limit = c->rec.ts;
+		}
 	}
 	r->taken = best;
+	r->limit = limit;
 	return best ? &best->rec : NULL;
 }
 
