@@ -113,11 +113,19 @@ struct dm_event {
 			uint64_t owner, page_owner;	/* tokens: 0 NULL */
 			uint64_t caller;	/* symbol token */
 		} setup;
+		/*
+		 * copy and fault hold their tracepoint's fields in its order
+		 * and types (dmirror_trace.h), 16 bytes further than in the
+		 * record, so that a record of that layout is decoded as one
+		 * copy (events.c checks, field by field, that the recorded
+		 * format is that layout); their other members follow.
+		 */
 		struct {
 			uint32_t dev;
-			uint8_t dir, write;
-			uint8_t order;	/* the folio covers 1 << order pages; 0 in old traces */
+			uint8_t dir, fault;
 			uint64_t addr, src_pfn, dst_pfn, shadow_pfn;
+			uint8_t order;	/* the folio covers 1 << order pages; 0 in old traces */
+			uint8_t write;
 		} copy;
 		struct {
 			uint32_t dev;
@@ -126,33 +134,36 @@ struct dm_event {
 			uint64_t start, end, npages, cpages, migrated, duration_ns;
 		} fin;
 		struct {
-			uint32_t dev, result, no_progress;
+			uint32_t dev;
+			uint64_t addr, dev_pfn;
 			int32_t pid;
-			uint64_t addr, dev_pfn, migrated;
+			uint32_t result;
+			uint64_t migrated;
+			uint32_t no_progress;
 			/* what the fault's migration found (has_setup: the
 			 * driver says; setup_npages 0: setup did not run) */
-			bool has_setup, has_duration;
-			uint8_t owner_match;
-			int32_t setup_ret;
 			uint32_t setup_npages, setup_cpages;
+			int32_t setup_ret;
+			uint8_t owner_match;
 			uint64_t duration_ns;
-			/* kernel-probe source */
-			bool kernel, has_uip;
-			uint8_t reach;		/* enum dm_reach */
 			/* the driver's event carries the free of the device
 			 * folio the fault migrated (its fold_events) */
-			bool freed;
+			uint8_t freed;
 			uint8_t free_order, free_released;
 			union {
-				struct {
+				struct {	/* freed */
+					uint64_t free_pfn, free_shadow_pfn, free_pages;
+				};
+				struct {	/* kernel-probe source */
 					uint64_t uip;		/* the user pc of the access */
 					uint64_t callback;	/* symbol token: the driver code that handled it */
 					uint64_t migrator;	/* symbol token: the caller of the migration to the device */
 				};
-				struct {	/* freed */
-					uint64_t free_pfn, free_shadow_pfn, free_pages;
-				};
 			};
+			bool has_setup, has_duration;
+			/* kernel-probe source */
+			bool kernel, has_uip;
+			uint8_t reach;		/* enum dm_reach */
 		} fault;
 		struct {
 			uint64_t page, pgmap, owner;	/* tokens */

@@ -47,6 +47,9 @@ struct espec {
 	enum dm_ev_kind kind;
 	bool optional;		/* an event we do without if a field is missing */
 	struct fspec f[MAXF];
+	/* its members are declared in the tracepoint's order and types
+	 * (analysis.h): a record of that layout is copied whole */
+	bool mirror;
 };
 
 static const struct espec specs[] = {
@@ -57,10 +60,11 @@ static const struct espec specs[] = {
 		FLD_HAS("owner_match", setup.owner_match, setup.has_owner_match),
 		FLD("ret", OPT, setup.ret) } },
 	{ DM_SYSTEM, "dmirror_alloc_and_copy", DM_EV_COPY, false, {
-		FLD("dev", OPT, copy.dev), FLD("dir", 0, copy.dir), FLD("addr", 0, copy.addr),
+		FLD("dev", OPT, copy.dev), FLD("dir", 0, copy.dir), FLD("fault", OPT, copy.fault),
+		FLD("addr", 0, copy.addr),
 		FLD("src_pfn", 0, copy.src_pfn), FLD("dst_pfn", 0, copy.dst_pfn),
 		FLD("shadow_pfn", 0, copy.shadow_pfn), FLD("write", OPT, copy.write),
-		FLD("order", OPT, copy.order) } },
+		FLD("order", OPT, copy.order) }, .mirror = true },
 	{ DM_SYSTEM, "dmirror_migrate_finalize", DM_EV_FINALIZE, false, {
 		FLD("dev", OPT, fin.dev), FLD("dir", 0, fin.dir), FLD("fault", 0, fin.fault),
 		FLD("start", OPT, fin.start), FLD("end", OPT, fin.end),
@@ -80,7 +84,7 @@ static const struct espec specs[] = {
 		FLD("free_released", OPT, fault.free_released),
 		FLD("free_pfn", OPT, fault.free_pfn),
 		FLD("free_shadow_pfn", OPT, fault.free_shadow_pfn),
-		FLD("free_pages", OPT, fault.free_pages) } },
+		FLD("free_pages", OPT, fault.free_pages) }, .mirror = true },
 	{ DM_SYSTEM, "dmirror_fault_loop_guard", DM_EV_GUARD, false, {
 		FLD("dev", OPT, guard.dev), FLD("addr", 0, guard.addr),
 		FLD("dev_pfn", 0, guard.dev_pfn), FLD("pid", 0, guard.pid),
@@ -174,6 +178,10 @@ struct edesc {
 	bool fast;
 	uint16_t kind;		/* its spec's */
 	uint8_t nnum, nhas;
+	/* fast and its record is its members' layout: the bytes
+	 * [span_src, span_src + span_len) go to span_dst (plan_mirror) */
+	bool mirror;
+	uint16_t span_src, span_dst, span_len;
 	uint16_t need;
 	struct fnum num[MAXF];
 	uint16_t has[MAXF];	/* the HAS bools to set: their fields are there */
@@ -236,6 +244,46 @@ static bool kernel_spec(const struct espec *sp)
 {
 	return !strcmp(sp->system, KP_SYSTEM) || sp->kind == DM_EV_USER_FAULT ||
 	       sp->kind == DM_EV_NEWTASK;
+}
+
+/*
+ * A fast event whose spec declares its members in its tracepoint's
+ * layout is decoded by one copy when the recorded format has every field
+ * of the spec, each as wide as its member and at the same distance from
+ * it.  The bytes of the span that no field covers are then the
+ * tracepoint's padding, and padding of the members too (their order and
+ * types are the tracepoint's), whatever the kernel left in them.
+ */
+static void plan_mirror(const struct espec *sp, struct edesc *e)
+{
+	unsigned int lo = UINT16_MAX, hi = 0;
+	int delta = 0;
+
+	e->mirror = false;
+	if (!sp->mirror || !e->fast)
+		return;
+	for (int j = 0; j < MAXF && sp->f[j].name; j++) {
+		const struct fspec *fs = &sp->f[j];
+		const struct tep_format_field *f = e->f[j];
+
+		if (!f || f->size != fs->size)
+			return;
+		if (j == 0)
+			delta = (int)fs->off - f->offset;
+		else if ((int)fs->off - f->offset != delta)
+			return;
+		if ((unsigned int)f->offset < lo)
+			lo = (unsigned int)f->offset;
+		if ((unsigned int)(f->offset + f->size) > hi)
+			hi = (unsigned int)(f->offset + f->size);
+	}
+	if (hi <= lo || (int)lo + delta < (int)offsetof(struct dm_event, copy) ||
+	    (int)hi + delta > (int)sizeof(struct dm_event))
+		return;
+	e->span_src = (uint16_t)lo;
+	e->span_dst = (uint16_t)((int)lo + delta);
+	e->span_len = (uint16_t)(hi - lo);
+	e->mirror = true;
 }
 
 /* Plans the fast path of one event, when its fields allow it. */
@@ -359,6 +407,7 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, enum dm_source source,
 		if (!usable)
 			continue;
 		plan_fast(d, &specs[i], &d->e[i]);
+		plan_mirror(&specs[i], &d->e[i]);
 		if (!d->common_pid)
 			d->common_pid = tep_find_common_field(ev, "common_pid");
 		if (!d->common_type)
@@ -425,6 +474,20 @@ void dm_decoder_free(struct dm_decoder *d)
 		free(d->fast_of);
 	}
 	free(d);
+}
+
+bool dm_decoder_whole(const struct dm_decoder *d, enum dm_ev_kind kind)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (specs[i].kind == kind && d->e[i].id >= 0 && d->e[i].mirror)
+			return true;
+	return false;
+}
+
+void dm_decoder_field_by_field(struct dm_decoder *d)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		d->e[i].mirror = false;
 }
 
 int dm_decoder_dmirror_formats(const struct dm_decoder *d)
@@ -587,6 +650,10 @@ static void decode_fast(const struct edesc *e, const void *data, struct dm_event
 	const uint16_t *h = e->has, *hend = e->has + e->nhas;
 	char *dst = (char *)ev;
 
+	if (e->mirror) {
+		memcpy(dst + e->span_dst, src + e->span_src, e->span_len);
+		n = end;
+	}
 	/* under the guest's instruction-counting clock every instruction of
 	 * this loop is paid a field a record: no branch in it */
 	for (; n < end; n++) {

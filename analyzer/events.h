@@ -6,6 +6,7 @@
 #ifndef DM_EVENTS_H
 #define DM_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <event-parse.h>
 
@@ -39,6 +40,11 @@ void dm_decoder_free(struct dm_decoder *d);
 /* 1: ev filled; 0: not an event the analysis uses; -1: a record too
  * short for its format (corrupt). */
 int dm_decode(struct dm_decoder *d, const struct tep_record *rec, struct dm_event *ev);
+
+/* Whether records of kind are decoded by one copy (plan_mirror). */
+bool dm_decoder_whole(const struct dm_decoder *d, enum dm_ev_kind kind);
+/* Every event decoded field by field from now on (the tests compare). */
+void dm_decoder_field_by_field(struct dm_decoder *d);
 
 /* How many of the dmirror events the file has formats for. */
 int dm_decoder_dmirror_formats(const struct dm_decoder *d);

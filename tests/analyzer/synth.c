@@ -462,10 +462,11 @@ struct fevent {
 	const char *system, *name;
 	int id;
 	enum dm_ev_kind kind;
-	struct ffield f[10];
+	struct ffield f[20];
 	int nf;
 	int size;		/* fixed part, with the common header */
 	bool packed;		/* a probe event: fields back to back, as the kernel lays them */
+	bool module;		/* the layout of dmirror_trace.h today (sc_file_opts.module_layout) */
 };
 
 #define KP_GROUP "dmirror_analyzer_4242"
@@ -495,6 +496,22 @@ static struct fevent fevents[] = {
 	    { "unsigned long", "dev_pfn", 8, 0 }, { "int", "pid", 4, 1 },
 	    { "unsigned int", "result", 4, 0 }, { "unsigned long", "migrated", 8, 0 },
 	    { "unsigned int", "no_progress", 4, 0 } }, 7, 0 },
+	/* the same two as the module defines them today */
+	{ "dmirror", "dmirror_alloc_and_copy", 1502, DM_EV_COPY,
+	  { { "unsigned int", "dev", 4, 0 }, { "u8", "dir", 1, 0 }, { "u8", "fault", 1, 0 },
+	    { "unsigned long", "addr", 8, 0 }, { "unsigned long", "src_pfn", 8, 0 },
+	    { "unsigned long", "dst_pfn", 8, 0 }, { "unsigned long", "shadow_pfn", 8, 0 },
+	    { "u8", "order", 1, 0 }, { "u8", "write", 1, 0 } }, 9, 0, false, true },
+	{ "dmirror", "dmirror_devmem_fault", 1504, DM_EV_FAULT,
+	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "addr", 8, 0 },
+	    { "unsigned long", "dev_pfn", 8, 0 }, { "int", "pid", 4, 1 },
+	    { "unsigned int", "result", 4, 0 }, { "unsigned long", "migrated", 8, 0 },
+	    { "unsigned int", "no_progress", 4, 0 }, { "unsigned int", "npages", 4, 0 },
+	    { "unsigned int", "cpages", 4, 0 }, { "int", "setup_ret", 4, 1 },
+	    { "u8", "owner_match", 1, 0 }, { "u64", "duration_ns", 8, 0 },
+	    { "u8", "freed", 1, 0 }, { "u8", "free_order", 1, 0 }, { "u8", "free_released", 1, 0 },
+	    { "unsigned long", "free_pfn", 8, 0 }, { "unsigned long", "free_shadow_pfn", 8, 0 },
+	    { "unsigned long", "free_pages", 8, 0 } }, 18, 0, false, true },
 	{ "dmirror", "dmirror_fault_loop_guard", 1505, DM_EV_GUARD,
 	  { { "unsigned int", "dev", 4, 0 }, { "unsigned long", "addr", 8, 0 },
 	    { "unsigned long", "dev_pfn", 8, 0 }, { "int", "pid", 4, 1 },
@@ -665,7 +682,8 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 		F("ret", e->setup.ret);
 		break;
 	case DM_EV_COPY:
-		F("dev", e->copy.dev); F("dir", e->copy.dir); F("addr", e->copy.addr);
+		F("dev", e->copy.dev); F("dir", e->copy.dir); F("fault", e->copy.fault);
+		F("addr", e->copy.addr);
 		F("src_pfn", e->copy.src_pfn); F("dst_pfn", e->copy.dst_pfn);
 		F("shadow_pfn", e->copy.shadow_pfn); F("write", e->copy.write);
 		F("order", e->copy.order);
@@ -680,6 +698,12 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 		F("dev", e->fault.dev); F("addr", e->fault.addr); F("dev_pfn", e->fault.dev_pfn);
 		F("pid", e->fault.pid); F("result", e->fault.result);
 		F("migrated", e->fault.migrated); F("no_progress", e->fault.no_progress);
+		F("npages", e->fault.setup_npages); F("cpages", e->fault.setup_cpages);
+		F("setup_ret", e->fault.setup_ret); F("owner_match", e->fault.owner_match);
+		F("duration_ns", e->fault.duration_ns); F("freed", e->fault.freed);
+		F("free_order", e->fault.free_order); F("free_released", e->fault.free_released);
+		F("free_pfn", e->fault.free_pfn); F("free_shadow_pfn", e->fault.free_shadow_pfn);
+		F("free_pages", e->fault.free_pages);
 		break;
 	case DM_EV_GUARD:
 		F("dev", e->guard.dev); F("addr", e->guard.addr); F("dev_pfn", e->guard.dev_pfn);
@@ -764,8 +788,15 @@ static uint64_t fval(const struct dm_event *e, const char *n, const char **str)
 /* the record bytes of e; returns the length */
 static bool use_618;
 
+static bool use_module;
+static int pad_byte;
+
 static bool fevent_used(int i)
 {
+	/* two layouts of the copy and the fault: the driver's first and
+	 * today's */
+	if (fevents[i].kind == DM_EV_COPY || fevents[i].kind == DM_EV_FAULT)
+		return use_module == fevents[i].module;
 	/* two layouts of sched_process_fork: the first is before 6.18 */
 	if (fevents[i].kind != DM_EV_FORK)
 		return true;
@@ -783,7 +814,8 @@ static int encode(const struct dm_event *e, unsigned char *buf, int cap)
 	if (!fe)
 		return -1;
 	len = fe->size;
-	memset(buf, 0, (size_t)cap);
+	/* what lies between the fields: zeros, or what the kernel left there */
+	memset(buf, pad_byte, (size_t)cap);
 	{
 		uint16_t type = (uint16_t)fe->id;
 		int32_t pid = e->tid;
@@ -973,6 +1005,8 @@ int sc_write_dat(const struct scen *s, const char *path, const struct sc_file_op
 	if (!o)
 		o = &def;
 	use_618 = o->sched_618;
+	use_module = o->module_layout;
+	pad_byte = o->pad_byte;
 	cpus = o->cpus ? o->cpus : 2;
 	if (cpus > 8)
 		return -1;
@@ -1112,6 +1146,8 @@ static struct tep_handle *make_tep(bool kernel)
 		return NULL;
 	layout();
 	use_618 = false;
+	use_module = false;
+	pad_byte = 0;
 	tep_set_long_size(tep, 8);
 	tep_set_page_size(tep, 4096);
 	tep_parse_header_page(tep, (char *)header_page, sizeof(header_page) - 1, 8);

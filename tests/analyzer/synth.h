@@ -130,6 +130,8 @@ struct sc_file_opts {
 	const char *raw_cpustat;	/* one more CPUSTAT option, as it is */
 	bool trace_clock;
 	bool sched_618;			/* sched_process_fork's 6.18 field names */
+	bool module_layout;		/* alloc_and_copy and devmem_fault as the module has them today */
+	unsigned char pad_byte;		/* the bytes of a record no field covers */
 	bool kallsyms;			/* small kallsyms and printk sections */
 	const char *printk;		/* this printk formats section instead */
 	const char *format_from, *format_to; /* replaced in every event format */

@@ -1319,6 +1319,110 @@ static void t_decode_every_field(void)
 }
 
 /*
+ * The copy and the fault in the module's layout of today are decoded by
+ * one copy of their record: each decoded member must be what was
+ * written, and what the field-by-field decoding gives, with zeros or
+ * garbage in the bytes between the fields.
+ */
+static bool copy_same(const struct dm_event *a, const struct dm_event *b)
+{
+	return a->copy.dev == b->copy.dev && a->copy.dir == b->copy.dir &&
+	       a->copy.fault == b->copy.fault && a->copy.addr == b->copy.addr &&
+	       a->copy.src_pfn == b->copy.src_pfn && a->copy.dst_pfn == b->copy.dst_pfn &&
+	       a->copy.shadow_pfn == b->copy.shadow_pfn && a->copy.order == b->copy.order &&
+	       a->copy.write == b->copy.write;
+}
+
+static bool fault_same(const struct dm_event *a, const struct dm_event *b)
+{
+	const __typeof__(a->fault) *x = &a->fault, *y = &b->fault;
+
+	return x->dev == y->dev && x->addr == y->addr && x->dev_pfn == y->dev_pfn &&
+	       x->pid == y->pid && x->result == y->result && x->migrated == y->migrated &&
+	       x->no_progress == y->no_progress && x->setup_npages == y->setup_npages &&
+	       x->setup_cpages == y->setup_cpages && x->setup_ret == y->setup_ret &&
+	       x->owner_match == y->owner_match && x->duration_ns == y->duration_ns &&
+	       x->freed == y->freed && x->free_order == y->free_order &&
+	       x->free_released == y->free_released && x->free_pfn == y->free_pfn &&
+	       x->free_shadow_pfn == y->free_shadow_pfn && x->free_pages == y->free_pages &&
+	       x->has_setup == y->has_setup && x->has_duration == y->has_duration &&
+	       x->kernel == y->kernel && x->has_uip == y->has_uip && x->reach == y->reach;
+}
+
+struct whole_pair {
+	struct dm_decoder *dec[2];	/* by one copy, field by field */
+	struct dm_event ev[2][8];
+	size_t n;
+	int bad;
+};
+
+static int whole_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+{
+	struct whole_pair *w = data;
+
+	(void)h;
+	(void)cpu;
+	if (w->n >= 8)
+		return 0;
+	for (int k = 0; k < 2; k++)
+		if (dm_decode(w->dec[k], rec, &w->ev[k][w->n]) <= 0)
+			w->bad++;
+	w->n++;
+	return 0;
+}
+
+static void t_decode_whole(void)
+{
+	static const unsigned char pads[] = { 0, 0xaa };
+	const char *p = t_path("whole.dat");
+	struct scen s;
+
+	sc_init(&s);
+	sc_copy_order(&s, 1000, 0, 11, DM_DIR_TO_DEV, 0x8000, 0x1234, 0x5678, 0x9abc, 9);
+	s.ev[s.n - 1].copy.dev = 6;
+	s.ev[s.n - 1].copy.fault = 1;
+	s.ev[s.n - 1].copy.write = 1;
+	sc_fault_info(&s, 1001, 0, 12, 13, 0xb000, 0xc0de, 0x402, 4, 77, 512, 511, 1, -5, 9876);
+	sc_fault_freed(&s, 0xc0d0, 0x5eed, 1, 2, 4242);
+	s.ev[s.n - 1].fault.dev = 8;
+	for (size_t k = 0; k < sizeof(pads); k++) {
+		struct sc_file_opts o = { .module_layout = true, .pad_byte = pads[k] };
+		struct whole_pair w = { 0 };
+		struct tracecmd_input *h;
+		char err[256] = "";
+
+		CHECK_EQ(sc_write_dat(&s, p, &o), 0);
+		h = tracecmd_open(p, TRACECMD_FL_LOAD_NO_PLUGINS);
+		CHECK(h != NULL, "libtracecmd cannot open %s", p);
+		if (!h)
+			break;
+		for (int d = 0; d < 2; d++) {
+			w.dec[d] = dm_decoder_new(tracecmd_get_tep(h), DM_SOURCE_AUTO, err, sizeof(err));
+			CHECK(w.dec[d] != NULL, "decoder: %s", err);
+		}
+		if (w.dec[0] && w.dec[1]) {
+			CHECK(dm_decoder_whole(w.dec[0], DM_EV_COPY), "the copy is not decoded whole");
+			CHECK(dm_decoder_whole(w.dec[0], DM_EV_FAULT), "the fault is not decoded whole");
+			dm_decoder_field_by_field(w.dec[1]);
+			CHECK(!dm_decoder_whole(w.dec[1], DM_EV_FAULT), "field by field");
+			tracecmd_iterate_events(h, NULL, 0, whole_cb, &w);
+			CHECK_EQ(w.bad, 0);
+			CHECK_EQ(w.n, 2);
+			for (int d = 0; d < 2 && w.n == 2; d++) {
+				CHECK(copy_same(&w.ev[d][0], &s.ev[0]), "pad 0x%x, %s: the copy differs",
+				      pads[k], d ? "field by field" : "whole");
+				CHECK(fault_same(&w.ev[d][1], &s.ev[1]), "pad 0x%x, %s: the fault differs",
+				      pads[k], d ? "field by field" : "whole");
+			}
+		}
+		for (int d = 0; d < 2; d++)
+			dm_decoder_free(w.dec[d]);
+		tracecmd_close(h);
+	}
+	sc_free(&s);
+}
+
+/*
  * A field narrower than its member, as another kernel's format may lay it
  * out: a signed one is sign-extended, an unsigned one is not, on the
  * decoder's fast path (which reads 8 bytes and shifts) as on its other.
@@ -1589,6 +1693,7 @@ const struct t_case file_tests[] = {
 	{ "file: old format without 'order' reads as order 0", t_old_format_without_order },
 	{ "cli: huge folio leak: pages in the table, JSON and the cross-check", t_cli_huge_leak },
 	{ "file: every field of every event decodes into its own member", t_decode_every_field },
+	{ "file: the copy and the fault of today's module decode whole, padding or not", t_decode_whole },
 	{ "file: narrow fields: signed ones sign-extended, unsigned ones not", t_decode_narrow_fields },
 	{ "cli: report with SIGCHLD ignored by its parent", t_sigchld_ignored },
 	{ "file: the page reader gives libtracecmd's records and reports", t_page_reader },
