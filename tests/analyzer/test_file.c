@@ -550,7 +550,7 @@ static void t_bad_inputs(void)
 	const char *good = t_path("good.dat");
 	const char *bad = t_path("bad.dat");
 	char *data;
-	size_t len;
+	size_t len = 0;
 	char *hp;
 
 	expect_exit2(t_path("does-not-exist.dat"), "missing", "No such file");
