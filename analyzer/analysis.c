@@ -435,7 +435,13 @@ const char *dm_analysis_comm(struct dm_analysis *a, int pid)
 	return resolve_comm(a, pid);
 }
 
-static uint32_t proc_get(struct dm_analysis *a, int32_t pid, bool create)
+/*
+ * The process and the task of consecutive events are mostly the same:
+ * proc_get() and tid_get() answer those inline (the map's last hit) and
+ * leave the rest to their _slow halves.
+ */
+static __attribute__((noinline)) uint32_t proc_get_slow(struct dm_analysis *a, int32_t pid,
+							  bool create)
 {
 	uint32_t i = hmap_get_recent(&a->proc_map, (uint64_t)(uint32_t)pid, 0);
 	struct proc *p;
@@ -457,6 +463,15 @@ static uint32_t proc_get(struct dm_analysis *a, int32_t pid, bool create)
 	return i;
 }
 
+static inline uint32_t proc_get(struct dm_analysis *a, int32_t pid, bool create)
+{
+	const struct hmap *h = &a->proc_map;
+
+	if (h->mval != HMAP_NONE && h->m1 == (uint64_t)(uint32_t)pid && !h->m2)
+		return h->mval;
+	return proc_get_slow(a, pid, create);
+}
+
 static void proc_maybe_free(struct dm_analysis *a, uint32_t i)
 {
 	struct proc *p = P(a, i);
@@ -470,7 +485,8 @@ static void proc_maybe_free(struct dm_analysis *a, uint32_t i)
 	pool_put(&a->procs, i);
 }
 
-static struct tid *tid_get(struct dm_analysis *a, int32_t tid, bool create)
+static __attribute__((noinline)) struct tid *tid_get_slow(struct dm_analysis *a, int32_t tid,
+							    bool create)
 {
 	uint32_t i = hmap_get_recent(&a->tid_map, (uint64_t)(uint32_t)tid, 0);
 	struct tid *t;
@@ -492,6 +508,15 @@ static struct tid *tid_get(struct dm_analysis *a, int32_t tid, bool create)
 	t = pool_at(&a->tids, i);
 	t->tid = tid;
 	return t;
+}
+
+static inline struct tid *tid_get(struct dm_analysis *a, int32_t tid, bool create)
+{
+	const struct hmap *h = &a->tid_map;
+
+	if (h->mval != HMAP_NONE && h->m1 == (uint64_t)(uint32_t)tid && !h->m2)
+		return pool_at(&a->tids, h->mval);
+	return tid_get_slow(a, tid, create);
 }
 
 static int32_t tgid_of(struct dm_analysis *a, int32_t tid)
@@ -549,7 +574,23 @@ static void cycle_close(struct dm_analysis *a, uint32_t pi, uint64_t ts)
 
 /* A to_dev migration of process pi: the start of a new cycle if the
  * process has none open or pages came back since its last to_dev. */
-static void cycle_to_dev(struct dm_analysis *a, uint32_t pi, uint64_t start_ts)
+static void cycle_to_dev_slow(struct dm_analysis *a, uint32_t pi, uint64_t start_ts);
+
+/* inline: every copy to the device asks, and its cycle is mostly open */
+static inline void cycle_to_dev(struct dm_analysis *a, uint32_t pi, uint64_t start_ts)
+{
+	const struct proc *p;
+
+	if (pi == HMAP_NONE)
+		return;
+	p = P(a, pi);
+	if (p->cycle_open && !p->cycle->returned)
+		return;
+	cycle_to_dev_slow(a, pi, start_ts);
+}
+
+static __attribute__((noinline)) void cycle_to_dev_slow(struct dm_analysis *a, uint32_t pi,
+							   uint64_t start_ts)
 {
 	struct proc *p;
 	struct dm_cycle *c;
