@@ -572,34 +572,13 @@ static void cycle_close(struct dm_analysis *a, uint32_t pi, uint64_t ts)
 		a->cfg.on_cycle(a->cfg.ctx, p->cycle);
 }
 
-/* A to_dev migration of process pi: the start of a new cycle if the
- * process has none open or pages came back since its last to_dev. */
-static void cycle_to_dev_slow(struct dm_analysis *a, uint32_t pi, uint64_t start_ts);
-
-/* inline: every copy to the device asks, and its cycle is mostly open */
-static inline void cycle_to_dev(struct dm_analysis *a, uint32_t pi, uint64_t start_ts)
+/* Closes the open cycle of process pi, if any, and opens its next one. */
+static __attribute__((noinline)) void cycle_start(struct dm_analysis *a, uint32_t pi,
+						     uint64_t start_ts)
 {
-	const struct proc *p;
-
-	if (pi == HMAP_NONE)
-		return;
-	p = P(a, pi);
-	if (p->cycle_open && !p->cycle->returned)
-		return;
-	cycle_to_dev_slow(a, pi, start_ts);
-}
-
-static __attribute__((noinline)) void cycle_to_dev_slow(struct dm_analysis *a, uint32_t pi,
-							   uint64_t start_ts)
-{
-	struct proc *p;
+	struct proc *p = P(a, pi);
 	struct dm_cycle *c;
 
-	if (pi == HMAP_NONE)
-		return;
-	p = P(a, pi);
-	if (p->cycle_open && !p->cycle->returned)
-		return;
 	cycle_close(a, pi, start_ts);
 	if (!p->cycle) {
 		p->cycle = malloc(sizeof(*p->cycle));
@@ -616,6 +595,23 @@ static __attribute__((noinline)) void cycle_to_dev_slow(struct dm_analysis *a, u
 	c->pid = p->pid;
 	c->start_ts = start_ts;
 	p->cycle_open = true;
+}
+
+/*
+ * A to_dev migration of process pi: the start of a new cycle if the
+ * process has none open or pages came back since its last to_dev.
+ * Inline: every copy to the device asks, and its cycle is mostly open.
+ */
+static inline void cycle_to_dev(struct dm_analysis *a, uint32_t pi, uint64_t start_ts)
+{
+	const struct proc *p;
+
+	if (pi == HMAP_NONE)
+		return;
+	p = P(a, pi);
+	if (p->cycle_open && !p->cycle->returned)
+		return;
+	cycle_start(a, pi, start_ts);
 }
 
 static void cycle_returned(struct dm_analysis *a, uint32_t pi)
