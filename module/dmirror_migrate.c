@@ -19,7 +19,9 @@
  * MIGRATE_TO_SYS ioctl's window then traces the pages whose device folio
  * its finalize freed with the shadow released as runs of device pfns, one
  * dmirror_returned event for up to DMIRROR_RETURNED_RUNS runs, in place of
- * a copy and a free event per page (struct dmirror_window).
+ * a copy and a free event per page (struct dmirror_window); a window with
+ * nothing else to trace and at most that many runs is one dmirror_window
+ * event in place of its setup, runs and finalize.
  *
  * Where the kernel migrates huge folios (DMIRROR_HAVE_HUGE), setup is asked
  * to collect a PMD-mapped THP, a PMD-mapped huge device folio, or an empty
@@ -54,6 +56,13 @@ struct dmirror_migration {
 	u64			duration_ns;
 	bool			setup_done;
 	int			setup_ret;
+	/*
+	 * A folded window's setup event, not traced yet: traced before the
+	 * window's first other event, or carried with its finalize by one
+	 * dmirror_window event when its pages fit in one event's runs.
+	 */
+	bool			setup_held;
+	bool			finalize_folded;
 	/* pages moved, huge folios moved whole */
 	unsigned long		migrated;
 	unsigned long		migrated_huge;
@@ -100,12 +109,24 @@ static LIST_HEAD(dmirror_windows);
 /* windows on the list: written under the lock, read without it by frees */
 unsigned int dmirror_windows_open;
 
+/* Traces @m's setup, if held back: before any other event of its window. */
+static void dmirror_trace_setup(struct dmirror_migration *m)
+{
+	m->setup_held = false;
+	trace_dmirror_migrate_setup(m->mdev->id, m->dir, m->fault,
+				    m->args.start, m->args.end,
+				    m->setup_ret ? 0 : m->args.cpages,
+				    m->args.pgmap_owner == m->mdev, m->setup_ret);
+}
+
 /* Traces the copy of entry @i of @m's window, not traced when made. */
 static void dmirror_window_trace_copy(struct dmirror_migration *m,
 				      unsigned long i)
 {
 	struct migrate_vma *args = &m->args;
 
+	if (m->setup_held)
+		dmirror_trace_setup(m);
 	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM, 0,
 				     args->start + (i << PAGE_SHIFT),
 				     args->src[i] >> MIGRATE_PFN_SHIFT,
@@ -126,7 +147,10 @@ static void dmirror_window_open(struct dmirror_window *win)
 
 /*
  * Takes the window off the list, after its finalize, and traces the rest
- * of it: the copies of pages not freed in it, then its runs.
+ * of it: the copies of pages not freed in it, then its runs.  A window
+ * whose setup is still held (nothing else of it traced) and whose runs
+ * fit in one event is traced whole by one dmirror_window, its finalize
+ * with it.
  */
 static void dmirror_window_close(struct dmirror_window *win)
 {
@@ -150,6 +174,8 @@ static void dmirror_window_close(struct dmirror_window *win)
 			continue;
 		}
 		if (n == DMIRROR_RETURNED_RUNS) {
+			if (m->setup_held)
+				dmirror_trace_setup(m);
 			trace_dmirror_returned(m->mdev->id, args->start,
 					       win->free_pages, pfn, npages);
 			memset(pfn, 0, sizeof(pfn));
@@ -159,9 +185,17 @@ static void dmirror_window_close(struct dmirror_window *win)
 		pfn[n] = p;
 		npages[n++] = 1;
 	}
-	if (n)
+	if (m->setup_held) {
+		m->setup_held = false;
+		m->finalize_folded = true;
+		trace_dmirror_window(m->mdev->id, args,
+				     args->pgmap_owner == m->mdev, m->migrated,
+				     m->duration_ns, win->free_pages, pfn,
+				     npages);
+	} else if (n) {
 		trace_dmirror_returned(m->mdev->id, args->start,
 				       win->free_pages, pfn, npages);
+	}
 }
 
 /*
@@ -216,16 +250,19 @@ static int dmirror_migration_setup(struct dmirror_migration *m)
 	int ret;
 
 	m->start_ns = trace_dmirror_migrate_finalize_enabled() ||
-		      (m->fault && trace_dmirror_devmem_fault_enabled()) ?
+		      (m->fault && trace_dmirror_devmem_fault_enabled()) ||
+		      (m->win && trace_dmirror_window_enabled()) ?
 		      ktime_get_ns() : 0;
 	ret = migrate_vma_setup(&m->args);
 	m->setup_done = true;
 	m->setup_ret = ret;
-	if (dmirror_traces_steps(m))
-		trace_dmirror_migrate_setup(m->mdev->id, m->dir, m->fault,
-					    m->args.start, m->args.end,
-					    ret ? 0 : m->args.cpages,
-					    m->args.pgmap_owner == m->mdev, ret);
+	if (!dmirror_traces_steps(m))
+		return ret;
+	/* a folded window that goes on: its setup waits (see above) */
+	if (m->win && !ret && trace_dmirror_window_enabled())
+		m->setup_held = true;
+	else
+		dmirror_trace_setup(m);
 	return ret;
 }
 
@@ -249,6 +286,8 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 			m->migrated_huge++;
 	}
 	migrate_vma_finalize(args);
+	if (m->start_ns)
+		m->duration_ns = ktime_get_ns() - m->start_ns;
 	if (m->win)
 		dmirror_window_close(m->win);
 
@@ -262,9 +301,7 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 		dmirror_count(m->mdev, DMIRROR_HUGE_TO_RAM, m->migrated_huge);
 	}
 
-	if (m->start_ns)
-		m->duration_ns = ktime_get_ns() - m->start_ns;
-	if (dmirror_traces_steps(m))
+	if (dmirror_traces_steps(m) && !m->finalize_folded)
 		trace_dmirror_migrate_finalize(m->mdev->id, m->dir, m->fault,
 					       args->start, args->end,
 					       args->cpages, m->migrated,
@@ -432,6 +469,8 @@ static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
 		m->win->shadow_pfn[i] = page_to_pfn(shadow);
 		__set_bit(i, m->win->untraced);
 	} else if (dmirror_traces_steps(m)) {
+		if (m->setup_held)
+			dmirror_trace_setup(m);
 		trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM,
 					     m->fault, addr, page_to_pfn(dpage),
 					     page_to_pfn(page),

@@ -10,6 +10,7 @@
 #if !defined(_DMIRROR_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _DMIRROR_TRACE_H
 
+#include <linux/migrate.h>
 #include <linux/tracepoint.h>
 
 #ifndef DMIRROR_FAULT_INFO
@@ -306,6 +307,66 @@ TRACE_EVENT(dmirror_returned,
 		      __entry->pfn0, __entry->npages0, __entry->pfn1,
 		      __entry->npages1, __entry->pfn2, __entry->npages2,
 		      __entry->pfn3, __entry->npages3)
+);
+
+/*
+ * A MIGRATE_TO_SYS window of an ioctl while the events are folded, whose
+ * setup returned 0 and whose only pages to trace are in at most
+ * DMIRROR_RETURNED_RUNS runs: what its dmirror_migrate_setup,
+ * dmirror_returned and dmirror_migrate_finalize events would have said, in
+ * one event emitted after its finalize.  npagesN 0 ends the runs.
+ */
+TRACE_EVENT(dmirror_window,
+	    TP_PROTO(unsigned int dev, const struct migrate_vma *args,
+		     u8 owner_match, unsigned long migrated, u64 duration_ns,
+		     unsigned long free_pages, const unsigned long *pfn,
+		     const unsigned int *npages),
+	    TP_ARGS(dev, args, owner_match, migrated, duration_ns, free_pages,
+		    pfn, npages),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned int, npages)
+			     __field(unsigned int, cpages)
+			     __field(unsigned int, migrated)
+			     __field(unsigned long, start)
+			     __field(unsigned long, end)
+			     __field(u64, duration_ns)
+			     __field(unsigned long, free_pages)
+			     __field(unsigned long, pfn0)
+			     __field(unsigned long, pfn1)
+			     __field(unsigned long, pfn2)
+			     __field(unsigned long, pfn3)
+			     __field(unsigned int, npages0)
+			     __field(unsigned int, npages1)
+			     __field(unsigned int, npages2)
+			     __field(unsigned int, npages3)
+			     __field(u8, owner_match)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->npages = (args->end - args->start) >> PAGE_SHIFT;
+			   __entry->cpages = args->cpages;
+			   __entry->migrated = migrated;
+			   __entry->start = args->start;
+			   __entry->end = args->end;
+			   __entry->duration_ns = duration_ns;
+			   __entry->free_pages = free_pages;
+			   __entry->pfn0 = pfn[0];
+			   __entry->pfn1 = pfn[1];
+			   __entry->pfn2 = pfn[2];
+			   __entry->pfn3 = pfn[3];
+			   __entry->npages0 = npages[0];
+			   __entry->npages1 = npages[1];
+			   __entry->npages2 = npages[2];
+			   __entry->npages3 = npages[3];
+			   __entry->owner_match = owner_match;
+	    ),
+	    TP_printk("dev=%u start=0x%lx end=0x%lx npages=%u cpages=%u owner_match=%u migrated=%u duration_ns=%llu free_pages=%lu pfn0=0x%lx npages0=%u pfn1=0x%lx npages1=%u pfn2=0x%lx npages2=%u pfn3=0x%lx npages3=%u",
+		      __entry->dev, __entry->start, __entry->end,
+		      __entry->npages, __entry->cpages, __entry->owner_match,
+		      __entry->migrated,
+		      (unsigned long long)__entry->duration_ns,
+		      __entry->free_pages, __entry->pfn0, __entry->npages0,
+		      __entry->pfn1, __entry->npages1, __entry->pfn2,
+		      __entry->npages2, __entry->pfn3, __entry->npages3)
 );
 
 /* A chunk of device memory added or removed. */

@@ -125,8 +125,10 @@ expect_eq "$(val 'devmem_fault:' free_shadow_pfn | sorted)" "$(val 'alloc_and_co
 expect_eq "$(val 'devmem_fault:' free_pages | sort -n | tail -1)" 512 "free_pages after the last free, folded"
 
 # Folded MIGRATE_TO_SYS (migrate_bench's to_sys way, 16 pages a call):
-# no copy or free event per page, the pages in dmirror_returned's runs,
-# as many as the finalizes say moved.
+# no copy or free event per page, the pages in the runs of
+# dmirror_returned and dmirror_window events, as many as the finalizes
+# (their own, or a window's) say moved; a window with nothing else to
+# trace is one dmirror_window, its setup and finalize in it.
 trace_reset
 trace_enable 'dmirror:*'
 exec 3> $DM_DEBUGFS/fold_events || fail "cannot hold fold_events"
@@ -136,10 +138,15 @@ echo 0 > $DM_TRACEFS/tracing_on
 grep dmirror_ $DM_TRACEFS/trace > t.txt
 expect_eq "$(count 'dmirror_alloc_and_copy: dev=0 dir=to_ram ')" 0 "MIGRATE_TO_SYS copies, folded"
 expect_eq "$(count 'dmirror_devmem_free:')" 0 "devmem_free, folded"
-runs=$(grep -E 'dmirror_returned: ' t.txt | sed 's/.*npages0=\([0-9]*\) .*npages1=\([0-9]*\) .*npages2=\([0-9]*\) .*npages3=\([0-9]*\).*/\1+\2+\3+\4/' | paste -sd+)
-moved=$(grep -E 'dmirror_migrate_finalize: dev=0 dir=to_ram fault=0 ' t.txt | sed -n 's/.* migrated=\([0-9]*\) .*/\1/p' | paste -sd+)
+runs=$(grep -E 'dmirror_(returned|window): ' t.txt | sed 's/.*npages0=\([0-9]*\) .*npages1=\([0-9]*\) .*npages2=\([0-9]*\) .*npages3=\([0-9]*\).*/\1+\2+\3+\4/' | paste -sd+)
+moved=$( (grep -E 'dmirror_migrate_finalize: dev=0 dir=to_ram fault=0 ' t.txt; grep -E 'dmirror_window: ' t.txt) |
+	sed -n 's/.* migrated=\([0-9]*\) .*/\1/p' | paste -sd+)
 expect_ge "$((moved))" 16 "pages MIGRATE_TO_SYS moved"
-expect_eq "$((runs))" "$((moved))" "pages in dmirror_returned runs against the pages moved"
+expect_eq "$((runs))" "$((moved))" "pages in the runs against the pages moved"
+windows=$(count 'dmirror_window: dev=0 start=0x[0-9a-f]+ end=0x[0-9a-f]+ npages=16 cpages=16 owner_match=1 migrated=16 duration_ns=[1-9][0-9]* free_pages=[0-9]+ pfn0=0x[0-9a-f]+ npages0=16 ')
+expect_ge "$windows" 1 "whole 16-page windows in one dmirror_window"
+expect_eq "$(count 'dmirror_migrate_setup: dev=0 dir=to_ram fault=0 ')" \
+	"$(count 'dmirror_migrate_finalize: dev=0 dir=to_ram fault=0 ')" "to_ram setups against finalizes outside the windows"
 
 # Disabled events cost nothing and record nothing.
 trace_reset
