@@ -233,6 +233,7 @@ const char *dm_ev_kind_name(enum dm_ev_kind k)
 		[DM_EV_FREE] = "dmirror_devmem_free",
 		[DM_EV_CHUNK] = "dmirror_chunk_add",
 		[DM_EV_RETURNED] = "dmirror_returned",
+		[DM_EV_WINDOW] = "dmirror_window",
 		[DM_EV_FORK] = "sched_process_fork",
 		[DM_EV_EXEC] = "sched_process_exec",
 		[DM_EV_EXIT] = "sched_process_exit",
@@ -1538,36 +1539,77 @@ static void free_unfold(struct dm_analysis *a, const struct dm_event *ev)
 }
 
 /*
- * A dmirror_returned event stands for a MIGRATE_TO_SYS window's copies and
- * frees of the pages in its runs (order 0, shadow released): fed as the
- * driver would have traced them, the copies, then the frees of its
- * finalize.
+ * The runs of a dmirror_returned or dmirror_window event stand for a
+ * MIGRATE_TO_SYS window's copies and frees of their pages (order 0,
+ * shadow released): fed as the driver would have traced them, the copies,
+ * then the frees of its finalize.
  */
-static void returned_unfold(struct dm_analysis *a, const struct dm_event *ev)
+static void runs_unfold(struct dm_analysis *a, const struct dm_event *ev, uint32_t dev,
+			uint64_t free_pages, const uint64_t *pfn, const uint32_t *npages)
 {
 	struct dm_event e = { .ts = ev->ts, .cpu = ev->cpu, .tid = ev->tid };
 
 	for (int pass = 0; pass < 2; pass++)
 		for (int r = 0; r < DM_RETURNED_RUNS; r++)
-			for (uint32_t k = 0; k < ev->returned.npages[r]; k++) {
-				uint64_t pfn = ev->returned.pfn[r] + k;
+			for (uint32_t k = 0; k < npages[r]; k++) {
+				uint64_t p = pfn[r] + k;
 
 				memset(&e.copy, 0, sizeof(e.free) > sizeof(e.copy) ?
 				       sizeof(e.free) : sizeof(e.copy));
 				if (!pass) {
 					e.kind = DM_EV_COPY;
-					e.copy.dev = ev->returned.dev;
+					e.copy.dev = dev;
 					e.copy.dir = DM_DIR_TO_RAM;
-					e.copy.src_pfn = pfn;
+					e.copy.src_pfn = p;
 				} else {
 					e.kind = DM_EV_FREE;
-					e.free.dev = ev->returned.dev;
-					e.free.dev_pfn = pfn;
+					e.free.dev = dev;
+					e.free.dev_pfn = p;
 					e.free.released = 1;
-					e.free.free_pages = ev->returned.free_pages;
+					e.free.free_pages = free_pages;
 				}
 				feed_unfolded(a, &e);
 			}
+}
+
+static void returned_unfold(struct dm_analysis *a, const struct dm_event *ev)
+{
+	runs_unfold(a, ev, ev->returned.dev, ev->returned.free_pages, ev->returned.pfn,
+		    ev->returned.npages);
+}
+
+/*
+ * A dmirror_window: the setup, runs and finalize of a folded
+ * MIGRATE_TO_SYS window with nothing else traced, as the driver emits
+ * them apart (setup returned 0).
+ */
+static void window_unfold(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct dm_event e = { .ts = ev->ts, .cpu = ev->cpu, .tid = ev->tid, .kind = DM_EV_SETUP };
+
+	e.setup.dev = ev->window.dev;
+	e.setup.dir = DM_DIR_TO_RAM;
+	e.setup.owner_match = ev->window.owner_match;
+	e.setup.has_owner_match = true;
+	e.setup.start = ev->window.start;
+	e.setup.end = ev->window.end;
+	e.setup.npages = ev->window.npages;
+	e.setup.cpages = ev->window.cpages;
+	feed_unfolded(a, &e);
+	runs_unfold(a, ev, ev->window.dev, ev->window.free_pages, ev->window.pfn,
+		    ev->window.run_pages);
+	memset(&e.setup, 0, sizeof(e.setup));
+	e.kind = DM_EV_FINALIZE;
+	e.fin.dev = ev->window.dev;
+	e.fin.dir = DM_DIR_TO_RAM;
+	e.fin.has_duration = true;
+	e.fin.start = ev->window.start;
+	e.fin.end = ev->window.end;
+	e.fin.npages = ev->window.npages;
+	e.fin.cpages = ev->window.cpages;
+	e.fin.migrated = ev->window.migrated;
+	e.fin.duration_ns = ev->window.duration_ns;
+	feed_unfolded(a, &e);
 }
 
 /*
@@ -1707,6 +1749,7 @@ static void process(struct dm_analysis *a, const struct dm_event *ev)
 	case DM_EV_GUARD: ev_guard(a, ev); break;
 	case DM_EV_FREE: ev_free(a, ev); break;
 	case DM_EV_RETURNED: returned_unfold(a, ev); break;
+	case DM_EV_WINDOW: window_unfold(a, ev); break;
 	case DM_EV_CHUNK:
 		r->chunks++;
 		r->chunk_pages += ev->chunk.npages;
@@ -1751,7 +1794,7 @@ void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
 		dm_kmode_feed(a->km, ev);
 		return;
 	}
-	if (ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_RETURNED)
+	if ((ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_RETURNED) || ev->kind == DM_EV_WINDOW)
 		r->dmirror_events++;
 	/* a fault kmode holds back must be counted before its process ends */
 	if (r->kernel_source && ev->kind >= DM_EV_FORK && ev->kind <= DM_EV_EXIT)

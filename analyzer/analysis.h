@@ -50,6 +50,7 @@ enum dm_ev_kind {
 	DM_EV_EXEC,		/* sched_process_exec */
 	DM_EV_EXIT,		/* sched_process_exit */
 	DM_EV_LOST,		/* the source lost events on a CPU here */
+	DM_EV_WINDOW,		/* dmirror_window */
 	/* normalized events of the kernel-probe source (kmode.c makes them) */
 	DM_EV_DEVPAGE,		/* a device page was initialised (zone_device_page_init) */
 	DM_EV_THREAD,		/* a thread of a known process was created */
@@ -236,6 +237,13 @@ struct dm_event {
 			uint64_t start, free_pages;
 			uint64_t pfn[DM_RETURNED_RUNS];
 		} returned;
+		struct {	/* a folded MIGRATE_TO_SYS window, whole */
+			uint32_t dev, npages, cpages, migrated;
+			uint8_t owner_match;
+			uint64_t start, end, duration_ns, free_pages;
+			uint64_t pfn[DM_RETURNED_RUNS];
+			uint32_t run_pages[DM_RETURNED_RUNS];	/* 0: no run */
+		} window;
 		struct {
 			uint32_t dev;
 			uint64_t first_pfn, npages, total_pages;

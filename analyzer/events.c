@@ -100,6 +100,15 @@ static const struct espec specs[] = {
 		FLD("pfn1", 0, returned.pfn[1]), FLD("npages1", 0, returned.npages[1]),
 		FLD("pfn2", 0, returned.pfn[2]), FLD("npages2", 0, returned.npages[2]),
 		FLD("pfn3", 0, returned.pfn[3]), FLD("npages3", 0, returned.npages[3]) } },
+	{ DM_SYSTEM, "dmirror_window", DM_EV_WINDOW, false, {
+		FLD("dev", 0, window.dev), FLD("start", 0, window.start), FLD("end", 0, window.end),
+		FLD("npages", 0, window.npages), FLD("cpages", 0, window.cpages),
+		FLD("owner_match", 0, window.owner_match), FLD("migrated", 0, window.migrated),
+		FLD("duration_ns", 0, window.duration_ns), FLD("free_pages", 0, window.free_pages),
+		FLD("pfn0", 0, window.pfn[0]), FLD("npages0", 0, window.run_pages[0]),
+		FLD("pfn1", 0, window.pfn[1]), FLD("npages1", 0, window.run_pages[1]),
+		FLD("pfn2", 0, window.pfn[2]), FLD("npages2", 0, window.run_pages[2]),
+		FLD("pfn3", 0, window.pfn[3]), FLD("npages3", 0, window.run_pages[3]) } },
 	{ DM_SYSTEM, "dmirror_chunk_add", DM_EV_CHUNK, false, {
 		FLD("dev", OPT, chunk.dev), FLD("first_pfn", OPT, chunk.first_pfn),
 		FLD("npages", OPT, chunk.npages), FLD("total_pages", OPT, chunk.total_pages) } },

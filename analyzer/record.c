@@ -818,8 +818,10 @@ static const struct {
 	{ "dmirror_fault_loop_guard", false, false },
 	{ "dmirror_devmem_free", false, false },
 	{ "dmirror_chunk_add", false, false },
-	/* MIGRATE_TO_SYS's copies and frees, folded by the driver */
+	/* MIGRATE_TO_SYS's copies and frees, folded by the driver; a
+	 * window with its setup and finalize */
 	{ "dmirror_returned", false, true },
+	{ "dmirror_window", false, true },
 };
 
 /* Whether the fault path's own events are left out (see above). */

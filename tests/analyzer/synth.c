@@ -143,6 +143,26 @@ void sc_returned(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start,
 	}
 }
 
+void sc_window(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint32_t npages,
+	       uint32_t cpages, uint32_t migrated, uint64_t duration_ns, const uint64_t *pfn,
+	       const uint32_t *run_pages, int n, uint64_t free_pages)
+{
+	struct dm_event *e = add(s, DM_EV_WINDOW, ts, cpu, tid);
+
+	e->window.start = start;
+	e->window.end = start + (uint64_t)npages * PAGE;
+	e->window.npages = npages;
+	e->window.cpages = cpages;
+	e->window.owner_match = 1;
+	e->window.migrated = migrated;
+	e->window.duration_ns = duration_ns;
+	e->window.free_pages = free_pages;
+	for (int i = 0; i < n && i < DM_RETURNED_RUNS; i++) {
+		e->window.pfn[i] = pfn[i];
+		e->window.run_pages[i] = run_pages[i];
+	}
+}
+
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit)
 {

@@ -48,6 +48,11 @@ void sc_fault_freed(struct scen *s, uint64_t free_pfn, uint64_t shadow_pfn, int 
 /* a dmirror_returned: up to DM_RETURNED_RUNS runs of (pfn, npages), n of them */
 void sc_returned(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start,
 		 const uint64_t *pfn, const uint32_t *npages, int n, uint64_t free_pages);
+/* a dmirror_window: a MIGRATE_TO_SYS window's setup (returned 0), runs
+ * and finalize in one event */
+void sc_window(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint32_t npages,
+	       uint32_t cpages, uint32_t migrated, uint64_t duration_ns, const uint64_t *pfn,
+	       const uint32_t *run_pages, int n, uint64_t free_pages);
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit);
 void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,

@@ -477,6 +477,73 @@ static void t_returned_folded(void)
 	fold_pair_free(&p);
 }
 
+/*
+ * Three MIGRATE_TO_SYS calls after 8 pages went to the device: 4 pages in
+ * one run, 4 in two, and one that collected nothing; each a setup, a copy
+ * and a free a page and a finalize, or (the driver folding) one
+ * dmirror_window each.
+ */
+static void window_scen(struct scen *s, bool folded)
+{
+	static const uint64_t pfn1[] = { DEVPFN }, pfn2[] = { DEVPFN + 4, DEVPFN + 6 };
+	static const uint32_t np1[] = { 4 }, np2[] = { 2, 2 };
+	static const struct {
+		uint64_t start;
+		uint32_t cpages, nruns;
+		const uint64_t *pfn;
+		const uint32_t *np;
+	} calls[] = {
+		{ A0, 4, 1, pfn1, np1 },
+		{ A0 + 4 * PAGE, 4, 2, pfn2, np2 },
+		{ A0, 0, 0, NULL, NULL },
+	};
+	uint64_t ts = 1000;
+
+	sc_fork(s, ts++, 0, 1, 100, "sh");
+	sc_exec(s, ts++, 0, 100, "bench");
+	sc_migrate_to_dev(s, &ts, 0, 100, A0, 8, DEVPFN, SHPFN);
+	for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
+		uint64_t first = (calls[c].start - A0) / PAGE;
+
+		if (folded) {
+			sc_window(s, ts++, 0, 100, calls[c].start, 4, calls[c].cpages, calls[c].cpages,
+				  2000, calls[c].pfn, calls[c].np, (int)calls[c].nruns,
+				  504 + first + calls[c].cpages);
+			continue;
+		}
+		sc_setup(s, ts++, 0, 100, DM_DIR_TO_RAM, 0, calls[c].start, 4, calls[c].cpages, 1, 0);
+		for (uint64_t i = first; i < first + calls[c].cpages; i++)
+			sc_copy(s, ts++, 0, 100, DM_DIR_TO_RAM, A0 + i * PAGE, DEVPFN + i, 0x9000 + i,
+				SHPFN + i);
+		for (uint64_t i = first; i < first + calls[c].cpages; i++)
+			sc_free_ev(s, ts++, 0, 100, DEVPFN + i, SHPFN + i, 1);
+		sc_finalize(s, ts++, 0, 100, DM_DIR_TO_RAM, 0, calls[c].start, 4, calls[c].cpages,
+			    calls[c].cpages, 2000);
+	}
+	sc_exit(s, ts++, 0, 100, "bench");
+}
+
+static void t_window_folded(void)
+{
+	struct fold_pair p;
+	const struct dm_result *rf;
+
+	fold_pair_run(&p, window_scen);
+	fold_pair_same(&p);
+	rf = p.r[1];
+	CHECK_EQ(rf->total.c.copies_to_ram, 8);
+	CHECK_EQ(rf->total.c.frees, 8);
+	CHECK_EQ(rf->total.c.to_ram_ioctl, 8);
+	CHECK_EQ(rf->total.c.leaks, 0);
+	CHECK_EQ(rf->by_kind[DM_EV_SETUP], 1 + 3);
+	CHECK_EQ(rf->by_kind[DM_EV_FINALIZE], 1 + 3);
+	CHECK_EQ(rf->by_kind[DM_EV_WINDOW], 3);
+	CHECK_EQ(rf->dmirror_events, 10 + 3);
+	CHECK_EQ(rf->live_at_end, 0);
+	CHECK_EQ(rf->cycles, 1);
+	fold_pair_free(&p);
+}
+
 static void t_threshold_boundary(void)
 {
 	struct scen s;
@@ -1216,6 +1283,7 @@ const struct t_case engine_tests[] = {
 	{ "engine: a fault event with what its migration found stands for setup, copy, finalize", t_fault_folded },
 	{ "engine: a fault event carrying its folio's free stands for the free", t_fault_free_folded },
 	{ "engine: a dmirror_returned stands for its runs' copies and frees", t_returned_folded },
+	{ "engine: a dmirror_window stands for its setup, runs and finalize", t_window_folded },
 	{ "engine: loop threshold boundary", t_threshold_boundary },
 	{ "engine: loop ended by the driver's guard", t_loop_guard },
 	{ "engine: loop causes from setup events", t_loop_causes },

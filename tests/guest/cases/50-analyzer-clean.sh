@@ -64,12 +64,13 @@ counts clean.dat > r1.txt; counts all.dat > r2.txt
 cat r1.txt
 [ "$(wc -l < r1.txt)" = 2 ] || fail "no totals in the default recording's report"
 diff r2.txt r1.txt || fail "the default recording's report differs from the --all-events one"
-# MIGRATE_TO_SYS folded into runs (migrate_bench's to_sys way): the same
+# MIGRATE_TO_SYS folded into runs, a whole window into one event
+# (migrate_bench's to_sys way): the same
 analyzer record -o bs.dat -- migrate_bench -r 1 -s 64K /dev/dmirror0 > /dev/null 2>&1 || fail "analyzer record of migrate_bench"
 analyzer record --all-events -o bsa.dat -- migrate_bench -r 1 -s 64K /dev/dmirror0 > /dev/null 2>&1 ||
 	fail "analyzer record --all-events of migrate_bench"
 trace-cmd report -i bs.dat > tcb.txt 2> /dev/null || fail "trace-cmd report of the migrate_bench file"
-expect_ge "$(grep -c 'dmirror_returned: ' tcb.txt)" 1 "dmirror_returned events in a default recording"
+expect_ge "$(grep -c 'dmirror_window: ' tcb.txt)" 1 "dmirror_window events in a default recording"
 expect_eq "$(grep -c 'dmirror_alloc_and_copy: .* dir=to_ram ' tcb.txt)" 0 "MIGRATE_TO_SYS copies in a default recording"
 counts bs.dat > r1.txt; counts bsa.dat > r2.txt
 cat r1.txt
