@@ -45,9 +45,11 @@
  *                          interrupt-unsafe use.  No hold walks more than
  *                          one chunk's bitmap.
  *   dmirror_fold_lock      (dmirror_migrate.c) spinlock for the faults
- *                          whose event waits for their folio's free and
- *                          the MIGRATE_TO_SYS windows being folded; a
- *                          leaf, taken by the free callback too.
+ *                          whose event waits for their folio's free, the
+ *                          batch of pages traced together and the
+ *                          MIGRATE_TO_SYS windows being folded; a leaf
+ *                          but for the tracepoint the batch is traced
+ *                          by, taken by the free callback too.
  *
  * Counters are atomics, exact under concurrency without a lock.
  */
@@ -166,7 +168,8 @@ extern struct dmirror_device **dmirror_devices;
  * On while the fold_events debugfs file is held open (by analyzer record):
  * the CPU fault path then emits one event, dmirror_devmem_fault, carrying
  * what its setup, copy, finalize and the free of the device folio it
- * migrated would have traced, and a MIGRATE_TO_SYS window traces the
+ * migrated would have traced, or traces a fault that went as it should in
+ * a batch of such pages (dmirror_batch), and a MIGRATE_TO_SYS window traces the
  * pages its finalize freed as runs (dmirror_returned; dmirror_migrate.c).
  */
 DECLARE_STATIC_KEY_FALSE(dmirror_fold_events);
@@ -265,6 +268,20 @@ struct dmirror_free_info;
 bool dmirror_fold_free(struct dmirror_device *mdev,
 		       const struct dmirror_free_info *free);
 extern unsigned int dmirror_folds_held, dmirror_windows_open;
+extern unsigned int dmirror_batched;
+void dmirror_fold_flush_batch(void);
+
+/*
+ * Traces the pages batched so far: before any other dmirror event, so
+ * that the events keep their order but for a batch's pages, which come
+ * together a little late.
+ */
+static inline void dmirror_fold_flush(void)
+{
+	if (static_branch_unlikely(&dmirror_fold_events) &&
+	    READ_ONCE(dmirror_batched))
+		dmirror_fold_flush_batch();
+}
 
 /* Whether a fault or a window waits for frees (dmirror_fold_free()). */
 static inline bool dmirror_fold_waiting(void)

@@ -342,10 +342,17 @@ static int dmirror_fold_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * Each holder's release traces the pages batched so far, so the trace of
+ * a recorder that lets go has them all; after the key is off nothing is
+ * batched (the batching checks it under the lock the flush takes).
+ */
 static int dmirror_fold_release(struct inode *inode, struct file *file)
 {
-	if (file->f_mode & FMODE_WRITE)
+	if (file->f_mode & FMODE_WRITE) {
 		static_branch_dec(&dmirror_fold_events);
+		dmirror_fold_flush_batch();
+	}
 	return 0;
 }
 

@@ -323,6 +323,7 @@ static int dmirror_chunk_add(struct dmirror_device *mdev)
 	mdev->nr_total += chunk->npages;
 	dmirror_device_unlock(mdev, DMIRROR_LOCK_GROW);
 
+	dmirror_fold_flush();
 	trace_dmirror_chunk_add(mdev->id, chunk->first_pfn, chunk->npages,
 				mdev->nr_total);
 	return 0;
@@ -370,6 +371,7 @@ void dmirror_devmem_shrink(struct dmirror_device *mdev)
 		if (!chunk)
 			continue;
 		memunmap_pages(&chunk->pagemap);
+		dmirror_fold_flush();
 		trace_dmirror_chunk_remove(mdev->id, chunk->first_pfn,
 					   chunk->npages, mdev->nr_total);
 		dmirror_chunk_free(chunk);
@@ -538,9 +540,11 @@ static void dmirror_devmem_free(struct DMIRROR_FREE_ARG *arg)
 	page->zone_device_data = NULL;
 	nr_free = dmirror_free_pages_put(mdev, page, order);
 	if (!dmirror_devmem_free_folded(mdev, page, order, shadow_pfn,
-					released, nr_free))
+					released, nr_free)) {
+		dmirror_fold_flush();
 		trace_dmirror_devmem_free(mdev->id, page_to_pfn(page), order,
 					  shadow_pfn, released, nr_free);
+	}
 
 	/*
 	 * The reference taken in dmirror_devmem_alloc(), or in the split
@@ -627,6 +631,7 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
 				      pfn_to_page(page_to_pfn(shadow) + j));
 		dst[i] = migrate_pfn(page_to_pfn(page)) |
 			 (src[i] & DMIRROR_PFN_COMPOUND);
+		dmirror_fold_flush();
 		trace_dmirror_alloc_and_copy(mdev->id, DMIRROR_DIR_TO_RAM, 0, 0,
 					     page_to_pfn(dpage),
 					     page_to_pfn(page),
@@ -645,9 +650,11 @@ static int dmirror_evict_window(struct dmirror_device *mdev,
 
 	dmirror_count(mdev, DMIRROR_PAGES_TO_RAM, migrated);
 	dmirror_count(mdev, DMIRROR_PAGES_EVICTED, migrated);
-	if (collected)
+	if (collected) {
+		dmirror_fold_flush();
 		trace_dmirror_evict(mdev->id, first_pfn, npages, collected,
 				    migrated);
+	}
 	return ret;
 }
 

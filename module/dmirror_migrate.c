@@ -15,7 +15,11 @@
  * carries what its setup, copy and finalize found, and, for a fault that
  * migrated its page, the free of that device folio, which comes after the
  * fault returns (the core holds a reference around migrate_to_ram()): the
- * event waits for it in a small table (dmirror_fold_hold()).  A
+ * event waits for it in a small table (dmirror_fold_hold()); a fault that
+ * moved its one page as it should goes, with its free, into a batch of
+ * up to DMIRROR_BATCH_PAGES pages traced by one dmirror_batch event when
+ * full or before any other dmirror event (dmirror_fold_flush()), as does
+ * a one-page MIGRATE_TO_SYS window that went as it should.  A
  * MIGRATE_TO_SYS ioctl's window then traces the pages whose device folio
  * its finalize freed with the shadow released as runs of device pfns, one
  * dmirror_returned event for up to DMIRROR_RETURNED_RUNS runs, in place of
@@ -109,10 +113,80 @@ static LIST_HEAD(dmirror_windows);
 /* windows on the list: written under the lock, read without it by frees */
 unsigned int dmirror_windows_open;
 
+/*
+ * The pages moved back traced together (dmirror_batch), all of one
+ * device, under dmirror_fold_lock; dmirror_batched is their number,
+ * written under the lock and read without it by dmirror_fold_flush().
+ */
+static struct dmirror_batch_info dmirror_pending;
+static struct dmirror_device *dmirror_pending_mdev;
+unsigned int dmirror_batched;
+
+static void dmirror_batch_trace(void)
+{
+	lockdep_assert_held(&dmirror_fold_lock);
+	if (!dmirror_pending.n)
+		return;
+	trace_dmirror_batch(dmirror_pending_mdev->id, &dmirror_pending);
+	dmirror_pending.n = 0;
+	WRITE_ONCE(dmirror_batched, 0);
+}
+
+void dmirror_fold_flush_batch(void)
+{
+	spin_lock(&dmirror_fold_lock);
+	dmirror_batch_trace();
+	spin_unlock(&dmirror_fold_lock);
+}
+
+/*
+ * Whether a batch can say it: only while folding (a fault held, or a
+ * window open, before the last holder let go may end after), and what
+ * would not fit is traced by itself.
+ */
+static bool dmirror_batch_takes(u64 duration_ns, unsigned long free_pages)
+{
+	return static_branch_unlikely(&dmirror_fold_events) &&
+	       trace_dmirror_batch_enabled() && duration_ns <= U32_MAX &&
+	       free_pages <= U32_MAX;
+}
+
+/*
+ * Puts a page moved back into the batch, tracing the batch when full:
+ * by a CPU fault (@fault) or a one-page window, of process @pid, from
+ * @dev_pfn (@shadow_pfn released) to the page at @addr.
+ */
+static void dmirror_batch_add(struct dmirror_device *mdev, bool fault,
+			      unsigned long addr, unsigned long dev_pfn,
+			      unsigned long shadow_pfn, int pid,
+			      u64 duration_ns, unsigned long free_pages)
+{
+	struct dmirror_batch_info *b = &dmirror_pending;
+	unsigned int i;
+
+	lockdep_assert_held(&dmirror_fold_lock);
+	if (b->n && dmirror_pending_mdev != mdev)
+		dmirror_batch_trace();
+	dmirror_pending_mdev = mdev;
+	i = b->n++;
+	b->addr[i] = addr;
+	b->dev_pfn[i] = dev_pfn;
+	b->shadow_pfn[i] = shadow_pfn;
+	b->pid[i] = pid;
+	b->tid[i] = task_pid_nr(current);
+	b->duration_ns[i] = duration_ns;
+	b->free_pages[i] = free_pages;
+	b->fault[i] = fault;
+	WRITE_ONCE(dmirror_batched, b->n);
+	if (b->n == DMIRROR_BATCH_PAGES)
+		dmirror_batch_trace();
+}
+
 /* Traces @m's setup, if held back: before any other event of its window. */
 static void dmirror_trace_setup(struct dmirror_migration *m)
 {
 	m->setup_held = false;
+	dmirror_fold_flush();
 	trace_dmirror_migrate_setup(m->mdev->id, m->dir, m->fault,
 				    m->args.start, m->args.end,
 				    m->setup_ret ? 0 : m->args.cpages,
@@ -127,6 +201,7 @@ static void dmirror_window_trace_copy(struct dmirror_migration *m,
 
 	if (m->setup_held)
 		dmirror_trace_setup(m);
+	dmirror_fold_flush();
 	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM, 0,
 				     args->start + (i << PAGE_SHIFT),
 				     args->src[i] >> MIGRATE_PFN_SHIFT,
@@ -146,11 +221,26 @@ static void dmirror_window_open(struct dmirror_window *win)
 }
 
 /*
+ * Whether @m's window, its setup held and its pages in @n runs of
+ * @npages, is one page a batch says all of: collected with the device as
+ * owner, moved, and its shadow released (the page in the one run).
+ */
+static bool dmirror_window_batchable(const struct dmirror_migration *m,
+				     unsigned int n,
+				     const unsigned int *npages)
+{
+	return m->args.npages == 1 && m->args.cpages == 1 &&
+	       m->migrated == 1 && n == 1 && npages[0] == 1 &&
+	       m->args.pgmap_owner == m->mdev &&
+	       dmirror_batch_takes(m->duration_ns, m->win->free_pages);
+}
+
+/*
  * Takes the window off the list, after its finalize, and traces the rest
  * of it: the copies of pages not freed in it, then its runs.  A window
  * whose setup is still held (nothing else of it traced) and whose runs
  * fit in one event is traced whole by one dmirror_window, its finalize
- * with it.
+ * with it, or, one page, goes into the batch.
  */
 static void dmirror_window_close(struct dmirror_window *win)
 {
@@ -176,6 +266,7 @@ static void dmirror_window_close(struct dmirror_window *win)
 		if (n == DMIRROR_RETURNED_RUNS) {
 			if (m->setup_held)
 				dmirror_trace_setup(m);
+			dmirror_fold_flush();
 			trace_dmirror_returned(m->mdev->id, args->start,
 					       win->free_pages, pfn, npages);
 			memset(pfn, 0, sizeof(pfn));
@@ -185,6 +276,17 @@ static void dmirror_window_close(struct dmirror_window *win)
 		pfn[n] = p;
 		npages[n++] = 1;
 	}
+	if (m->setup_held && dmirror_window_batchable(m, n, npages)) {
+		m->setup_held = false;
+		m->finalize_folded = true;
+		spin_lock(&dmirror_fold_lock);
+		dmirror_batch_add(m->mdev, false, args->start, pfn[0],
+				  win->shadow_pfn[0], task_tgid_nr(current),
+				  m->duration_ns, win->free_pages);
+		spin_unlock(&dmirror_fold_lock);
+		return;
+	}
+	dmirror_fold_flush();
 	if (m->setup_held) {
 		m->setup_held = false;
 		m->finalize_folded = true;
@@ -301,11 +403,13 @@ static void dmirror_migration_finish(struct dmirror_migration *m)
 		dmirror_count(m->mdev, DMIRROR_HUGE_TO_RAM, m->migrated_huge);
 	}
 
-	if (dmirror_traces_steps(m) && !m->finalize_folded)
+	if (dmirror_traces_steps(m) && !m->finalize_folded) {
+		dmirror_fold_flush();
 		trace_dmirror_migrate_finalize(m->mdev->id, m->dir, m->fault,
 					       args->start, args->end,
 					       args->cpages, m->migrated,
 					       m->duration_ns);
+	}
 }
 
 /*
@@ -370,6 +474,7 @@ static int dmirror_copy_one_to_dev(struct dmirror_migration *m,
 		args->dst[i] |= DMIRROR_PFN_COMPOUND;
 	if (write)
 		args->dst[i] |= MIGRATE_PFN_WRITE;
+	dmirror_fold_flush();
 	trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_DEV, m->fault,
 				     args->start + (i << PAGE_SHIFT),
 				     spage ? page_to_pfn(spage) : 0,
@@ -471,6 +576,7 @@ static int dmirror_copy_one_to_ram(struct dmirror_migration *m,
 	} else if (dmirror_traces_steps(m)) {
 		if (m->setup_held)
 			dmirror_trace_setup(m);
+		dmirror_fold_flush();
 		trace_dmirror_alloc_and_copy(m->mdev->id, DMIRROR_DIR_TO_RAM,
 					     m->fault, addr, page_to_pfn(dpage),
 					     page_to_pfn(page),
@@ -671,6 +777,7 @@ static unsigned int dmirror_fault_no_progress(struct dmirror_device *mdev,
 
 	*ret = VM_FAULT_SIGBUS;
 	dmirror_count(mdev, DMIRROR_FAULT_LOOP_KILLS, 1);
+	dmirror_fold_flush();
 	trace_dmirror_fault_loop_guard(mdev->id, addr, pfn,
 				       task_tgid_nr(current), count, limit);
 	pr_warn_ratelimited("/dev/dmirror%u: fault loop: pid %d (%s) faulted %u times in a row at 0x%lx (device pfn 0x%lx) without migrating it; sending SIGBUS (fault_loop_limit %u)\n",
@@ -749,10 +856,25 @@ static bool dmirror_fold_hold(struct dmirror_device *mdev, unsigned long pfn,
 }
 
 /*
+ * Whether the fault of @info, with the free @free of its device page, is
+ * one a batch says all of: setup collected its one page with the device
+ * as owner, it moved, nothing went wrong, the shadow was released.
+ */
+static bool dmirror_fault_batchable(const struct dmirror_fault_info *info,
+				    const struct dmirror_free_info *free)
+{
+	return !info->setup_ret && info->owner_match && !info->result &&
+	       !info->no_progress && info->npages == 1 && info->cpages == 1 &&
+	       info->migrated == 1 && !free->order && free->released &&
+	       free->pfn == info->dev_pfn &&
+	       dmirror_batch_takes(info->duration_ns, free->free_pages);
+}
+
+/*
  * The free callback of @mdev's device folio at @free->pfn: true when the
  * free is traced folded, in the event held for its fault (emitted now,
- * with @free) or in a window's runs; false when it is to be traced by
- * itself.  A fault's hold happens before the core drops its
+ * with @free, or batched) or in a window's runs; false when it is to be
+ * traced by itself.  A fault's hold happens before the core drops its
  * reference, and the free after the last reference is dropped (a fully
  * ordered atomic): a free that has a fault held sees the count.
  */
@@ -761,7 +883,7 @@ bool dmirror_fold_free(struct dmirror_device *mdev,
 {
 	struct dmirror_fault_info info = {};
 	struct dmirror_fold *fold;
-	bool found = false;
+	bool found = false, batched = false;
 
 	if (dmirror_window_free(mdev, free))
 		return true;
@@ -778,9 +900,17 @@ bool dmirror_fold_free(struct dmirror_device *mdev,
 		found = true;
 		break;
 	}
+	if (found && dmirror_fault_batchable(&info, free)) {
+		dmirror_batch_add(mdev, true, info.addr, info.dev_pfn,
+				  free->shadow_pfn, info.pid, info.duration_ns,
+				  free->free_pages);
+		batched = true;
+	}
 	spin_unlock(&dmirror_fold_lock);
-	if (found)
+	if (found && !batched) {
+		dmirror_fold_flush();
 		trace_dmirror_devmem_fault(mdev->id, &info, free);
+	}
 	return found;
 }
 
@@ -825,6 +955,7 @@ static void dmirror_trace_fault(const struct dmirror_migration *m,
 	    dmirror_fold_hold(m->mdev, folio_pfn(page_folio(vmf->page)),
 			      &info))
 		return;
+	dmirror_fold_flush();
 	trace_dmirror_devmem_fault(m->mdev->id, &info, NULL);
 }
 

@@ -47,6 +47,25 @@ struct dmirror_free_info {
 	u8		order;
 	u8		released;
 };
+
+#define DMIRROR_BATCH_PAGES	8
+
+/*
+ * Pages moved back as they should, traced together while the events are
+ * folded (dmirror_batch): what each one's events would have said beyond
+ * what all of them say alike.
+ */
+struct dmirror_batch_info {
+	unsigned int	n;
+	unsigned long	addr[DMIRROR_BATCH_PAGES];
+	unsigned long	dev_pfn[DMIRROR_BATCH_PAGES];
+	unsigned long	shadow_pfn[DMIRROR_BATCH_PAGES];
+	int		pid[DMIRROR_BATCH_PAGES];
+	int		tid[DMIRROR_BATCH_PAGES];
+	u32		duration_ns[DMIRROR_BATCH_PAGES];
+	u32		free_pages[DMIRROR_BATCH_PAGES];
+	u8		fault[DMIRROR_BATCH_PAGES];
+};
 #endif
 
 #define DMIRROR_DIR_TO_DEV	0
@@ -212,6 +231,57 @@ TRACE_EVENT(dmirror_devmem_fault,
 		      __entry->freed, __entry->free_pfn, __entry->free_order,
 		      __entry->free_shadow_pfn, __entry->free_released,
 		      __entry->free_pages)
+);
+
+/*
+ * Up to DMIRROR_BATCH_PAGES 4 KiB pages moved back to system memory as
+ * they should, each by a CPU fault (fault[i] 1) or by a one-page
+ * MIGRATE_TO_SYS window (0): setup collected the page with the device as
+ * owner, it moved, nothing failed, and the free of its device page
+ * released the shadow.  In place of the fault's dmirror_devmem_fault
+ * (freed=1), or the window's dmirror_window, without the fields that all
+ * of them have alike; emitted when the batch is full or before any other
+ * dmirror event.  Entry i: the page at addr[i] of process pid[i], device
+ * page dev_pfn[i], freed by task tid[i].  The element sizes of int, u32
+ * and u8 are numbers, not sizeof(): libtraceevent 1.7 (Debian 12), with
+ * its plugins loaded as KernelShark and trace-cmd load them, reads a
+ * one-word sizeof()'s token after freeing it.
+ */
+TRACE_EVENT(dmirror_batch,
+	    TP_PROTO(unsigned int dev, const struct dmirror_batch_info *b),
+	    TP_ARGS(dev, b),
+	    TP_STRUCT__entry(__field(unsigned int, dev)
+			     __field(unsigned int, n)
+			     __array(unsigned long, addr, DMIRROR_BATCH_PAGES)
+			     __array(unsigned long, dev_pfn, DMIRROR_BATCH_PAGES)
+			     __array(unsigned long, shadow_pfn, DMIRROR_BATCH_PAGES)
+			     __array(int, pid, DMIRROR_BATCH_PAGES)
+			     __array(int, tid, DMIRROR_BATCH_PAGES)
+			     __array(u32, duration_ns, DMIRROR_BATCH_PAGES)
+			     __array(u32, free_pages, DMIRROR_BATCH_PAGES)
+			     __array(u8, fault, DMIRROR_BATCH_PAGES)
+	    ),
+	    TP_fast_assign(__entry->dev = dev;
+			   __entry->n = b->n;
+			   memcpy(__entry->addr, b->addr, sizeof(b->addr));
+			   memcpy(__entry->dev_pfn, b->dev_pfn, sizeof(b->dev_pfn));
+			   memcpy(__entry->shadow_pfn, b->shadow_pfn, sizeof(b->shadow_pfn));
+			   memcpy(__entry->pid, b->pid, sizeof(b->pid));
+			   memcpy(__entry->tid, b->tid, sizeof(b->tid));
+			   memcpy(__entry->duration_ns, b->duration_ns, sizeof(b->duration_ns));
+			   memcpy(__entry->free_pages, b->free_pages, sizeof(b->free_pages));
+			   memcpy(__entry->fault, b->fault, sizeof(b->fault));
+	    ),
+	    TP_printk("dev=%u n=%u addr=%s dev_pfn=%s shadow_pfn=%s pid=%s tid=%s duration_ns=%s free_pages=%s fault=%s",
+		      __entry->dev, __entry->n,
+		      __print_array(__entry->addr, __entry->n, sizeof(unsigned long)),
+		      __print_array(__entry->dev_pfn, __entry->n, sizeof(unsigned long)),
+		      __print_array(__entry->shadow_pfn, __entry->n, sizeof(unsigned long)),
+		      __print_array(__entry->pid, __entry->n, 4),
+		      __print_array(__entry->tid, __entry->n, 4),
+		      __print_array(__entry->duration_ns, __entry->n, 4),
+		      __print_array(__entry->free_pages, __entry->n, 4),
+		      __print_array(__entry->fault, __entry->n, 1))
 );
 
 TRACE_EVENT(dmirror_fault_loop_guard,

@@ -104,9 +104,9 @@ expect_eq "$(val 'devmem_free:' free_pages | sort -n | tail -1)" 512 "free_pages
 
 # Folded: the same sequence, fold_events held open by this shell.  No
 # setup, copy or finalize of a fault, no devmem_free of a faulted page:
-# each fault's event says what they said.
+# each fault's event says what they said (dmirror_batch off: no batch).
 trace_reset
-trace_enable 'dmirror:*'
+trace_enable 'dmirror:*' '!dmirror:dmirror_batch'
 exec 3> $DM_DEBUGFS/fold_events || fail "cannot hold fold_events"
 expect_eq "$(cat $DM_DEBUGFS/fold_events)" 1 "holders of fold_events"
 workload -s 4 -q > out.txt || fail "workload failed folded: $(cat out.txt)"
@@ -123,6 +123,32 @@ expect_eq "$(val 'devmem_fault:' dev_pfn | sorted)" "$dev_pfns" "pfns faulted on
 expect_eq "$(val 'devmem_fault:' free_pfn | sorted)" "$dev_pfns" "pfns freed, folded"
 expect_eq "$(val 'devmem_fault:' free_shadow_pfn | sorted)" "$(val 'alloc_and_copy: .*dir=to_dev' shadow_pfn | sorted)" "shadows released, folded"
 expect_eq "$(val 'devmem_fault:' free_pages | sort -n | tail -1)" 512 "free_pages after the last free, folded"
+
+# Batched: with dmirror_batch on too, the 4 faults, each of which moved
+# its page as it should, are one batch (traced at the latest when the
+# holder lets go), their devmem_fault events in it.
+trace_reset
+trace_enable 'dmirror:*'
+exec 3> $DM_DEBUGFS/fold_events || fail "cannot hold fold_events"
+workload -s 4 -q > out.txt || fail "workload failed batched: $(cat out.txt)"
+exec 3>&-
+echo 0 > $DM_TRACEFS/tracing_on
+grep dmirror_ $DM_TRACEFS/trace > t.txt
+cat t.txt
+# arr FIELD: the elements of FIELD's array in every dmirror_batch event, in decimal
+arr() { sed -n "s/.*dmirror_batch: .* $1={\([^}]*\)}.*/\1/p" t.txt | tr ',' '\n' | while read -r x; do printf '%d\n' "$x"; done; }
+dec() { while read -r x; do printf '%d\n' "$x"; done; }
+expect_eq "$(count 'dmirror_devmem_fault:')" 0 "devmem_fault, batched"
+expect_eq "$(count 'dmirror_devmem_free:')" 0 "devmem_free, batched"
+expect_eq "$(count 'dmirror_batch: dev=0 n=4 ')" 1 "one batch of 4 faults"
+expect_eq "$(arr dev_pfn | sorted)" "$(val 'alloc_and_copy: .*dir=to_dev' dst_pfn | dec | sorted)" "pfns faulted on, batched"
+expect_eq "$(arr shadow_pfn | sorted)" "$(val 'alloc_and_copy: .*dir=to_dev' shadow_pfn | dec | sorted)" "shadows released, batched"
+expect_eq "$(arr addr | sorted)" "$(val 'alloc_and_copy: .*dir=to_dev' addr | dec | sorted)" "fault addresses, batched"
+tgid=$(grep 'alloc_and_copy: .*dir=to_dev' t.txt | head -1 | sed 's/.*-\([0-9]*\) *\[.*/\1/')
+expect_eq "$(arr pid | sort -u)" "$tgid" "faulting process, batched"
+expect_eq "$(arr free_pages | sort -n | tail -1)" 512 "free_pages after the last free, batched"
+expect_eq "$(arr duration_ns | awk '$1 > 0' | wc -l)" 4 "fault durations, batched"
+expect_eq "$(arr fault | sorted)" "1 1 1 1 " "batch entries that are faults"
 
 # Folded MIGRATE_TO_SYS (migrate_bench's to_sys way, 16 pages a call):
 # no copy or free event per page, the pages in the runs of
