@@ -95,6 +95,9 @@ struct dm_analysis {
 	uint32_t bcache;	/* ... and index, HMAP_NONE: none */
 	size_t loops_cap, leaks_cap;
 	uint64_t page_size;	/* bytes, learned from setup events; 4096 until then */
+	/* exits held for the batch of faults that may follow (exits_hold()) */
+	struct dm_event exits[16];
+	unsigned int nexits;
 	bool started, finished, failed;
 };
 
@@ -234,6 +237,7 @@ const char *dm_ev_kind_name(enum dm_ev_kind k)
 		[DM_EV_CHUNK] = "dmirror_chunk_add",
 		[DM_EV_RETURNED] = "dmirror_returned",
 		[DM_EV_WINDOW] = "dmirror_window",
+		[DM_EV_BATCH] = "dmirror_batch",
 		[DM_EV_FORK] = "sched_process_fork",
 		[DM_EV_EXEC] = "sched_process_exec",
 		[DM_EV_EXIT] = "sched_process_exit",
@@ -1613,6 +1617,56 @@ static void window_unfold(struct dm_analysis *a, const struct dm_event *ev)
 }
 
 /*
+ * A dmirror_batch event: each of its pages as the dmirror_devmem_fault
+ * (freed=1) or the one-page dmirror_window it stands for, every one at
+ * the batch's time.
+ */
+static void batch_unfold(struct dm_analysis *a, const struct dm_event *ev)
+{
+	struct dm_event e = { .ts = ev->ts, .cpu = ev->cpu };
+
+	for (uint32_t i = 0; i < ev->batch.n && i < DM_BATCH_PAGES; i++) {
+		const struct dm_batch_entry *b = &ev->batch.e[i];
+
+		memset(&e.fault, 0, sizeof(e.fault) > sizeof(e.window) ? sizeof(e.fault) :
+		       sizeof(e.window));
+		e.tid = b->tid;
+		if (!b->fault) {
+			e.kind = DM_EV_WINDOW;
+			e.window.dev = ev->batch.dev;
+			e.window.npages = e.window.cpages = e.window.migrated = 1;
+			e.window.owner_match = 1;
+			e.window.start = b->addr;
+			e.window.end = b->addr + a->page_size;
+			e.window.duration_ns = b->duration_ns;
+			e.window.free_pages = b->free_pages;
+			e.window.pfn[0] = b->dev_pfn;
+			e.window.run_pages[0] = 1;
+			feed_unfolded(a, &e);
+			continue;
+		}
+		e.kind = DM_EV_FAULT;
+		e.fault.dev = ev->batch.dev;
+		e.fault.addr = b->addr;
+		e.fault.dev_pfn = b->dev_pfn;
+		e.fault.pid = b->pid;
+		e.fault.migrated = 1;
+		e.fault.has_setup = true;
+		e.fault.setup_npages = 1;
+		e.fault.setup_cpages = 1;
+		e.fault.owner_match = 1;
+		e.fault.has_duration = true;
+		e.fault.duration_ns = b->duration_ns;
+		e.fault.freed = 1;
+		e.fault.free_released = 1;
+		e.fault.free_pfn = b->dev_pfn;
+		e.fault.free_shadow_pfn = b->shadow_pfn;
+		e.fault.free_pages = b->free_pages;
+		feed_unfolded(a, &e);
+	}
+}
+
+/*
  * The folded fault of a healthy workload, applied in one pass: what
  * fault_unfold(), ev_fault() and free_unfold() do, one after the other,
  * for a fault that migrated its folio (setup returned 0, a power of two
@@ -1750,6 +1804,7 @@ static void process(struct dm_analysis *a, const struct dm_event *ev)
 	case DM_EV_FREE: ev_free(a, ev); break;
 	case DM_EV_RETURNED: returned_unfold(a, ev); break;
 	case DM_EV_WINDOW: window_unfold(a, ev); break;
+	case DM_EV_BATCH: batch_unfold(a, ev); break;
 	case DM_EV_CHUNK:
 		r->chunks++;
 		r->chunk_pages += ev->chunk.npages;
@@ -1770,6 +1825,39 @@ static void process(struct dm_analysis *a, const struct dm_event *ev)
 	default:
 		break;
 	}
+}
+
+/* The exits held, in the order they came. */
+static void exits_release(struct dm_analysis *a)
+{
+	for (unsigned int i = 0; i < a->nexits; i++)
+		process(a, &a->exits[i]);
+	a->nexits = 0;
+}
+
+/*
+ * With batched faults (cfg.batched) the last faults of a process
+ * may be traced after its exit: the driver traces a batch when it is full
+ * or before any other event of its own, and nothing of the driver's runs
+ * at an exit.  An exit then waits for the next event that can follow it,
+ * which lets it go first (any dmirror event but a batch, which the batch
+ * still due would have preceded; a process event), or after it (a batch:
+ * every fault from before the exit is in it), or for the end.  true: ev
+ * is held.
+ */
+static bool exits_hold(struct dm_analysis *a, const struct dm_event *ev)
+{
+	bool follows = (ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_EXIT) ||
+		       ev->kind == DM_EV_WINDOW;
+
+	if (a->nexits && follows)
+		exits_release(a);
+	if (ev->kind != DM_EV_EXIT || !a->cfg.batched)
+		return false;
+	if (a->nexits == sizeof(a->exits) / sizeof(a->exits[0]))
+		exits_release(a);
+	a->exits[a->nexits++] = *ev;
+	return true;
 }
 
 void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
@@ -1794,13 +1882,18 @@ void dm_analysis_feed(struct dm_analysis *a, const struct dm_event *ev)
 		dm_kmode_feed(a->km, ev);
 		return;
 	}
-	if ((ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_RETURNED) || ev->kind == DM_EV_WINDOW)
+	if ((ev->kind >= DM_EV_SETUP && ev->kind <= DM_EV_RETURNED) || ev->kind == DM_EV_WINDOW ||
+	    ev->kind == DM_EV_BATCH)
 		r->dmirror_events++;
 	/* a fault kmode holds back must be counted before its process ends */
 	if (r->kernel_source && ev->kind >= DM_EV_FORK && ev->kind <= DM_EV_EXIT)
 		dm_kmode_touch(a->km, ev->kind == DM_EV_EXIT ? ev->exit.pid : ev->tid,
 			       ev->kind == DM_EV_EXIT);
+	if (exits_hold(a, ev))
+		return;
 	process(a, ev);
+	if (ev->kind == DM_EV_BATCH)
+		exits_release(a);
 }
 
 /* kmode's events: counted by kind, not as events of the trace */
@@ -1869,6 +1962,7 @@ void dm_analysis_finish(struct dm_analysis *a)
 
 	if (a->finished)
 		return;
+	exits_release(a);
 	dm_kmode_finish(a->km);
 	end = r->last_ts;
 	/* calls to the device the trace ended in */

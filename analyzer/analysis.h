@@ -36,6 +36,19 @@ static inline uint64_t dm_order_pages(unsigned int order)
 /* runs in a dmirror_returned event */
 #define DM_RETURNED_RUNS 4
 
+/* pages in a dmirror_batch event, at most */
+#define DM_BATCH_PAGES 8
+
+/* One page of a dmirror_batch event, moved back by a CPU fault or a
+ * one-page MIGRATE_TO_SYS window: what its dmirror_devmem_fault (freed=1)
+ * or dmirror_window would say beyond what every page of a batch says. */
+struct dm_batch_entry {
+	uint64_t addr, dev_pfn, shadow_pfn;
+	int32_t pid, tid;
+	uint32_t duration_ns, free_pages;
+	uint8_t fault;
+};
+
 enum dm_ev_kind {
 	DM_EV_NONE = 0,
 	DM_EV_SETUP,		/* dmirror_migrate_setup */
@@ -51,6 +64,7 @@ enum dm_ev_kind {
 	DM_EV_EXIT,		/* sched_process_exit */
 	DM_EV_LOST,		/* the source lost events on a CPU here */
 	DM_EV_WINDOW,		/* dmirror_window */
+	DM_EV_BATCH,		/* dmirror_batch: faults and one-page windows */
 	/* normalized events of the kernel-probe source (kmode.c makes them) */
 	DM_EV_DEVPAGE,		/* a device page was initialised (zone_device_page_init) */
 	DM_EV_THREAD,		/* a thread of a known process was created */
@@ -237,6 +251,10 @@ struct dm_event {
 			uint64_t start, free_pages;
 			uint64_t pfn[DM_RETURNED_RUNS];
 		} returned;
+		struct {	/* e[0 .. n): valid until the next event is decoded */
+			uint32_t dev, n;
+			const struct dm_batch_entry *e;
+		} batch;
 		struct {	/* a folded MIGRATE_TO_SYS window, whole */
 			uint32_t dev, npages, cpages, migrated;
 			uint8_t owner_match;
@@ -391,6 +409,10 @@ struct dm_config {
 	/* Each event the engine processes, the kernel-probe source's as
 	 * normalized by kmode, before the engine's own work; may be NULL. */
 	void (*on_event)(void *ctx, const struct dm_event *ev);
+	/* The trace may have batched faults (dmirror_batch), which come a
+	 * little after they happened: a process's exit then waits for the
+	 * next event that could follow it (analysis.c, exits_defer()). */
+	bool batched;
 	/* Names for pids the trace did not name (saved cmdlines); may be NULL. */
 	const char *(*comm_of)(void *comm_ctx, int pid);
 	void *comm_ctx;

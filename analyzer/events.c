@@ -21,6 +21,8 @@
 #define BASE	(1u << 2)	/* STR: only what follows the last '/' */
 #define HAS	(1u << 3)	/* sets the bool at .has when the format has it */
 #define MIGR	(1u << 4)	/* a migrate_pfn array: its MIGRATE entries counted */
+#define ARR	(1u << 5)	/* a number array: element i into the decoder's batch
+				 * entry i (off, size: the struct dm_batch_entry member) */
 
 /*
  * One field: its name in the format ("a|b": the first of those the event
@@ -37,6 +39,8 @@ struct fspec {
 #define M_SIZE(m) ((unsigned short)sizeof(((struct dm_event *)0)->m))
 #define FLD(n, fl, m) { n, fl, M_OFF(m), M_SIZE(m), 0 }
 #define FLD_HAS(n, m, h) { n, OPT | HAS, M_OFF(m), M_SIZE(m), M_OFF(h) }
+#define FLD_ARR(n, m) { n, ARR, (unsigned short)offsetof(struct dm_batch_entry, m), \
+	(unsigned short)sizeof(((struct dm_batch_entry *)0)->m), 0 }
 
 /* The system of the kernel-probe events: our group, whatever its pid. */
 #define KP_SYSTEM DM_KP_GROUP_PREFIX
@@ -109,6 +113,11 @@ static const struct espec specs[] = {
 		FLD("pfn1", 0, window.pfn[1]), FLD("npages1", 0, window.run_pages[1]),
 		FLD("pfn2", 0, window.pfn[2]), FLD("npages2", 0, window.run_pages[2]),
 		FLD("pfn3", 0, window.pfn[3]), FLD("npages3", 0, window.run_pages[3]) } },
+	{ DM_SYSTEM, "dmirror_batch", DM_EV_BATCH, false, {
+		FLD("dev", 0, batch.dev), FLD("n", 0, batch.n),
+		FLD_ARR("addr", addr), FLD_ARR("dev_pfn", dev_pfn), FLD_ARR("shadow_pfn", shadow_pfn),
+		FLD_ARR("pid", pid), FLD_ARR("tid", tid), FLD_ARR("duration_ns", duration_ns),
+		FLD_ARR("free_pages", free_pages), FLD_ARR("fault", fault) } },
 	{ DM_SYSTEM, "dmirror_chunk_add", DM_EV_CHUNK, false, {
 		FLD("dev", OPT, chunk.dev), FLD("first_pfn", OPT, chunk.first_pfn),
 		FLD("npages", OPT, chunk.npages), FLD("total_pages", OPT, chunk.total_pages) } },
@@ -206,6 +215,8 @@ struct dm_decoder {
 	struct edesc e[NSPECS];
 	int ndmirror, nsched, nkernel;
 	int min_id, max_id;
+	/* the faults of the last dmirror_batch decoded */
+	struct dm_batch_entry batch[DM_BATCH_PAGES];
 	/* by event id - min_id: the index in specs, or -1 (a table, not a
 	 * search: decoding is most of report's time per event) */
 	int16_t *spec_of;
@@ -307,7 +318,7 @@ static void plan_fast(const struct dm_decoder *d, const struct espec *sp, struct
 		const struct fspec *fs = &sp->f[j];
 		const struct tep_format_field *f = e->f[j];
 
-		if (fs->flags & (STR | MIGR)) {
+		if (fs->flags & (STR | MIGR | ARR)) {
 			e->fast = false;
 			break;
 		}
@@ -404,7 +415,16 @@ struct dm_decoder *dm_decoder_new(struct tep_handle *tep, enum dm_source source,
 				free(d);
 				return NULL;
 			}
-			if (f && !(fs->flags & (STR | MIGR)) &&
+			if (f && (fs->flags & ARR) &&
+			    (!(f->flags & TEP_FIELD_IS_ARRAY) || f->arraylen < 1 ||
+			     (f->elementsize != 1 && f->elementsize != 2 && f->elementsize != 4 &&
+			      f->elementsize != 8))) {
+				snprintf(err, errlen, "event %s:%s field '%s' is not an array of numbers",
+					 specs[i].system, specs[i].name, fs->name);
+				free(d);
+				return NULL;
+			}
+			if (f && !(fs->flags & (STR | MIGR | ARR)) &&
 			    f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8) {
 				snprintf(err, errlen, "event %s:%s field '%s' has an unexpected size %d",
 					 specs[i].system, specs[i].name, fs->name, f->size);
@@ -483,6 +503,14 @@ void dm_decoder_free(struct dm_decoder *d)
 		free(d->fast_of);
 	}
 	free(d);
+}
+
+bool dm_decoder_has(const struct dm_decoder *d, enum dm_ev_kind kind)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (specs[i].kind == kind && d->e[i].id >= 0)
+			return true;
+	return false;
 }
 
 bool dm_decoder_whole(const struct dm_decoder *d, enum dm_ev_kind kind)
@@ -678,6 +706,53 @@ static void decode_fast(const struct edesc *e, const void *data, struct dm_event
 
 static const struct dm_event dm_event_zero;
 
+/*
+ * The arrays of a dmirror_batch record, the first n elements of each
+ * (n bounded by DM_BATCH_PAGES and every array's length), into the
+ * decoder's batch; a record too short for them is refused.
+ */
+static int decode_batch(struct dm_decoder *d, const struct tep_record *rec, const struct espec *sp,
+			const struct edesc *e, struct dm_event *ev)
+{
+	uint32_t n = ev->batch.n < DM_BATCH_PAGES ? ev->batch.n : DM_BATCH_PAGES;
+
+	memset(d->batch, 0, sizeof(d->batch));
+	for (int j = 0; j < MAXF && sp->f[j].name; j++) {
+		const struct fspec *fs = &sp->f[j];
+		const struct tep_format_field *f = e->f[j];
+		unsigned int es;
+
+		if (!(fs->flags & ARR))
+			continue;
+		es = f->elementsize;	/* 1, 2, 4 or 8 (dm_decoder_new) */
+		if (f->offset < 0)
+			return -1;
+		if ((uint32_t)f->arraylen < n)
+			n = (uint32_t)f->arraylen;
+		if ((uint64_t)f->offset + (uint64_t)n * es > (uint64_t)rec->size)
+			return -1;
+		for (uint32_t i = 0; i < n; i++) {
+			unsigned long long x = tep_read_number(d->tep, (char *)rec->data + f->offset +
+							       i * es, (int)es);
+
+			if ((f->flags & TEP_FIELD_IS_SIGNED) && es < 8) {
+				unsigned long long sign = 1ULL << (es * 8 - 1);
+
+				x &= (1ULL << (es * 8)) - 1;
+				x = (x ^ sign) - sign;
+			}
+			switch (fs->size) {
+			case 8: { uint64_t v = x; memcpy((char *)&d->batch[i] + fs->off, &v, 8); break; }
+			case 4: { uint32_t v = (uint32_t)x; memcpy((char *)&d->batch[i] + fs->off, &v, 4); break; }
+			default: *((uint8_t *)&d->batch[i] + fs->off) = (uint8_t)x; break;
+			}
+		}
+	}
+	ev->batch.n = n;
+	ev->batch.e = d->batch;
+	return 1;
+}
+
 int dm_decode(struct dm_decoder *d, const struct tep_record *rec, struct dm_event *ev)
 {
 	const struct espec *sp;
@@ -756,11 +831,15 @@ int dm_decode(struct dm_decoder *d, const struct tep_record *rec, struct dm_even
 			store(ev, fs->off, fs->size, v);
 			continue;
 		}
+		if (fs->flags & ARR)
+			continue;
 		if (rd(d, rec, e->f[j], &v))
 			return -1;
 		store(ev, fs->off, fs->size, v);
 		if (fs->flags & HAS)
 			*(bool *)((char *)ev + fs->has) = e->f[j] != NULL;
 	}
+	if (sp->kind == DM_EV_BATCH)
+		return decode_batch(d, rec, sp, e, ev);
 	return 1;
 }

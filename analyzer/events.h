@@ -42,6 +42,8 @@ void dm_decoder_free(struct dm_decoder *d);
 int dm_decode(struct dm_decoder *d, const struct tep_record *rec, struct dm_event *ev);
 
 /* Whether records of kind are decoded by one copy (plan_mirror). */
+/* Whether the file has the format of an event of that kind. */
+bool dm_decoder_has(const struct dm_decoder *d, enum dm_ev_kind kind);
 bool dm_decoder_whole(const struct dm_decoder *d, enum dm_ev_kind kind);
 /* Every event decoded field by field from now on (the tests compare). */
 void dm_decoder_field_by_field(struct dm_decoder *d);

@@ -12,6 +12,8 @@
 struct item {
 	struct dm_event ev;
 	uint64_t seq;
+	/* a batch's faults: the decoder's own are the last batch's only */
+	struct dm_batch_entry fe[DM_BATCH_PAGES];
 };
 
 struct dm_live {
@@ -91,8 +93,12 @@ void dm_live_page(struct dm_live *l, int cpu, void *page)
 		ev = slot(l);
 		if (!ev)
 			break;
-		if (dm_decode(l->dec, &rec, ev) > 0)
+		if (dm_decode(l->dec, &rec, ev) > 0) {
+			if (ev->kind == DM_EV_BATCH)
+				memcpy(l->batch[l->n].fe, ev->batch.e,
+				       ev->batch.n * sizeof(*ev->batch.e));
 			l->n++;
+		}
 		data = kbuffer_next_event(l->kb, &ts);
 	}
 }
@@ -111,8 +117,11 @@ void dm_live_flush(struct dm_live *l)
 	if (!l->n)
 		return;
 	qsort(l->batch, l->n, sizeof(*l->batch), cmp_item);
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->batch[i].ev.kind == DM_EV_BATCH)
+			l->batch[i].ev.batch.e = l->batch[i].fe;
 		dm_analysis_feed(l->a, &l->batch[i].ev);
+	}
 	l->n = 0;
 }
 

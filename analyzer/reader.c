@@ -104,6 +104,11 @@ const char *dm_reader_sym(void *reader, uint64_t token)
 	return r->sym[token - 1];
 }
 
+bool dm_reader_batched(const struct dm_reader *r)
+{
+	return dm_decoder_has(r->dec, DM_EV_BATCH);
+}
+
 void dm_reader_kconf(const struct dm_reader *r, struct dm_kconf *kc)
 {
 	*kc = r->kc;

@@ -42,6 +42,8 @@ int dm_reader_run(struct dm_reader *r, struct dm_analysis *a, char *err, size_t 
 /* For dm_config.sym_of: the symbol texts the recorder stored. */
 const char *dm_reader_sym(void *reader, uint64_t token);
 /* For dm_config.kconf: what the recorder knew of the kernel. */
+/* Whether the file can hold batched faults (dmirror_batch). */
+bool dm_reader_batched(const struct dm_reader *r);
 void dm_reader_kconf(const struct dm_reader *r, struct dm_kconf *kc);
 /* For dm_config.comm_of: the file's saved command lines. */
 const char *dm_reader_comm(void *reader, int pid);

@@ -759,6 +759,8 @@ static int rec_setup_live(struct rec *r)
 		cfg.kconf.page_shift = r->probes.page_shift;
 		cfg.kconf.no_pages_probe = !r->probes.st[DM_KP_PAGES].placed;
 	}
+	/* harmless where the driver does not batch: an exit waits a little */
+	cfg.batched = uses_dmirror(r) && dm_trace_has_system("dmirror");
 	r->live.tep = dm_trace_local_tep(systems);
 	r->live.a = r->live.tep ? dm_analysis_new(&cfg) : NULL;
 	if (!r->live.a) {
@@ -822,6 +824,8 @@ static const struct {
 	 * window with its setup and finalize */
 	{ "dmirror_returned", false, true },
 	{ "dmirror_window", false, true },
+	/* the faults that went as they should, batched by the driver */
+	{ "dmirror_batch", false, true },
 };
 
 /* Whether the fault path's own events are left out (see above). */
@@ -1043,6 +1047,7 @@ static void print_summary(struct rec *r)
 static int rec_collect(struct rec *r)
 {
 	r->stats_after = dm_trace_driver_stats(&r->t);
+	dm_trace_unfold(&r->t);
 	dm_trace_stop(&r->t);
 	if (drain(r, false, NULL) || drain(r, true, NULL))
 		return -1;

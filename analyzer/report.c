@@ -950,6 +950,7 @@ int cmd_report(int argc, char **argv)
 	cfg.sym_of = dm_reader_sym;
 	cfg.sym_ctx = rd;
 	dm_reader_kconf(rd, &cfg.kconf);
+	cfg.batched = dm_reader_batched(rd);
 	r.a = dm_analysis_new(&cfg);
 	if (!r.a) {
 		fprintf(stderr, "analyzer: out of memory\n");

@@ -413,12 +413,25 @@ int dm_trace_driver_folders(const struct dm_trace *t)
 	return (int)strtol(buf, NULL, 10);
 }
 
+void dm_trace_unfold(struct dm_trace *t)
+{
+	char num[32];
+
+	if (!t->folding)
+		return;
+	/* the batch the driver traces as we let go is traced by us */
+	if (t->inst) {
+		snprintf(num, sizeof(num), "%d", (int)getpid());
+		if (tracefs_instance_file_append(t->inst, "set_event_pid", num) < 0)
+			fprintf(stderr, "analyzer: record: warning: cannot add ourselves to set_event_pid: the driver's last batch of faults may be missing\n");
+	}
+	close(t->fold_fd);
+	t->folding = false;
+}
+
 void dm_trace_cleanup(struct dm_trace *t)
 {
-	if (t->folding) {
-		close(t->fold_fd);
-		t->folding = false;
-	}
+	dm_trace_unfold(t);
 	if (t->tcpu) {
 		for (int c = 0; c < t->ncpus; c++)
 			if (t->tcpu[c])

@@ -101,6 +101,9 @@ struct tep_handle *dm_trace_local_tep(const char *const *systems);
 bool dm_trace_fold_driver_events(struct dm_trace *t);
 /* How many hold the driver's DM_FOLD_FILE (0 also when it has none). */
 int dm_trace_driver_folders(const struct dm_trace *t);
+/* Lets the driver's folding go: it then traces the faults it batched,
+ * so before the tracing stops. */
+void dm_trace_unfold(struct dm_trace *t);
 
 /* The driver's debugfs stats text, NULL when there is none. */
 char *dm_trace_driver_stats(const struct dm_trace *t);

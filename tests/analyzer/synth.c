@@ -163,6 +163,42 @@ void sc_window(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, ui
 	}
 }
 
+static void batch_pages(struct scen *s, struct dm_event *e, int pid, uint64_t addr,
+			uint64_t dev_pfn, uint64_t shadow_pfn, uint32_t n, uint32_t duration_ns,
+			uint32_t free_pages, bool fault)
+{
+	/* a batch's entries follow one another in s->fe */
+	if (e->batch.n + n > DM_BATCH_PAGES || s->nfe + n > sizeof(s->fe) / sizeof(s->fe[0]) ||
+	    (e->batch.n && e->batch.e + e->batch.n != &s->fe[s->nfe]))
+		abort();
+	if (!e->batch.n)
+		e->batch.e = &s->fe[s->nfe];
+	e->batch.n += n;
+	for (uint32_t i = 0; i < n; i++)
+		s->fe[s->nfe++] = (struct dm_batch_entry){
+			.addr = addr + i * PAGE, .dev_pfn = dev_pfn + i, .shadow_pfn = shadow_pfn + i,
+			.pid = pid, .tid = pid, .duration_ns = duration_ns, .free_pages = free_pages + i,
+			.fault = fault,
+		};
+}
+
+void sc_batch(struct scen *s, uint64_t ts, int cpu, int pid, uint64_t addr, uint64_t dev_pfn,
+	      uint64_t shadow_pfn, uint32_t n, uint32_t duration_ns, uint32_t free_pages,
+	      bool fault)
+{
+	batch_pages(s, add(s, DM_EV_BATCH, ts, cpu, pid), pid, addr, dev_pfn, shadow_pfn, n,
+		    duration_ns, free_pages, fault);
+}
+
+void sc_batch_more(struct scen *s, int pid, uint64_t addr, uint64_t dev_pfn, uint64_t shadow_pfn,
+		   uint32_t n, uint32_t duration_ns, uint32_t free_pages, bool fault)
+{
+	if (!s->n || s->ev[s->n - 1].kind != DM_EV_BATCH)
+		abort();
+	batch_pages(s, &s->ev[s->n - 1], pid, addr, dev_pfn, shadow_pfn, n, duration_ns,
+		    free_pages, fault);
+}
+
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit)
 {

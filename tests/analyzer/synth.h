@@ -17,6 +17,9 @@
 struct scen {
 	struct dm_event *ev;
 	size_t n, cap;
+	/* the faults of the dmirror_batch events */
+	struct dm_batch_entry fe[256];
+	size_t nfe;
 	/* losses to flag in the file: the next page of cpu after event index */
 	struct { size_t at; int cpu; int64_t count; } lost[16];
 	int nlost;
@@ -53,6 +56,15 @@ void sc_returned(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start,
 void sc_window(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t start, uint32_t npages,
 	       uint32_t cpages, uint32_t migrated, uint64_t duration_ns, const uint64_t *pfn,
 	       const uint32_t *run_pages, int n, uint64_t free_pages);
+/* a dmirror_batch: n pages of process pid (its own task) moved back by
+ * faults (fault) or one-page windows, each the next page of addr and of
+ * dev_pfn (shadow_pfn), duration_ns each */
+void sc_batch(struct scen *s, uint64_t ts, int cpu, int pid, uint64_t addr, uint64_t dev_pfn,
+	      uint64_t shadow_pfn, uint32_t n, uint32_t duration_ns, uint32_t free_pages,
+	      bool fault);
+/* n more such pages in the last event, a dmirror_batch */
+void sc_batch_more(struct scen *s, int pid, uint64_t addr, uint64_t dev_pfn, uint64_t shadow_pfn,
+		   uint32_t n, uint32_t duration_ns, uint32_t free_pages, bool fault);
 void sc_guard(struct scen *s, uint64_t ts, int cpu, int tid, int pid, uint64_t addr,
 	      uint64_t dev_pfn, unsigned int count, unsigned int limit);
 void sc_free_ev(struct scen *s, uint64_t ts, int cpu, int tid, uint64_t dev_pfn,

@@ -51,8 +51,10 @@ static void on_event(void *ctx, const struct dm_event *ev)
 static struct dm_analysis *run_watched(const struct scen *s, struct cyc_log *log,
 				       uint32_t threshold, bool watched)
 {
+	/* exits wait as they do for a trace with batched faults: every
+	 * test holds with it (a test of its own needs it) */
 	struct dm_config cfg = { .loop_threshold = threshold, .ctx = log, .on_cycle = on_cycle,
-				 .on_loop = on_loop, .on_leak = on_leak };
+				 .on_loop = on_loop, .on_leak = on_leak, .batched = true };
 	struct dm_analysis *a;
 
 	if (watched)
@@ -541,6 +543,69 @@ static void t_window_folded(void)
 	CHECK_EQ(rf->dmirror_events, 10 + 3);
 	CHECK_EQ(rf->live_at_end, 0);
 	CHECK_EQ(rf->cycles, 1);
+	fold_pair_free(&p);
+}
+
+/*
+ * 22 pages to the device, 20 back by CPU faults and 2 by one-page
+ * MIGRATE_TO_SYS calls, the process exiting with the last 4 faults still
+ * in the driver's batch: each page apart (setup, copy, free, finalize and
+ * the fault's event), or (the driver batching) dmirror_batch events of 8,
+ * 8 and 2 + 4, the last after the exit, which must wait for it.
+ */
+static void batch_scen(struct scen *s, bool folded)
+{
+	uint64_t ts = 1000;
+
+	sc_fork(s, ts++, 0, 1, 100, "sh");
+	sc_exec(s, ts++, 0, 100, "bench");
+	sc_migrate_to_dev(s, &ts, 0, 100, A0, 22, DEVPFN, SHPFN);
+	if (!folded) {
+		for (uint64_t i = 0; i < 22; i++) {
+			uint64_t addr = A0 + i * PAGE;
+
+			if (i < 20) {
+				sc_fault_back(s, &ts, 0, 100, addr, DEVPFN + i, SHPFN + i, 3000, true);
+				continue;
+			}
+			sc_setup(s, ts++, 0, 100, DM_DIR_TO_RAM, 0, addr, 1, 1, 1, 0);
+			sc_copy(s, ts++, 0, 100, DM_DIR_TO_RAM, addr, DEVPFN + i, 0x9000 + i, SHPFN + i);
+			sc_free_ev(s, ts++, 0, 100, DEVPFN + i, SHPFN + i, 1);
+			sc_finalize(s, ts++, 0, 100, DM_DIR_TO_RAM, 0, addr, 1, 1, 1, 2000);
+		}
+		sc_exit(s, ts++, 0, 100, "bench");
+		return;
+	}
+	sc_batch(s, ts++, 0, 100, A0, DEVPFN, SHPFN, 8, 3000, 491, true);
+	sc_batch(s, ts++, 0, 100, A0 + 8 * PAGE, DEVPFN + 8, SHPFN + 8, 8, 3000, 499, true);
+	sc_exit(s, ts++, 0, 100, "bench");
+	sc_batch(s, ts++, 0, 100, A0 + 16 * PAGE, DEVPFN + 16, SHPFN + 16, 4, 3000, 507, true);
+	sc_batch_more(s, 100, A0 + 20 * PAGE, DEVPFN + 20, SHPFN + 20, 2, 2000, 511, false);
+}
+
+static void t_batch_folded(void)
+{
+	struct fold_pair p;
+	const struct dm_result *rf;
+
+	fold_pair_run(&p, batch_scen);
+	fold_pair_same(&p);
+	rf = p.r[1];
+	CHECK_EQ(rf->total.c.to_ram_fault, 20);
+	CHECK_EQ(rf->total.c.to_ram_ioctl, 2);
+	CHECK_EQ(rf->total.c.frees, 22);
+	CHECK_EQ(rf->total.c.leaks, 0);
+	CHECK_EQ(rf->by_kind[DM_EV_FAULT], 20);
+	CHECK_EQ(rf->by_kind[DM_EV_SETUP], 1 + 22);
+	CHECK_EQ(rf->by_kind[DM_EV_BATCH], 3);
+	CHECK_EQ(rf->total.lat.count, 20);
+	CHECK_EQ(rf->live_at_end, 0);
+	CHECK_EQ(rf->cycles, 1);
+	/* the batch after the exit in the process's one cycle */
+	CHECK_EQ(p.log[1].n, 1);
+	if (p.log[1].n == 1)
+		CHECK_EQ(p.log[1].c[0].s.c.to_ram_fault, 20);
+	CHECK_EQ(rf->outside.c.to_ram_fault, 0);
 	fold_pair_free(&p);
 }
 
@@ -1284,6 +1349,7 @@ const struct t_case engine_tests[] = {
 	{ "engine: a fault event carrying its folio's free stands for the free", t_fault_free_folded },
 	{ "engine: a dmirror_returned stands for its runs' copies and frees", t_returned_folded },
 	{ "engine: a dmirror_window stands for its setup, runs and finalize", t_window_folded },
+	{ "engine: a dmirror_batch stands for its faults and windows, an exit before it waits", t_batch_folded },
 	{ "engine: loop threshold boundary", t_threshold_boundary },
 	{ "engine: loop ended by the driver's guard", t_loop_guard },
 	{ "engine: loop causes from setup events", t_loop_causes },

@@ -39,13 +39,14 @@ echo "clean run: $n dmirror events, trace-cmd agrees"
 
 # By default the driver folds the fault path's events (record holds its
 # fold_events file): no setup, copy or finalize of a fault in the file,
-# one fault event per page faulted back, carrying that device page's
-# free, and the report that of a recording with every event.  The
+# the faults back, each of which moved its page as it should, in batches
+# of dmirror_batch (their devmem_fault events, with their pages' frees,
+# in them), and the report that of a recording with every event.  The
 # folding ends with the recording.
 expect_eq "$(grep -c 'dmirror_migrate_setup: .* fault=1 ' tc.txt)" 0 "fault-path setups in a default recording"
 expect_eq "$(grep -c 'dmirror_alloc_and_copy: .* fault=1 ' tc.txt)" 0 "fault-path copies in a default recording"
-expect_eq "$(grep -c 'dmirror_devmem_fault: ' tc.txt)" 16 "fault events in a default recording"
-expect_eq "$(grep -c 'dmirror_devmem_fault: .* freed=1 .* free_released=1 ' tc.txt)" 16 "fault events carrying their page's free"
+expect_eq "$(grep -c 'dmirror_devmem_fault: ' tc.txt)" 0 "fault events of their own in a default recording"
+expect_eq "$(sed -n 's/.*dmirror_batch: *dev=0 n=\([0-9]*\) .*/\1/p' tc.txt | awk '{ s += $1 } END { print s + 0 }')" 16 "faults in the batches of a default recording"
 expect_eq "$(grep -c 'dmirror_devmem_free: ' tc.txt)" 0 "devmem_free events of their own in a default recording"
 grep -q '"dmirror events": "the report.s; the fault path.s setup, copy, finalize and free folded into its fault event by the driver' report.json ||
 	fail "the meta does not say the driver folded the fault path"
@@ -76,4 +77,17 @@ counts bs.dat > r1.txt; counts bsa.dat > r2.txt
 cat r1.txt
 diff r2.txt r1.txt || fail "migrate_bench: the default recording's report differs from the --all-events one"
 analyzer report bs.dat > /dev/null || fail "migrate_bench's default recording is not clean"
+# one-page calls, their faults and windows in the driver's batches: the same
+analyzer record -o b4.dat -- migrate_bench -r 1 -s 4K /dev/dmirror0 > /dev/null 2>&1 || fail "analyzer record of migrate_bench -s 4K"
+analyzer record --all-events -o b4a.dat -- migrate_bench -r 1 -s 4K /dev/dmirror0 > /dev/null 2>&1 ||
+	fail "analyzer record --all-events of migrate_bench -s 4K"
+trace-cmd report -i b4.dat > tc4.txt 2> /dev/null || fail "trace-cmd report of the migrate_bench -s 4K file"
+expect_ge "$(grep -c 'dmirror_batch: ' tc4.txt)" 1024 "dmirror_batch events in a default recording of one-page calls"
+# the one-page windows in them too: none has events of its own
+expect_eq "$(grep -c 'dmirror_window: ' tc4.txt)" 0 "one-page windows of their own"
+expect_eq "$(grep -c 'dmirror_migrate_setup: .* dir=to_ram fault=0 ' tc4.txt)" 0 "one-page to_ram setups of their own"
+counts b4.dat > r1.txt; counts b4a.dat > r2.txt
+cat r1.txt
+diff r2.txt r1.txt || fail "migrate_bench -s 4K: the default recording's report differs from the --all-events one"
+analyzer report b4.dat > /dev/null || fail "migrate_bench -s 4K's default recording is not clean"
 echo "default recording: fault path folded, same report as --all-events"
