@@ -716,7 +716,7 @@ static int decode_batch(struct dm_decoder *d, const struct tep_record *rec, cons
 {
 	uint32_t n = ev->batch.n < DM_BATCH_PAGES ? ev->batch.n : DM_BATCH_PAGES;
 
-	memset(d->batch, 0, sizeof(d->batch));
+	/* every member of an entry is one of the arrays, all required */
 	for (int j = 0; j < MAXF && sp->f[j].name; j++) {
 		const struct fspec *fs = &sp->f[j];
 		const struct tep_format_field *f = e->f[j];
@@ -731,6 +731,28 @@ static int decode_batch(struct dm_decoder *d, const struct tep_record *rec, cons
 			n = (uint32_t)f->arraylen;
 		if ((uint64_t)f->offset + (uint64_t)n * es > (uint64_t)rec->size)
 			return -1;
+		/* the common case: our byte order and the member's width, a
+		 * copy per element (tep_read_number() was most of the time) */
+		if (d->native && es == fs->size) {
+			const char *src = (const char *)rec->data + f->offset;
+			char *dst = (char *)d->batch + fs->off;
+
+			switch (es) {
+			case 8:
+				for (uint32_t i = 0; i < n; i++)
+					memcpy(dst + i * sizeof(d->batch[0]), src + i * 8, 8);
+				break;
+			case 4:
+				for (uint32_t i = 0; i < n; i++)
+					memcpy(dst + i * sizeof(d->batch[0]), src + i * 4, 4);
+				break;
+			default:
+				for (uint32_t i = 0; i < n; i++)
+					dst[i * sizeof(d->batch[0])] = src[i];
+				break;
+			}
+			continue;
+		}
 		for (uint32_t i = 0; i < n; i++) {
 			unsigned long long x = tep_read_number(d->tep, (char *)rec->data + f->offset +
 							       i * es, (int)es);
