@@ -65,29 +65,29 @@ counts clean.dat > r1.txt; counts all.dat > r2.txt
 cat r1.txt
 [ "$(wc -l < r1.txt)" = 2 ] || fail "no totals in the default recording's report"
 diff r2.txt r1.txt || fail "the default recording's report differs from the --all-events one"
+# bench_both SIZE NAME: migrate_bench -s SIZE recorded by default (NAME.dat,
+# its trace-cmd text tc-NAME.txt) and with --all-events, the two reports'
+# counts the same and the default one clean
+bench_both() {
+	analyzer record -o "$2.dat" -- migrate_bench -r 1 -s "$1" /dev/dmirror0 > /dev/null 2>&1 ||
+		fail "analyzer record of migrate_bench -s $1"
+	analyzer record --all-events -o "$2-all.dat" -- migrate_bench -r 1 -s "$1" /dev/dmirror0 > /dev/null 2>&1 ||
+		fail "analyzer record --all-events of migrate_bench -s $1"
+	trace-cmd report -i "$2.dat" > "tc-$2.txt" 2> /dev/null || fail "trace-cmd report of the migrate_bench -s $1 file"
+	counts "$2.dat" > r1.txt; counts "$2-all.dat" > r2.txt
+	cat r1.txt
+	diff r2.txt r1.txt || fail "migrate_bench -s $1: the default recording's report differs from the --all-events one"
+	analyzer report "$2.dat" > /dev/null || fail "migrate_bench -s $1's default recording is not clean"
+}
 # MIGRATE_TO_SYS folded into runs, a whole window into one event
 # (migrate_bench's to_sys way): the same
-analyzer record -o bs.dat -- migrate_bench -r 1 -s 64K /dev/dmirror0 > /dev/null 2>&1 || fail "analyzer record of migrate_bench"
-analyzer record --all-events -o bsa.dat -- migrate_bench -r 1 -s 64K /dev/dmirror0 > /dev/null 2>&1 ||
-	fail "analyzer record --all-events of migrate_bench"
-trace-cmd report -i bs.dat > tcb.txt 2> /dev/null || fail "trace-cmd report of the migrate_bench file"
-expect_ge "$(grep -c 'dmirror_window: ' tcb.txt)" 1 "dmirror_window events in a default recording"
-expect_eq "$(grep -c 'dmirror_alloc_and_copy: .* dir=to_ram ' tcb.txt)" 0 "MIGRATE_TO_SYS copies in a default recording"
-counts bs.dat > r1.txt; counts bsa.dat > r2.txt
-cat r1.txt
-diff r2.txt r1.txt || fail "migrate_bench: the default recording's report differs from the --all-events one"
-analyzer report bs.dat > /dev/null || fail "migrate_bench's default recording is not clean"
-# one-page calls, their faults and windows in the driver's batches: the same
-analyzer record -o b4.dat -- migrate_bench -r 1 -s 4K /dev/dmirror0 > /dev/null 2>&1 || fail "analyzer record of migrate_bench -s 4K"
-analyzer record --all-events -o b4a.dat -- migrate_bench -r 1 -s 4K /dev/dmirror0 > /dev/null 2>&1 ||
-	fail "analyzer record --all-events of migrate_bench -s 4K"
-trace-cmd report -i b4.dat > tc4.txt 2> /dev/null || fail "trace-cmd report of the migrate_bench -s 4K file"
-expect_ge "$(grep -c 'dmirror_batch: ' tc4.txt)" 1024 "dmirror_batch events in a default recording of one-page calls"
-# the one-page windows in them too: none has events of its own
-expect_eq "$(grep -c 'dmirror_window: ' tc4.txt)" 0 "one-page windows of their own"
-expect_eq "$(grep -c 'dmirror_migrate_setup: .* dir=to_ram fault=0 ' tc4.txt)" 0 "one-page to_ram setups of their own"
-counts b4.dat > r1.txt; counts b4a.dat > r2.txt
-cat r1.txt
-diff r2.txt r1.txt || fail "migrate_bench -s 4K: the default recording's report differs from the --all-events one"
-analyzer report b4.dat > /dev/null || fail "migrate_bench -s 4K's default recording is not clean"
+bench_both 64K bs
+expect_ge "$(grep -c 'dmirror_window: ' tc-bs.txt)" 1 "dmirror_window events in a default recording"
+expect_eq "$(grep -c 'dmirror_alloc_and_copy: .* dir=to_ram ' tc-bs.txt)" 0 "MIGRATE_TO_SYS copies in a default recording"
+# one-page calls, their faults and windows in the driver's batches: the
+# same, and none of those windows has events of its own
+bench_both 4K b4
+expect_ge "$(grep -c 'dmirror_batch: ' tc-b4.txt)" 1024 "dmirror_batch events in a default recording of one-page calls"
+expect_eq "$(grep -c 'dmirror_window: ' tc-b4.txt)" 0 "one-page windows of their own"
+expect_eq "$(grep -c 'dmirror_migrate_setup: .* dir=to_ram fault=0 ' tc-b4.txt)" 0 "one-page to_ram setups of their own"
 echo "default recording: fault path folded, same report as --all-events"
